@@ -1,0 +1,57 @@
+"""Domain types of opsgraph: resources, dependencies, samples, anomalies, incidents, events.
+
+This package imports nothing else of opsgraph; every other package builds on it.
+"""
+
+from opsgraph.core.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    OpsgraphError,
+    StoreError,
+)
+from opsgraph.core.graph import ResourceGraph
+from opsgraph.core.metrics import SIGNALS, SIM_METRICS
+from opsgraph.core.models import (
+    Anomaly,
+    AnomalyStatus,
+    AuditEvent,
+    Dependency,
+    DependencyKind,
+    Event,
+    Incident,
+    IncidentStatus,
+    Resource,
+    ResourceKind,
+    Sample,
+    SampleFrame,
+    Severity,
+    severity_for,
+)
+
+__all__ = [
+    "SIGNALS",
+    "SIM_METRICS",
+    "Anomaly",
+    "AnomalyStatus",
+    "AuditEvent",
+    "ConfigError",
+    "ConflictError",
+    "Dependency",
+    "DependencyKind",
+    "Event",
+    "Incident",
+    "IncidentStatus",
+    "InvalidInputError",
+    "NotFoundError",
+    "OpsgraphError",
+    "Resource",
+    "ResourceGraph",
+    "ResourceKind",
+    "Sample",
+    "SampleFrame",
+    "Severity",
+    "StoreError",
+    "severity_for",
+]

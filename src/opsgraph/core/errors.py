@@ -1,0 +1,55 @@
+"""The one exception hierarchy of opsgraph.
+
+Every error a user can cause names the field and the reason; the API maps these to HTTP codes.
+"""
+
+from __future__ import annotations
+
+
+class OpsgraphError(Exception):
+    """Base of every error opsgraph raises on purpose."""
+
+    http_status = 500
+
+
+class InvalidInputError(OpsgraphError):
+    """Input that breaks a rule: names the field (a dotted path) and why.
+
+    Maps to HTTP 422 and CLI exit code 2.
+    """
+
+    http_status = 422
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFoundError(OpsgraphError):
+    """A resource, anomaly, incident or other object that does not exist (HTTP 404)."""
+
+    http_status = 404
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident!r} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class ConflictError(OpsgraphError):
+    """A request that clashes with the current state (HTTP 409)."""
+
+    http_status = 409
+
+
+class ConfigError(OpsgraphError):
+    """A configuration file or variable that cannot be used (CLI exit code 2)."""
+
+    http_status = 500
+
+
+class StoreError(OpsgraphError):
+    """The database refused or failed an operation; the transaction was rolled back."""
+
+    http_status = 503

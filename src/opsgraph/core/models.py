@@ -1,0 +1,235 @@
+"""Domain objects handed between pipeline stages.
+
+Pydantic models for what crosses a boundary (API, store, events); `SampleFrame` is the columnar
+numpy form that the hot path (ingest -> detect) uses so no stage loops over samples in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
+
+
+class ResourceKind(StrEnum):
+    ELB = "elb"
+    EC2 = "ec2"
+    ASG = "asg"
+    LAMBDA = "lambda"
+    RDS = "rds"
+    S3 = "s3"
+    CACHE = "cache"
+    K8S_SERVICE = "k8s_service"
+    K8S_POD = "k8s_pod"
+    GENERIC = "generic"
+
+
+class DependencyKind(StrEnum):
+    #: source sends requests to target: load flows source -> target, latency and errors flow back.
+    CALLS = "calls"
+    #: source is a group (ASG, k8s service) and target one of its members.
+    MEMBER = "member"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+#: Score thresholds, highest first: score >= bound gives that severity.
+SEVERITY_BOUNDS: tuple[tuple[float, Severity], ...] = (
+    (0.85, Severity.CRITICAL),
+    (0.65, Severity.HIGH),
+    (0.35, Severity.MEDIUM),
+)
+
+
+def severity_for(score: float) -> Severity:
+    """Map a calibrated anomaly score in [0, 1] to a severity."""
+    for bound, severity in SEVERITY_BOUNDS:
+        if score >= bound:
+            return severity
+    return Severity.LOW
+
+
+def severity_codes(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+    """Vectorised `severity_for`: 0 low, 1 medium, 2 high, 3 critical."""
+    bounds = np.array([b for b, _ in reversed(SEVERITY_BOUNDS)])
+    return np.searchsorted(bounds, scores, side="right").astype(np.int8)
+
+
+SEVERITY_BY_CODE: tuple[Severity, ...] = (
+    Severity.LOW,
+    Severity.MEDIUM,
+    Severity.HIGH,
+    Severity.CRITICAL,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+def _check_resource_id(value: str) -> str:
+    if not RESOURCE_ID_RE.match(value):
+        raise ValueError(
+            "must start with a letter or digit and hold only letters, digits and _ . : @ - "
+            "(at most 200 characters)"
+        )
+    return value
+
+
+class Resource(_Model):
+    """A node of the estate: a load balancer, instance, function, database, bucket, pod..."""
+
+    id: str
+    kind: ResourceKind = ResourceKind.GENERIC
+    name: str = ""
+    provider: str = "sim"
+    region: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+    _check_id = field_validator("id")(_check_resource_id)
+
+
+class Dependency(_Model):
+    """An edge: `source` depends on `target` (calls it, or contains it as a member)."""
+
+    source: str
+    target: str
+    kind: DependencyKind = DependencyKind.CALLS
+    inferred: bool = False
+
+    _check_ids = field_validator("source", "target")(_check_resource_id)
+
+
+class Sample(_Model):
+    """One observation of one metric of one resource at a time (epoch seconds)."""
+
+    resource_id: str
+    metric: str
+    ts: float
+    value: float
+
+    _check_id = field_validator("resource_id")(_check_resource_id)
+
+    @field_validator("metric")
+    @classmethod
+    def _check_metric(cls, value: str) -> str:
+        if not METRIC_NAME_RE.match(value):
+            raise ValueError("must match [a-zA-Z_][a-zA-Z0-9_:.]* (at most 128 characters)")
+        return value
+
+    @field_validator("ts", "value")
+    @classmethod
+    def _check_finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number (NaN and infinity are refused)")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFrame:
+    """All metrics of many resources at one timestamp: values[i, j] is metric j of resource i.
+
+    NaN marks a missing value (a gap), which is neither stored nor scored.
+    """
+
+    ts: float
+    resource_ids: tuple[str, ...]
+    metrics: tuple[str, ...]
+    values: npt.NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        expected = (len(self.resource_ids), len(self.metrics))
+        if self.values.shape != expected:
+            raise ValueError(f"values has shape {self.values.shape}, expected {expected}")
+
+    @property
+    def size(self) -> int:
+        return int(self.values.size)
+
+
+class AnomalyStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Anomaly(_Model):
+    """An episode of one series being abnormal: opened at start_ts, updated while it lasts."""
+
+    id: int | None = None
+    resource_id: str
+    metric: str
+    detector: str
+    start_ts: float
+    last_ts: float
+    end_ts: float | None = None
+    score: float = Field(ge=0.0, le=1.0)
+    max_score: float = Field(ge=0.0, le=1.0)
+    severity: Severity
+    value: float
+    expected: float
+    status: AnomalyStatus = AnomalyStatus.OPEN
+    incident_id: int | None = None
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Incident(_Model):
+    """Related anomalies grouped into one problem an operator works on."""
+
+    id: int | None = None
+    title: str
+    status: IncidentStatus = IncidentStatus.OPEN
+    severity: Severity
+    opened_ts: float
+    resolved_ts: float | None = None
+    root_resource_id: str | None = None
+    resource_ids: list[str] = Field(default_factory=list)
+    summary: str = ""
+
+
+class Event(_Model):
+    """Something that happened in or to the estate: a fault, a deploy, a calendar event, an alert."""
+
+    id: int | None = None
+    ts: float
+    kind: str
+    resource_id: str | None = None
+    severity: Severity | None = None
+    message: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditEvent(_Model):
+    """An append-only record of a side effect: who did what, why, with which inputs and result."""
+
+    id: int | None = None
+    ts: float
+    actor: str
+    action: str
+    target: str | None = None
+    reason: str = ""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    result: dict[str, Any] = Field(default_factory=dict)
