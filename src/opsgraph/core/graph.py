@@ -25,9 +25,7 @@ class ResourceGraph:
         for i, d in enumerate(dependencies):
             for end in (d.source, d.target):
                 if end not in self.resources:
-                    raise InvalidInputError(
-                        f"dependencies[{i}]", f"unknown resource {end!r}"
-                    )
+                    raise InvalidInputError(f"dependencies[{i}]", f"unknown resource {end!r}")
             self.dependencies.append(d)
             self._out[d.source].append(d)
             self._in[d.target].append(d)
@@ -47,7 +45,7 @@ class ResourceGraph:
         return [d.source for d in self._in.get(node, ()) if kind is None or d.kind == kind]
 
     def upstream(self, node: str) -> set[str]:
-        """Every resource that depends on `node`, directly or transitively (who feels its faults)."""
+        """Every resource that depends on `node`, directly or transitively (feels its faults)."""
         return self._reach(node, self.callers)
 
     def downstream(self, node: str) -> set[str]:

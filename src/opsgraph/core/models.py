@@ -211,7 +211,7 @@ class Incident(_Model):
 
 
 class Event(_Model):
-    """Something that happened in or to the estate: a fault, a deploy, a calendar event, an alert."""
+    """Something that happened in or to the estate: a fault, a deploy, a calendar event."""
 
     id: int | None = None
     ts: float

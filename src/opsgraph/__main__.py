@@ -1,0 +1,5 @@
+"""`python -m opsgraph` runs the command line, as the `opsgraph` script does."""
+
+from opsgraph.cli import main
+
+main()

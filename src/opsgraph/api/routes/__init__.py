@@ -1,0 +1,4 @@
+"""One router per domain of the API.
+
+Each module exposes `router`; the app includes them all.
+"""

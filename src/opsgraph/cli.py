@@ -1,0 +1,323 @@
+"""The `opsgraph` command line: demo, serve, config, db, sim and bench.
+
+Errors a user can cause exit with code 2 and a message naming the problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import httpx
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+
+from opsgraph import __version__
+from opsgraph.config import Settings, load_settings, settings_as_yaml
+from opsgraph.core.errors import OpsgraphError
+
+app = typer.Typer(
+    help="opsgraph: watch a cloud estate as a graph, detect and explain anomalies, act safely.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+sim_app = typer.Typer(
+    help="Drive the simulated cloud of a running demo or server.", no_args_is_help=True
+)
+bench_app = typer.Typer(help="Benchmarks (figures go to docs/benchmarks.md).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(sim_app, name="sim")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="YAML config file (default: $OPSGRAPH_CONFIG or ./opsgraph.yaml)."
+    ),
+]
+UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")]
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        settings = load_settings(config)
+        if overrides:
+            data = settings.model_dump()
+            for dotted, value in overrides.items():
+                if value is None:
+                    continue
+                section, key = dotted.split(".")
+                data[section][key] = value
+            settings = Settings.model_validate(data)
+        return settings
+    except OpsgraphError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"opsgraph {__version__}")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOpt = None) -> None:
+    """Print the effective configuration (defaults, file and OPSGRAPH_* variables merged)."""
+    console.print(settings_as_yaml(_settings(config)), end="", markup=False, highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from opsgraph.store import Store
+
+    settings = _settings(config)
+    try:
+        store = Store(settings.store_url)
+        store.migrate()
+        store.close()
+    except OpsgraphError as exc:
+        fail(str(exc))
+    console.print(f"database at {settings.store_url} is up to date")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its signal capture, which re-raises Ctrl-C after shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _run_server(settings: Settings, *, demo: bool) -> None:
+
+    from opsgraph.api import create_app
+    from opsgraph.runtime import Runtime
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        runtime = Runtime(settings, demo=demo)
+        if settings.sim.enabled:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("simulating history", total=settings.sim.preroll_steps)
+                runtime.start_sim(lambda done, total: progress.update(task, completed=done))
+    except OpsgraphError as exc:
+        fail(str(exc))
+    api = settings.api
+    app_ = create_app(runtime)
+    url = f"http://{api.host}:{api.port}"
+    server = _Server(
+        uvicorn.Config(app_, host=api.host, port=api.port, log_level="warning", lifespan="on")
+    )
+    console.print(
+        f"[bold green]opsgraph {__version__}[/] serving {len(runtime.resources)} resources "
+        f"({runtime.store.dialect}) — dashboard and API at [bold]{url}[/] (docs: {url}/docs)"
+    )
+    console.print("Press Ctrl-C to stop.")
+    sys.stdout.flush()
+    # Ctrl-C and SIGTERM both shut down gracefully and exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
+    try:
+        server.run()
+    finally:
+        runtime.close()
+    console.print("stopped")
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default 8000).")] = None,
+    resources: Annotated[
+        int | None, typer.Option(help="Resources in the simulated estate (10-10000, default 50).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the simulated estate.")] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Simulated seconds per real second (default 60).")
+    ] = None,
+    fault_every: Annotated[
+        float | None, typer.Option(help="Real seconds between injected faults; 0 = none.")
+    ] = None,
+) -> None:
+    """Run a simulated estate with injected faults through detection, API and dashboard.
+
+    Needs no server: it keeps its data in a fresh SQLite file (demo.db in the data directory).
+    """
+    settings = _settings(
+        config,
+        **{
+            "api.host": host,
+            "api.port": port,
+            "sim.resources": resources,
+            "sim.seed": seed,
+            "sim.speed": speed,
+            "demo.fault_every_s": fault_every,
+            "sim.enabled": True,
+        },
+    )
+    _run_server(settings, demo=True)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the pipeline from the configured sources, with the API and dashboard.
+
+    Data persists in the configured store; samples can also be pushed to POST /ingest/samples.
+    """
+    _run_server(_settings(config, **{"api.host": host, "api.port": port}), demo=False)
+
+
+def _call(method: str, url: str, body: dict[str, Any]) -> Any:
+    try:
+        response = httpx.request(method, url, json=body, timeout=10.0)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {url}: {exc} (is `opsgraph demo` running?)")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        fail(f"{response.status_code}: {detail}")
+    return response.json()
+
+
+@sim_app.command("inject")
+def sim_inject(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="cpu_hog, memory_leak, latency_injection, error_burst, traffic_spike, "
+            "dependency_outage, disk_full or misconfiguration."
+        ),
+    ],
+    node: Annotated[str, typer.Option("--node", "-n", help="Resource id of the fault's root.")],
+    duration: Annotated[
+        float | None, typer.Option(help="Simulated seconds the fault lasts.")
+    ] = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+) -> None:
+    """Inject a fault into the simulated cloud of a running demo (POST /sim/faults)."""
+    body: dict[str, Any] = {"kind": kind, "node": node}
+    if duration is not None:
+        body["duration_s"] = duration
+    record = _call("POST", f"{url.rstrip('/')}/sim/faults", body)
+    console.print_json(json.dumps(record))
+
+
+@sim_app.command("act")
+def sim_act(
+    action: Annotated[
+        str, typer.Argument(help="scale_out, scale_in, restart, failover or rollback.")
+    ],
+    node: Annotated[str, typer.Option("--node", "-n", help="Resource id to act on.")],
+    count: Annotated[int | None, typer.Option(help="Instances to add or remove.")] = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+) -> None:
+    """Apply an action to the simulated cloud of a running demo (POST /sim/actions)."""
+    params = {"count": count} if count is not None else {}
+    outcome = _call(
+        "POST", f"{url.rstrip('/')}/sim/actions", {"action": action, "node": node, "params": params}
+    )
+    console.print_json(json.dumps(outcome))
+
+
+@sim_app.command("topology")
+def sim_topology(
+    resources: Annotated[int, typer.Option(help="Resources (10-10000).")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 7,
+    out: Annotated[Path | None, typer.Option(help="Write resources and edges as JSON.")] = None,
+) -> None:
+    """Generate a simulated topology and summarise it (or write it as JSON)."""
+    from collections import Counter
+
+    from opsgraph.sim import generate_topology
+
+    try:
+        nodes, edges = generate_topology(resources, seed)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    kinds = Counter(r.kind.value for r in nodes)
+    console.print(f"{len(nodes)} resources, {len(edges)} dependencies")
+    for kind, n in sorted(kinds.items()):
+        console.print(f"  {kind:12} {n}")
+    if out is not None:
+        data = {
+            "resources": [r.model_dump(mode="json") for r in nodes],
+            "dependencies": [d.model_dump(mode="json") for d in edges],
+        }
+        out.write_text(json.dumps(data, indent=1))
+        console.print(f"written to {out}")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    resources: Annotated[
+        list[int] | None,
+        typer.Option("--resources", "-r", help="Estate sizes (repeat; default 1000 and 10000)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    postgres_url: Annotated[
+        str,
+        typer.Option(help="PostgreSQL to measure ('' to skip)."),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    samples: Annotated[
+        int, typer.Option(help="Samples to push through each stage per size.")
+    ] = 2_000_000,
+) -> None:
+    """Samples per second through ingest + detect (memory) and + persist (SQLite, PostgreSQL)."""
+    from opsgraph.bench.ingest import print_report, run_ingest_bench
+
+    report = run_ingest_bench(
+        sizes=resources or [1000, 10_000],
+        postgres_url=postgres_url or None,
+        target_samples=samples,
+        console=console,
+    )
+    print_report(report, console)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,245 @@
+"""Ingest: samples into the store and the recent windows, scored by the detector on the way.
+
+One path for every source: simulator frames (columnar numpy) and pushed samples (validated).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import (
+    Anomaly,
+    Resource,
+    Sample,
+    SampleFrame,
+    Severity,
+)
+from opsgraph.detect.base import Calibrator, FloatArray, IndexArray, StreamingDetector
+from opsgraph.detect.decision import Decisions, EpisodeTracker
+from opsgraph.store import Store
+
+
+@dataclass(slots=True)
+class NodeState:
+    score: float
+    severity: Severity | None
+    anomalous: bool
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one batch did: samples taken, anomalies opened / updated / closed, nodes changed."""
+
+    samples: int = 0
+    ts: float | None = None
+    opened: list[Anomaly] = field(default_factory=list)
+    updated: list[Anomaly] = field(default_factory=list)
+    closed: list[Anomaly] = field(default_factory=list)
+    changed_nodes: dict[str, NodeState] = field(default_factory=dict)
+
+
+class Ingestor:
+    """Keeps the series registry, the latest value and score of each series, and node states."""
+
+    def __init__(
+        self,
+        *,
+        store: Store | None,
+        detector: StreamingDetector,
+        calibrator: Calibrator,
+        tracker: EpisodeTracker,
+        persist_samples: bool = True,
+    ) -> None:
+        self.store = store
+        self.detector = detector
+        self.calibrator = calibrator
+        self.tracker = tracker
+        self.persist_samples = persist_samples
+        self._lock = threading.Lock()
+        self.resources: dict[str, Resource] = {}
+        self.keys: list[tuple[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+        self._db_ids = np.zeros(0, dtype=np.int64)
+        self._node_series: dict[str, list[int]] = {}
+        self.latest = np.zeros(0)
+        self.latest_score = np.zeros(0)
+        self.latest_ts: float | None = None
+        self._frame_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], IndexArray] = {}
+        self._node_states: dict[str, NodeState] = {}
+        self._next_local_id = 1
+
+    # -- registry -------------------------------------------------------------------------
+    def add_resources(self, resources: Iterable[Resource]) -> None:
+        with self._lock:
+            for resource in resources:
+                self.resources[resource.id] = resource
+
+    def series_index(self, keys: Sequence[tuple[str, str]]) -> IndexArray:
+        """Dense indices of the series, registering (and storing) the new ones."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._index]
+        if missing:
+            db_ids = (
+                self.store.ensure_series(missing)
+                if self.store is not None
+                else list(range(len(self.keys) + 1, len(self.keys) + 1 + len(missing)))
+            )
+            start = len(self.keys)
+            for offset, key in enumerate(missing):
+                self._index[key] = start + offset
+                self.keys.append(key)
+                self._node_series.setdefault(key[0], []).append(start + offset)
+            n = len(self.keys)
+            self._db_ids = np.concatenate([self._db_ids, np.asarray(db_ids, dtype=np.int64)])
+            self.latest = np.concatenate([self.latest, np.full(n - start, np.nan)])
+            self.latest_score = np.concatenate([self.latest_score, np.zeros(n - start)])
+            self.detector.reserve(n)
+            self.tracker.reserve(n)
+        return np.fromiter((self._index[k] for k in keys), dtype=np.int64, count=len(keys))
+
+    # -- ingest ---------------------------------------------------------------------------
+    def ingest_frame(self, frame: SampleFrame) -> IngestResult:
+        """Score and store a frame of many resources at one timestamp (the simulator's path)."""
+        with self._lock:
+            cache_key = (frame.resource_ids, frame.metrics)
+            idx = self._frame_cache.get(cache_key)
+            if idx is None:
+                keys = [(r, m) for r in frame.resource_ids for m in frame.metrics]
+                idx = self.series_index(keys)
+                self._frame_cache = {cache_key: idx}
+            values = frame.values.reshape(-1)
+            present = np.isfinite(values)
+            if not present.all():
+                idx, values = idx[present], values[present]
+            ts = np.full(idx.shape[0], frame.ts)
+            return self._process([(ts, idx, values)], frame.ts)
+
+    def ingest_samples(self, samples: Sequence[Sample]) -> IngestResult:
+        """Score and store pushed samples: all or nothing, unknown resources refused."""
+        with self._lock:
+            for i, sample in enumerate(samples):
+                if sample.resource_id not in self.resources:
+                    raise InvalidInputError(
+                        f"samples[{i}].resource_id", f"unknown resource {sample.resource_id!r}"
+                    )
+            if not samples:
+                return IngestResult()
+            order = sorted(range(len(samples)), key=lambda i: samples[i].ts)
+            idx_all = self.series_index(
+                [(samples[i].resource_id, samples[i].metric) for i in order]
+            )
+            ts_all = np.fromiter((samples[i].ts for i in order), dtype=np.float64)
+            val_all = np.fromiter((samples[i].value for i in order), dtype=np.float64)
+            # A detector batch holds each series once: split repeats into successive rounds.
+            seen: dict[int, int] = {}
+            rounds = np.empty(len(order), dtype=np.int64)
+            for j, series in enumerate(idx_all.tolist()):
+                rounds[j] = seen.get(series, 0)
+                seen[series] = rounds[j] + 1
+            batches = []
+            for r in range(int(rounds.max()) + 1):
+                sel = rounds == r
+                batches.append((ts_all[sel], idx_all[sel], val_all[sel]))
+            return self._process(batches, float(ts_all.max()))
+
+    def _process(
+        self, batches: list[tuple[FloatArray, IndexArray, FloatArray]], last_ts: float
+    ) -> IngestResult:
+        merged = Decisions()
+        for ts, idx, values in batches:
+            raw, expected = self.detector.score(idx, values)
+            scores = self.calibrator(raw)
+            decided = self.tracker.decide(
+                ts=ts, idx=idx, values=values, expected=expected, scores=scores, keys=self.keys
+            )
+            self.detector.learn(idx, values)
+            self.latest[idx] = values
+            self.latest_score[idx] = scores
+            merged.opened += decided.opened
+            merged.updated += decided.updated
+            merged.closed += decided.closed
+        # Across rounds one episode may be opened, updated and closed: write each once.
+        skip = {id(a) for a in merged.opened + merged.closed}
+        merged.updated = list({id(a): a for a in merged.updated if id(a) not in skip}.values())
+        self._persist(batches, merged)
+        self.latest_ts = last_ts if self.latest_ts is None else max(self.latest_ts, last_ts)
+        n = sum(b[1].shape[0] for b in batches)
+        return IngestResult(
+            samples=n,
+            ts=last_ts,
+            opened=merged.opened,
+            updated=merged.updated,
+            closed=merged.closed,
+            changed_nodes=self._refresh_nodes(),
+        )
+
+    def _persist(
+        self, batches: list[tuple[FloatArray, IndexArray, FloatArray]], decided: Decisions
+    ) -> None:
+        if self.store is None:
+            for anomaly in decided.opened:
+                anomaly.id = self._next_local_id
+                self._next_local_id += 1
+            return
+        if self.persist_samples:
+            idx = np.concatenate([b[1] for b in batches])
+            ts = np.concatenate([b[0] for b in batches])
+            values = np.concatenate([b[2] for b in batches])
+        else:
+            idx, ts, values = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        stored = self.store.write_batch(
+            series_ids=self._db_ids[idx],
+            ts=ts,
+            values=values,
+            new_anomalies=decided.opened,
+            # An episode opened in this batch is inserted in its final state; no update needed.
+            updated_anomalies=decided.updated
+            + [a for a in decided.closed if all(a is not o for o in decided.opened)],
+        )
+        for mine, theirs in zip(decided.opened, stored, strict=True):
+            mine.id = theirs.id
+
+    # -- node state -----------------------------------------------------------------------
+    def _refresh_nodes(self) -> dict[str, NodeState]:
+        """Recompute node states from open episodes; return the nodes whose state changed."""
+        worst: dict[str, Severity] = {}
+        for anomaly in self.tracker.open.values():
+            prev = worst.get(anomaly.resource_id)
+            if prev is None or anomaly.severity.rank > prev.rank:
+                worst[anomaly.resource_id] = anomaly.severity
+        changed: dict[str, NodeState] = {}
+        for node in set(worst) | {n for n, s in self._node_states.items() if s.anomalous}:
+            severity = worst.get(node)
+            state = NodeState(
+                score=self.node_score(node), severity=severity, anomalous=bool(severity)
+            )
+            old = self._node_states.get(node)
+            if old is None or old.severity != state.severity:
+                changed[node] = state
+            self._node_states[node] = state
+        return changed
+
+    def node_score(self, node: str) -> float:
+        series = self._node_series.get(node)
+        return float(self.latest_score[series].max()) if series else 0.0
+
+    def snapshot(self) -> dict[str, tuple[dict[str, float], float, NodeState]]:
+        """Per node: latest metric values, max latest score and state (for /graph)."""
+        with self._lock:
+            metrics: dict[str, dict[str, float]] = {}
+            score: dict[str, float] = {}
+            for i, (node, metric) in enumerate(self.keys):
+                value = float(self.latest[i])
+                if value == value:  # not NaN
+                    metrics.setdefault(node, {})[metric] = value
+                score[node] = max(score.get(node, 0.0), float(self.latest_score[i]))
+            out = {}
+            for node in self.resources.keys() | metrics.keys():
+                state = self._node_states.get(node) or NodeState(0.0, None, False)
+                s = score.get(node, 0.0)
+                out[node] = (metrics.get(node, {}), s, state)
+            return out

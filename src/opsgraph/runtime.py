@@ -1,0 +1,322 @@
+"""Wiring of the pipeline in one process: sources -> ingest -> detect -> store -> events.
+
+`Runtime` owns the store, the event hub, the simulated cloud (when enabled) and the ingestor;
+the API reads through it and the CLI starts it (demo or serve).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from opsgraph import __version__
+from opsgraph.config import Settings
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.metrics import SIGNALS
+from opsgraph.core.models import AuditEvent, Dependency, Event, Resource, SampleFrame
+from opsgraph.detect import EpisodeTracker, ExponentialCalibrator, RobustZDetector
+from opsgraph.ingest import Ingestor, IngestResult
+from opsgraph.notify import EventHub
+from opsgraph.sim import ActionKind, ActionOutcome, FaultKind, FaultRecord, SimulatedCloud
+from opsgraph.store import Store
+
+log = logging.getLogger("opsgraph.runtime")
+
+Progress = Callable[[int, int], None]
+
+
+def demo_store_url(settings: Settings) -> str:
+    """The demo's own SQLite file, started afresh on each run (serve keeps its data)."""
+    return f"sqlite:///{settings.data_dir / 'demo.db'}"
+
+
+def _remove_sqlite(url: str) -> None:
+    path = Path(url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class Runtime:
+    """One opsgraph process: the store, the hub, the sources and the ingest path."""
+
+    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
+        self.settings = settings
+        self.demo = demo
+        url = settings.store_url
+        if demo and settings.store.url is None:
+            url = demo_store_url(settings)
+            _remove_sqlite(url)
+        self.store = Store(url)
+        if settings.store.auto_migrate:
+            self.store.migrate()
+        self.hub = EventHub()
+        det = settings.detect
+        detector = RobustZDetector(window=det.window, min_points=min(det.min_points, det.window))
+        self.ingestor = Ingestor(
+            store=self.store,
+            detector=detector,
+            calibrator=ExponentialCalibrator(onset=det.z_onset, scale=det.z_scale),
+            tracker=EpisodeTracker(
+                threshold=det.alert_threshold,
+                close_after=det.close_after_steps,
+                detector=detector.name,
+            ),
+            persist_samples=settings.store.persist_samples,
+        )
+        self.resources: dict[str, Resource] = {r.id: r for r in self.store.list_resources()}
+        self.dependencies: list[Dependency] = self.store.list_dependencies()
+        self.ingestor.add_resources(self.resources.values())
+        self.sim: SimulatedCloud | None = None
+        self._sim_lock = threading.Lock()
+        self.started_at = time.time()
+        self.steps = 0
+        self._fault_rng = random.Random(settings.sim.seed)
+        self._fault_cycle = 0
+
+    # -- set-up ---------------------------------------------------------------------------
+    def start_sim(self, progress: Progress | None = None) -> SimulatedCloud:
+        """Create the simulated estate, store its topology and simulate the pre-roll history."""
+        cfg = self.settings.sim
+        step = cfg.step_s
+        start = time.time() - cfg.preroll_steps * step
+        last = self.store.last_sample_ts()
+        if last is not None and last + step > start:
+            start = last + step  # resume after what is stored; never write a timestamp twice
+        sim = SimulatedCloud.generate(cfg.resources, seed=cfg.seed, start_ts=start, step_s=step)
+        self.upsert_topology(sim.resources, sim.dependencies)
+        self.sim = sim
+        preroll = cfg.preroll_steps if last is None else 0
+        for i in range(preroll):
+            self.step()
+            if progress is not None:
+                progress(i + 1, preroll)
+        return sim
+
+    def upsert_topology(
+        self, resources: Sequence[Resource], dependencies: Sequence[Dependency]
+    ) -> None:
+        self.store.upsert_topology(resources, dependencies)
+        self.resources.update({r.id: r for r in resources})
+        self.dependencies = self.store.list_dependencies()
+        self.ingestor.add_resources(resources)
+
+    # -- the loop -------------------------------------------------------------------------
+    def step(self) -> IngestResult:
+        """One simulated step through ingest, detection and storage; publishes what changed."""
+        if self.sim is None:
+            raise RuntimeError("the simulated cloud is not running")
+        with self._sim_lock:
+            frame = self.sim.step()
+        result = self.ingestor.ingest_frame(frame)
+        self.steps += 1
+        self.publish(result, frame)
+        return result
+
+    def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
+        hub = self.hub
+        for anomaly in result.opened:
+            hub.publish("anomaly:new", anomaly.model_dump(mode="json"))
+        if result.changed_nodes:
+            nodes = [
+                {
+                    "id": node,
+                    "score": state.score,
+                    "severity": state.severity.value if state.severity else None,
+                    "anomalous": state.anomalous,
+                }
+                for node, state in result.changed_nodes.items()
+            ]
+            hub.publish("graph:update", {"nodes": nodes})
+        if frame is not None and hub.subscriber_count:
+            hub.publish("metrics:update", self._metrics_message(frame))
+
+    def _metrics_message(self, frame: SampleFrame) -> dict[str, Any]:
+        cols = [frame.metrics.index(m) for m in SIGNALS if m in frame.metrics]
+        names = [frame.metrics[c] for c in cols]
+        table = frame.values[:, cols].tolist()
+        nodes = {}
+        for node, row in zip(frame.resource_ids, table, strict=True):
+            entry = {name: v for name, v in zip(names, row, strict=True) if v == v}
+            entry["score"] = self.ingestor.node_score(node)
+            nodes[node] = entry
+        return {"ts": frame.ts, "nodes": nodes}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Step the simulated cloud at the configured speed (and inject demo faults) until stop."""
+        cfg = self.settings.sim
+        interval = cfg.step_s / cfg.speed
+        loop = asyncio.get_running_loop()
+        self.hub.bind(loop)
+        next_step = loop.time()
+        demo = self.settings.demo
+        next_fault = (
+            loop.time() + demo.first_fault_after_s
+            if self.demo and demo.fault_every_s > 0
+            else float("inf")
+        )
+        while not stop.is_set():
+            if self.sim is not None:
+                try:
+                    await asyncio.to_thread(self.step)
+                except Exception:  # keep serving: one failed step must not stop the estate
+                    log.exception("pipeline step failed")
+            if loop.time() >= next_fault:
+                await asyncio.to_thread(self._inject_demo_fault)
+                next_fault = loop.time() + demo.fault_every_s
+            next_step += interval
+            delay = next_step - loop.time()
+            if delay < -interval:  # fell behind: do not try to catch up in a burst
+                next_step = loop.time()
+                delay = 0.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0))
+
+    # -- the simulated cloud's controls --------------------------------------------------
+    def require_sim(self) -> SimulatedCloud:
+        if self.sim is None:
+            raise InvalidInputError("sim", "the simulated cloud is not running in this process")
+        return self.sim
+
+    def inject_fault(
+        self,
+        kind: FaultKind,
+        node: str,
+        *,
+        duration_s: float | None = None,
+        actor: str = "api",
+        reason: str = "",
+    ) -> FaultRecord:
+        sim = self.require_sim()
+        with self._sim_lock:
+            record = sim.inject(kind, node, duration_s=duration_s)
+        payload = record.model_dump(mode="json")
+        self.store.add_events(
+            [
+                Event(
+                    ts=record.start_ts,
+                    kind="fault.injected",
+                    resource_id=node,
+                    message=f"{kind.value} injected on {node}",
+                    payload=payload,
+                )
+            ]
+        )
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action="sim.inject",
+                target=node,
+                reason=reason,
+                inputs={"kind": kind.value, "duration_s": duration_s},
+                result=payload,
+            )
+        )
+        self.hub.publish("fault:new", payload)
+        return record
+
+    def apply_action(
+        self,
+        kind: ActionKind,
+        node: str,
+        params: dict[str, Any] | None = None,
+        *,
+        actor: str = "api",
+        reason: str = "",
+    ) -> ActionOutcome:
+        sim = self.require_sim()
+        with self._sim_lock:
+            outcome = sim.apply_action(kind, node, params or {})
+        payload = outcome.model_dump(mode="json")
+        self.store.add_events(
+            [
+                Event(
+                    ts=sim.now,
+                    kind="action.applied",
+                    resource_id=node,
+                    message=outcome.message,
+                    payload=payload,
+                )
+            ]
+        )
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action=f"sim.{kind.value}",
+                target=node,
+                reason=reason,
+                inputs={"params": params or {}},
+                result=payload,
+            )
+        )
+        self.hub.publish("action:applied", payload)
+        return outcome
+
+    def _inject_demo_fault(self) -> FaultRecord | None:
+        """Inject the next fault kind of the demo cycle on a node it can apply to."""
+        sim = self.sim
+        if sim is None:
+            return None
+        kinds = self.settings.demo.fault_kinds
+        kind = FaultKind(kinds[self._fault_cycle % len(kinds)])
+        self._fault_cycle += 1
+        nodes = sorted(r.id for r in sim.resources)
+        # Prefer nodes that others depend on, so the fault's spread shows on the graph.
+        depended = sorted({d.target for d in sim.dependencies})
+        for candidates in (depended, nodes):
+            for node in self._fault_rng.sample(candidates, k=min(len(candidates), 64)):
+                try:
+                    return self.inject_fault(kind, node, actor="demo", reason="demo schedule")
+                except InvalidInputError:
+                    continue
+        log.warning("no node accepts a %s fault", kind.value)
+        return None
+
+    # -- read side ------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "store": self.store.dialect,
+            "resources": len(self.resources),
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "sim": self.sim is not None,
+            "steps": self.steps,
+            "latest_ts": self.ingestor.latest_ts,
+        }
+
+    def graph(self) -> dict[str, Any]:
+        snapshot = self.ingestor.snapshot()
+        nodes = []
+        for resource in self.resources.values():
+            metrics, score, state = snapshot.get(resource.id, ({}, 0.0, None))
+            nodes.append(
+                {
+                    "id": resource.id,
+                    "kind": resource.kind.value,
+                    "name": resource.name or resource.id,
+                    "region": resource.region,
+                    "provider": resource.provider,
+                    "tags": resource.tags,
+                    "metrics": metrics,
+                    "score": score,
+                    "severity": state.severity.value if state and state.severity else None,
+                    "anomalous": bool(state and state.anomalous),
+                }
+            )
+        edges = [
+            {"source": d.source, "target": d.target, "kind": d.kind.value, "inferred": d.inferred}
+            for d in self.dependencies
+        ]
+        return {"ts": self.ingestor.latest_ts, "nodes": nodes, "edges": edges}
+
+    def close(self) -> None:
+        self.store.close()

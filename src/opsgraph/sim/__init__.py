@@ -1,0 +1,20 @@
+"""The simulated cloud: generated topologies, seasonal workload, faults with ground truth, actions.
+
+The default source of opsgraph; deterministic by seed so detectors can be scored against it.
+"""
+
+from opsgraph.sim.engine import SimulatedCloud
+from opsgraph.sim.faults import ActionKind, ActionOutcome, FaultKind, FaultRecord
+from opsgraph.sim.topology import generate_topology
+from opsgraph.sim.workload import Calendar, CalendarEvent
+
+__all__ = [
+    "ActionKind",
+    "ActionOutcome",
+    "Calendar",
+    "CalendarEvent",
+    "FaultKind",
+    "FaultRecord",
+    "SimulatedCloud",
+    "generate_topology",
+]

@@ -1,0 +1,9 @@
+"""Persistence of opsgraph: SQLAlchemy 2 tables, Alembic migrations and the `Store` API.
+
+SQLite by default (one file), PostgreSQL in production; import `Store` from here.
+"""
+
+from opsgraph.store.store import MIGRATIONS_DIR, Store
+from opsgraph.store.tables import metadata
+
+__all__ = ["MIGRATIONS_DIR", "Store", "metadata"]

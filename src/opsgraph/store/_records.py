@@ -1,0 +1,239 @@
+"""The record-keeping half of `Store`: anomalies, events, incidents and the audit trail.
+
+Lists are newest first with a total count, so the API can page through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from opsgraph.core import (
+    Anomaly,
+    AnomalyStatus,
+    AuditEvent,
+    Event,
+    Incident,
+    IncidentStatus,
+    InvalidInputError,
+    NotFoundError,
+    Severity,
+)
+from opsgraph.store import _convert as cv
+from opsgraph.store._base import StoreBase, check_range, chunks
+from opsgraph.store.tables import AnomalyRow, AuditEventRow, EventRow, IncidentRow
+
+
+class RecordsStore(StoreBase):
+    """Anomalies, events, incidents, audit events."""
+
+    # -- helpers of write_batch ----------------------------------------------------------------
+
+    @staticmethod
+    def _anomaly_links(session: Session, ids: Sequence[int]) -> dict[int, int | None]:
+        """id -> incident_id of existing anomalies; NotFoundError names the first missing id."""
+        links: dict[int, int | None] = {}
+        for chunk in chunks(sorted(set(ids))):
+            query = select(AnomalyRow.id, AnomalyRow.incident_id).where(AnomalyRow.id.in_(chunk))
+            links.update((aid, iid) for aid, iid in session.execute(query))
+        for aid in ids:
+            if aid not in links:
+                raise NotFoundError("anomaly", aid)
+        return links
+
+    @staticmethod
+    def _insert_anomalies(session: Session, anomalies: Sequence[Anomaly]) -> list[Anomaly]:
+        if not anomalies:
+            return []
+        stmt = insert(AnomalyRow).returning(AnomalyRow.id, sort_by_parameter_order=True)
+        ids = session.scalars(stmt, [cv.anomaly_values(a) for a in anomalies]).all()
+        return [a.model_copy(update={"id": aid}) for a, aid in zip(anomalies, ids, strict=True)]
+
+    @staticmethod
+    def _update_anomalies(
+        session: Session, anomalies: Sequence[Anomaly], links: dict[int, int | None]
+    ) -> None:
+        if not anomalies:
+            return
+        rows = []
+        for a in anomalies:
+            assert a.id is not None
+            values = cv.anomaly_values(a)
+            row = {"id": a.id, **{f: values[f] for f in cv.ANOMALY_UPDATE_FIELDS}}
+            # An update never unlinks: a stale copy without incident_id keeps the stored link.
+            row["incident_id"] = a.incident_id if a.incident_id is not None else links[a.id]
+            rows.append(row)
+        session.execute(update(AnomalyRow), rows)
+
+    @staticmethod
+    def _insert_events(session: Session, events: Sequence[Event]) -> list[Event]:
+        if not events:
+            return []
+        stmt = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
+        rows = [cv.event_values(e, f"events[{i}]") for i, e in enumerate(events)]
+        ids = session.scalars(stmt, rows).all()
+        return [e.model_copy(update={"id": eid}) for e, eid in zip(events, ids, strict=True)]
+
+    # -- anomalies -----------------------------------------------------------------------------
+
+    def list_anomalies(
+        self,
+        *,
+        severities: Sequence[Severity] | None = None,
+        resource_id: str | None = None,
+        status: AnomalyStatus | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Anomaly], int]:
+        """A page of anomalies, newest first (last_ts, then id), and the total that match.
+
+        `start`/`end` keep the episodes overlapping [start, end]; an episode runs from start_ts
+        to end_ts, or to last_ts while it has no end.
+        """
+        check_range(start, end)
+        conds: list[ColumnElement[bool]] = []
+        if severities is not None:
+            conds.append(AnomalyRow.severity.in_([Severity(x).value for x in severities]))
+        if resource_id is not None:
+            conds.append(AnomalyRow.resource_id == resource_id)
+        if status is not None:
+            conds.append(AnomalyRow.status == AnomalyStatus(status).value)
+        if start is not None:
+            conds.append(func.coalesce(AnomalyRow.end_ts, AnomalyRow.last_ts) >= start)
+        if end is not None:
+            conds.append(AnomalyRow.start_ts <= end)
+        order = (AnomalyRow.last_ts.desc(), AnomalyRow.id.desc())
+        with self._tx() as s:
+            rows, total = self._page(s, AnomalyRow, conds, order, limit, offset)
+            return [cv.anomaly_from_row(r) for r in rows], total
+
+    def get_anomaly(self, anomaly_id: int) -> Anomaly:
+        with self._tx() as s:
+            row = s.get(AnomalyRow, anomaly_id)
+            if row is None:
+                raise NotFoundError("anomaly", anomaly_id)
+            return cv.anomaly_from_row(row)
+
+    def open_anomalies(self) -> list[Anomaly]:
+        """Every open anomaly, oldest id first (what a detector resumes after a restart)."""
+        with self._tx() as s:
+            query = (
+                select(AnomalyRow)
+                .where(AnomalyRow.status == AnomalyStatus.OPEN.value)
+                .order_by(AnomalyRow.id)
+            )
+            return [cv.anomaly_from_row(r) for r in s.scalars(query)]
+
+    # -- events --------------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Event]) -> list[Event]:
+        """Store events; returns them with their ids."""
+        for i, e in enumerate(events):
+            if e.id is not None:
+                raise InvalidInputError(f"events[{i}].id", "must be empty for a new event")
+        with self._tx(write=True) as s:
+            return self._insert_events(s, events)
+
+    def list_events(
+        self,
+        *,
+        kind: str | None = None,
+        resource_id: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Event], int]:
+        """A page of events with ts in [start, end], newest first, and the total that match."""
+        check_range(start, end)
+        conds: list[ColumnElement[bool]] = []
+        if kind is not None:
+            conds.append(EventRow.kind == kind)
+        if resource_id is not None:
+            conds.append(EventRow.resource_id == resource_id)
+        if start is not None:
+            conds.append(EventRow.ts >= start)
+        if end is not None:
+            conds.append(EventRow.ts <= end)
+        order = (EventRow.ts.desc(), EventRow.id.desc())
+        with self._tx() as s:
+            rows, total = self._page(s, EventRow, conds, order, limit, offset)
+            return [cv.event_from_row(r) for r in rows], total
+
+    # -- incidents -----------------------------------------------------------------------------
+
+    def add_incident(self, incident: Incident) -> Incident:
+        """Store a new incident; returns it with its id."""
+        if incident.id is not None:
+            raise InvalidInputError("incident.id", "must be empty for a new incident")
+        with self._tx(write=True) as s:
+            row = IncidentRow(**cv.incident_values(incident))
+            s.add(row)
+            s.flush()
+            return incident.model_copy(update={"id": row.id})
+
+    def update_incident(self, incident: Incident) -> Incident:
+        """Overwrite every field of the stored incident with the same id."""
+        if incident.id is None:
+            raise InvalidInputError("incident.id", "is required for an update")
+        with self._tx(write=True) as s:
+            row = s.get(IncidentRow, incident.id)
+            if row is None:
+                raise NotFoundError("incident", incident.id)
+            for key, value in cv.incident_values(incident).items():
+                setattr(row, key, value)
+        return incident
+
+    def get_incident(self, incident_id: int) -> Incident:
+        with self._tx() as s:
+            row = s.get(IncidentRow, incident_id)
+            if row is None:
+                raise NotFoundError("incident", incident_id)
+            return cv.incident_from_row(row)
+
+    def list_incidents(
+        self, *, status: IncidentStatus | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Incident], int]:
+        """A page of incidents, newest opened first, and the total that match."""
+        conds: list[ColumnElement[bool]] = []
+        if status is not None:
+            conds.append(IncidentRow.status == IncidentStatus(status).value)
+        order = (IncidentRow.opened_ts.desc(), IncidentRow.id.desc())
+        with self._tx() as s:
+            rows, total = self._page(s, IncidentRow, conds, order, limit, offset)
+            return [cv.incident_from_row(r) for r in rows], total
+
+    # -- audit (append-only: no update, no delete) ---------------------------------------------
+
+    def append_audit(self, event: AuditEvent) -> AuditEvent:
+        """Append one audit event; returns it with its id."""
+        if event.id is not None:
+            raise InvalidInputError("event.id", "must be empty for a new audit event")
+        with self._tx(write=True) as s:
+            row = AuditEventRow(**cv.audit_values(event))
+            s.add(row)
+            s.flush()
+            return event.model_copy(update={"id": row.id})
+
+    def list_audit(
+        self,
+        *,
+        action: str | None = None,
+        target: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[AuditEvent], int]:
+        """A page of audit events, newest first, and the total that match."""
+        conds: list[ColumnElement[bool]] = []
+        if action is not None:
+            conds.append(AuditEventRow.action == action)
+        if target is not None:
+            conds.append(AuditEventRow.target == target)
+        order = (AuditEventRow.ts.desc(), AuditEventRow.id.desc())
+        with self._tx() as s:
+            rows, total = self._page(s, AuditEventRow, conds, order, limit, offset)
+            return [cv.audit_from_row(r) for r in rows], total

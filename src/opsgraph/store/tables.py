@@ -1,0 +1,175 @@
+"""The relational schema of opsgraph: one SQLAlchemy 2 table per persisted domain type.
+
+Migration 0001 creates exactly this schema; a test compares the two with alembic's autogenerate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Deterministic constraint names, so the migration and the metadata name things alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Column widths shared with the migration.
+ID_LEN = 200
+METRIC_LEN = 128
+NAME_LEN = 200
+ENUM_LEN = 32
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the one `MetaData` of the store."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+metadata = Base.metadata
+
+
+class ResourceRow(Base):
+    __tablename__ = "resources"
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(ENUM_LEN))
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    provider: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(64))
+    tags: Mapped[dict[str, str]] = mapped_column(JSON)
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class DependencyRow(Base):
+    __tablename__ = "dependencies"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "kind"),
+        Index(None, "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))
+    target_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))
+    kind: Mapped[str] = mapped_column(String(ENUM_LEN))
+    inferred: Mapped[bool] = mapped_column(Boolean)
+
+
+class SeriesRow(Base):
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("resource_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))
+    metric: Mapped[str] = mapped_column(String(METRIC_LEN))
+
+
+#: The hot table: no primary key and no foreign key (write_batch checks series ids itself),
+#: one composite index for range reads of one series.
+samples = Table(
+    "samples",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("ts", Double, nullable=False),
+    Column("value", Double, nullable=False),
+    Index(None, "series_id", "ts"),
+)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "ts"), Index(None, "kind"), Index(None, "resource_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(64))
+    # No foreign key: events may name resources the topology does not (yet) hold.
+    resource_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    severity: Mapped[str | None] = mapped_column(String(ENUM_LEN))
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index(None, "status"), Index(None, "opened_ts"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(ENUM_LEN))
+    severity: Mapped[str] = mapped_column(String(ENUM_LEN))
+    opened_ts: Mapped[float] = mapped_column(Double)
+    resolved_ts: Mapped[float | None] = mapped_column(Double)
+    root_resource_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    resource_ids: Mapped[list[str]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class AnomalyRow(Base):
+    __tablename__ = "anomalies"
+    __table_args__ = (Index(None, "last_ts"), Index(None, "resource_id"), Index(None, "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))
+    metric: Mapped[str] = mapped_column(String(METRIC_LEN))
+    detector: Mapped[str] = mapped_column(String(64))
+    start_ts: Mapped[float] = mapped_column(Double)
+    last_ts: Mapped[float] = mapped_column(Double)
+    end_ts: Mapped[float | None] = mapped_column(Double)
+    score: Mapped[float] = mapped_column(Double)
+    max_score: Mapped[float] = mapped_column(Double)
+    severity: Mapped[str] = mapped_column(String(ENUM_LEN))
+    value: Mapped[float] = mapped_column(Double)
+    expected: Mapped[float] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(ENUM_LEN))
+    incident_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("incidents.id", ondelete="SET NULL")
+    )
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "ts"), Index(None, "action"), Index(None, "target"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Double)
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    action: Mapped[str] = mapped_column(String(NAME_LEN))
+    target: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+#: Every table, in the order `Store.counts` reports them.
+TABLE_NAMES: tuple[str, ...] = (
+    "resources",
+    "dependencies",
+    "series",
+    "samples",
+    "events",
+    "anomalies",
+    "incidents",
+    "audit_events",
+)

@@ -1,0 +1,49 @@
+"""Episodes: open on crossing the threshold, update while high, close after quiet points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opsgraph.core.models import AnomalyStatus, Severity
+from opsgraph.detect import EpisodeTracker
+
+
+def _decide(tracker: EpisodeTracker, t: float, scores: list[float]):  # type: ignore[no-untyped-def]
+    n = len(scores)
+    return tracker.decide(
+        ts=np.full(n, t),
+        idx=np.arange(n),
+        values=np.arange(n, dtype=float) + 100,
+        expected=np.arange(n, dtype=float),
+        scores=np.asarray(scores),
+        keys=[(f"node-{i}", "cpu") for i in range(n)],
+    )
+
+
+def test_episode_lifecycle() -> None:
+    tracker = EpisodeTracker(threshold=0.35, close_after=2, detector="robust_z")
+    tracker.reserve(3)
+    out = _decide(tracker, 1, [0.1, 0.5, 0.0])
+    assert [a.resource_id for a in out.opened] == ["node-1"]
+    assert out.opened[0].severity is Severity.MEDIUM
+    out = _decide(tracker, 2, [0.1, 0.9, 0.0])
+    assert not out.opened and out.updated[0].severity is Severity.CRITICAL
+    assert out.updated[0].max_score == 0.9 and out.updated[0].last_ts == 2
+    out = _decide(tracker, 3, [0.1, 0.2, 0.0])
+    assert not out.closed
+    out = _decide(tracker, 4, [0.1, 0.2, 0.0])
+    assert len(out.closed) == 1
+    closed = out.closed[0]
+    assert closed.status is AnomalyStatus.RESOLVED and closed.end_ts == 2
+    assert not tracker.open
+    out = _decide(tracker, 5, [0.1, 0.7, 0.0])
+    assert len(out.opened) == 1 and out.opened[0].severity is Severity.HIGH
+
+
+def test_a_high_point_resets_the_quiet_count() -> None:
+    tracker = EpisodeTracker(threshold=0.35, close_after=2, detector="robust_z")
+    tracker.reserve(1)
+    for t, s in enumerate([0.5, 0.1, 0.5, 0.1]):
+        out = _decide(tracker, t, [s])
+        assert not out.closed
+    assert tracker.open

@@ -1,0 +1,75 @@
+"""The command line: help everywhere, config show, topology, and clear errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opsgraph.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["demo"],
+        ["serve"],
+        ["config", "show"],
+        ["db", "upgrade"],
+        ["sim", "inject"],
+        ["sim", "act"],
+        ["sim", "topology"],
+        ["bench", "ingest"],
+        ["version"],
+    ],
+)
+def test_every_command_has_help(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_config_show_prints_effective_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPSGRAPH_API__PORT", "9321")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert "port: 9321" in result.output and "effective_url: sqlite:///" in result.output
+
+
+def test_bad_config_exits_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sim:\n  resources: -1\n")
+    result = runner.invoke(app, ["config", "show", "--config", str(cfg)])
+    assert result.exit_code == 2 and "sim.resources" in result.output
+
+
+def test_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "opsgraph.db").exists()
+
+
+def test_sim_topology(tmp_path: Path) -> None:
+    out = tmp_path / "topo.json"
+    result = runner.invoke(app, ["sim", "topology", "--resources", "40", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "40 resources" in result.output
+    assert len(json.loads(out.read_text())["resources"]) == 40
+    result = runner.invoke(app, ["sim", "topology", "--resources", "5"])
+    assert result.exit_code == 2 and "resources" in result.output
+
+
+def test_inject_without_a_server_is_a_clear_error() -> None:
+    result = runner.invoke(
+        app, ["sim", "inject", "cpu_hog", "--node", "x", "--url", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 2 and "cannot reach" in result.output

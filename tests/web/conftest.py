@@ -1,0 +1,155 @@
+"""Fixtures for the dashboard's browser tests: a demo server and Debian's chromium.
+
+The demo runs as a subprocess on a free port with its own data directory; chromium is driven
+through Playwright's sync API. Both are skipped, not failed, when chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a fresh `opsgraph demo` (50 resources, fast steps, no automatic faults)."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "OPSGRAPH_DATA_DIR": str(data_dir)}
+    command = [
+        sys.executable,
+        "-m",
+        "opsgraph",
+        "demo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--resources",
+        "50",
+        "--fault-every",
+        "0",
+        "--speed",
+        "300",
+    ]
+    log_path = data_dir / "demo.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-3000:]
+                    pytest.fail(f"demo exited with {process.returncode}:\n{tail}")
+                try:
+                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-3000:]
+                    pytest.fail(f"demo did not answer /health within 60 s:\n{tail}")
+                time.sleep(0.25)
+            yield url
+        finally:
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class BrowserPage:
+    """A page plus everything the browser complained about while it was open."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+
+    def unexpected_problems(self, *allowed: str) -> list[str]:
+        return [p for p in self.problems if not any(a in p for a in allowed)]
+
+
+@pytest.fixture
+def dashboard(browser: Any) -> Iterator[BrowserPage]:
+    """A fresh light-theme page at 1400x900 recording console errors, warnings and page errors."""
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    page = context.new_page()
+    recorded = BrowserPage(page)
+
+    def on_console(message: Any) -> None:
+        if message.type in ("error", "warning"):
+            recorded.problems.append(f"console {message.type}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: recorded.problems.append(f"page error: {error}"))
+    try:
+        yield recorded
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """`test-artifacts/` at the repository root, for screenshots."""
+    path = REPO_ROOT / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
