@@ -19,19 +19,22 @@ def _reference(history: list[float], x: float, window: int) -> float:
     return float(abs(x - med) / scale)
 
 
-def test_vectorised_scores_match_a_per_series_reference() -> None:
-    rng = np.random.default_rng(0)
-    n, steps, window = 40, 90, 30
-    det = RobustZDetector(window=window, min_points=10)
+@pytest.mark.parametrize(("window", "ties"), [(30, False), (7, False), (30, True), (9, True)])
+def test_vectorised_scores_match_a_per_series_reference(window: int, ties: bool) -> None:
+    rng = np.random.default_rng(window)
+    n, steps = 40, 120
+    det = RobustZDetector(window=window, min_points=min(10, window))
     det.reserve(n)
     data = rng.normal(50, 5, size=(steps, n)) * rng.uniform(0.1, 10, size=n)
+    if ties:  # integer counts: many equal values in every window
+        data = np.round(data / 10)
     idx = np.arange(n)
     for t in range(steps):
         raw, expected = det.score(idx, data[t])
-        if t < 10:
+        if t < min(10, window):
             assert np.isnan(raw).all()
         else:
-            for s in (0, 7, n - 1):
+            for s in range(n):
                 ref = _reference(list(data[:t, s]), data[t, s], window)
                 assert raw[s] == pytest.approx(ref, rel=1e-9)
                 assert expected[s] == pytest.approx(np.median(data[max(0, t - window) : t, s]))
@@ -120,3 +123,23 @@ def test_calibrator_is_monotone_and_bounded() -> None:
     assert out[3] == pytest.approx(0.35, abs=0.01)
     assert out[4] == pytest.approx(0.65, abs=0.01)
     assert out[5] == pytest.approx(0.85, abs=0.01)
+
+
+def test_series_learning_in_random_subsets_match_the_reference() -> None:
+    rng = np.random.default_rng(5)
+    n, window = 12, 8
+    det = RobustZDetector(window=window, min_points=4)
+    det.reserve(n)
+    history: list[list[float]] = [[] for _ in range(n)]
+    for _ in range(150):
+        idx = np.sort(rng.choice(n, size=rng.integers(1, n + 1), replace=False))
+        values = np.round(rng.normal(20, 4, size=idx.shape[0]))
+        raw, _ = det.score(idx, values)
+        for j, s in enumerate(idx.tolist()):
+            if len(history[s]) >= 4:
+                assert raw[j] == pytest.approx(_reference(history[s], values[j], window))
+            else:
+                assert np.isnan(raw[j])
+        det.learn(idx, values)
+        for j, s in enumerate(idx.tolist()):
+            history[s].append(float(values[j]))

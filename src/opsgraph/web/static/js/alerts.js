@@ -5,6 +5,7 @@ import { el, formatDateTime, formatMetric, formatTime, isoTime, metricLabel, rel
 import { SEVERITY_RANK } from "./shapes.js";
 
 const MAX_ITEMS = 200;
+const FRESH_MS = 4000;
 
 export class AlertList {
   /**
@@ -31,7 +32,7 @@ export class AlertList {
       if (button) this.onSelect(button.dataset.resourceId);
     });
     // Relative times ("3 min ago") age with the simulated clock.
-    setInterval(() => this.refreshTimes(), 5000);
+    setInterval(() => this.refreshTimes(), 1000);
   }
 
   get size() {
@@ -54,7 +55,10 @@ export class AlertList {
       return false;
     }
     const li = this.render(a);
-    if (fresh) li.classList.add("fresh");
+    if (fresh) {
+      li.classList.add("fresh");
+      setTimeout(() => li.classList.remove("fresh"), FRESH_MS);
+    }
     // Find the first item older than this one; usually the very first.
     let before = null;
     for (const { anomaly, li: other } of this.items.values()) {

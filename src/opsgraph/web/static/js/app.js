@@ -31,6 +31,7 @@ const nodeName = (id) => state.nodes.get(id)?.name || id;
 
 const graph = new GraphView($("[data-testid=graph-canvas]"), {
   tooltip: $(".graph-tooltip"),
+  pulseLayer: $(".pulse-layer"),
   onSelect: (id, opts) => selectNode(id, opts),
   onReady: () => {
     state.graphReady = true;
@@ -95,13 +96,13 @@ function selectNode(id, { center = false, focusPanel = false } = {}) {
   state.selected = node ? id : null;
   if (node) {
     panel.open(node, neighbours(id));
-    graph.setInsetRight(panel.root.offsetWidth + 20);
+    graph.setInsets({ right: panel.root.offsetWidth + 20 });
     graph.select(id, { center });
     faults.suggestNode(id);
     if (focusPanel) panel.focus();
     history.replaceState(null, "", `#resource=${encodeURIComponent(id)}`);
   } else {
-    graph.setInsetRight(0);
+    graph.setInsets({ right: 0 });
     graph.select(null);
     panel.close();
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
@@ -371,6 +372,11 @@ function bindControls() {
       else graph.zoomBy(z === "in" ? 1.3 : 1 / 1.3);
     }),
   );
+  // The open legend covers the bottom-left corner: fit the graph above it.
+  const legend = $("[data-testid=legend]");
+  const syncLegend = () => graph.setInsets({ bottom: legend.open ? legend.offsetHeight + 12 : 0 });
+  legend.addEventListener("toggle", syncLegend);
+  new ResizeObserver(syncLegend).observe(legend);
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && state.selected && !e.defaultPrevented) selectNode(null);
   });

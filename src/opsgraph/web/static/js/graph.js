@@ -10,6 +10,7 @@ const LABEL_ALL_SCALE = 0.9; // from this zoom on, every visible node gets a lab
 const MAX_LABELS = 400;
 const LINK_LENGTH = { calls: 80, member: 40 };
 const TICK_BUDGET_MS = 12;
+const MAX_PULSES = 40;
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 /** "#rrggbb" / "#rgb" plus alpha -> "rgba(...)"; other colour syntaxes are returned unchanged. */
@@ -24,12 +25,15 @@ export function withAlpha(color, alpha) {
 
 export class GraphView {
   /**
-   * canvas: the <canvas>; tooltip: an element shown on hover (optional);
+   * canvas: the <canvas>; tooltip: an element shown on hover (optional); pulseLayer: an
+   * element over the canvas for the rings around critical nodes (optional);
    * onSelect(id | null): a node was clicked (or the background, with null).
    */
-  constructor(canvas, { tooltip = null, onSelect = () => {}, onReady = () => {} } = {}) {
+  constructor(canvas, { tooltip = null, pulseLayer = null, onSelect = () => {}, onReady = () => {} } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
+    this.pulseLayer = pulseLayer;
+    this.dirty = true;
     this.tooltip = tooltip;
     this.onSelect = onSelect;
     this.onReady = onReady;
@@ -46,13 +50,12 @@ export class GraphView {
     this.autoFit = true;
     this.hover = -1;
     this.selected = -1;
-    this.insetRight = 0;
+    this.insets = { right: 0, bottom: 0 };
     this.hoverAt = [0, 0];
     this.tooltipStale = false;
     this.drag = null;
     this.tween = null;
     this.frameRequested = false;
-    this.lastDraw = 0;
     this.ready = false;
     this.bind();
     this.resize();
@@ -130,11 +133,17 @@ export class GraphView {
 
   // ---- selection and camera ---------------------------------------------------------------
 
-  /** Width (CSS px) covered on the right by an overlay such as the node panel. */
-  setInsetRight(px) {
-    const inset = Math.max(0, Math.min(px, this.width - 120));
-    if (inset === this.insetRight) return;
-    this.insetRight = inset;
+  /**
+   * Room (CSS px) taken by overlays: `right` by the node panel, `bottom` by the legend. Fitting
+   * and centring use what is left.
+   */
+  setInsets({ right = this.insets.right, bottom = this.insets.bottom } = {}) {
+    const next = {
+      right: Math.max(0, Math.min(right, this.width - 120)),
+      bottom: Math.max(0, Math.min(bottom, this.height - 120)),
+    };
+    if (next.right === this.insets.right && next.bottom === this.insets.bottom) return;
+    this.insets = next;
     // Until the user takes the camera, keep the whole graph in the part left visible.
     if (this.autoFit) this.fitView(true);
   }
@@ -143,10 +152,10 @@ export class GraphView {
     const i = id === null || id === undefined ? -1 : (this.index.get(id) ?? -1);
     this.selected = i;
     if (i >= 0) {
-      const free = this.width - (this.insetRight || 0);
+      const free = this.width - this.insets.right;
       const sx = this.layout.x[i] * this.view.k + this.view.x;
       const sy = this.layout.y[i] * this.view.k + this.view.y;
-      const hidden = sx < 30 || sx > free - 30 || sy < 30 || sy > this.height - 30;
+      const hidden = sx < 30 || sx > free - 30 || sy < 30 || sy > this.height - this.insets.bottom - 30;
       if (center || (hidden && !this.autoFit)) {
         // Bring the node to the middle of the part of the canvas the panel leaves free.
         this.autoFit = false;
@@ -154,7 +163,7 @@ export class GraphView {
         this.animateTo({
           k,
           x: free / 2 - this.layout.x[i] * k,
-          y: this.height / 2 - this.layout.y[i] * k,
+          y: (this.height - this.insets.bottom) / 2 - this.layout.y[i] * k,
         });
       }
     }
@@ -175,16 +184,22 @@ export class GraphView {
   fitView(animate = false) {
     if (!this.nodes.length || !this.width) return;
     const [x0, y0, x1, y1] = this.layout.bounds();
-    const pad = 48;
-    const free = this.width - (this.insetRight || 0); // fit beside the panel when it is open
+    const padX = 80; // labels are centred under nodes and run wider than them
+    const padY = 36;
+    const freeW = this.width - this.insets.right;
+    const freeH = this.height - this.insets.bottom;
     const k = clamp(
-      Math.min((free - pad * 2) / Math.max(x1 - x0, 1), (this.height - pad * 2) / Math.max(y1 - y0, 1)),
+      Math.min((freeW - padX * 2) / Math.max(x1 - x0, 1), (freeH - padY * 2) / Math.max(y1 - y0, 1)),
       MIN_SCALE,
       2.2,
     );
-    const target = { k, x: free / 2 - ((x0 + x1) / 2) * k, y: this.height / 2 - ((y0 + y1) / 2) * k };
-    if (animate) this.animateTo(target);
-    else this.view = target;
+    const target = { k, x: freeW / 2 - ((x0 + x1) / 2) * k, y: freeH / 2 - ((y0 + y1) / 2) * k };
+    if (animate) {
+      this.animateTo(target);
+    } else {
+      this.view = target;
+      this.tween = null;
+    }
     this.requestRender();
   }
 
@@ -403,7 +418,13 @@ export class GraphView {
     this.requestRender();
   }
 
+  /** Something changed: redraw the graph layer on the next frame. */
   requestRender() {
+    this.dirty = true;
+    this.scheduleFrame();
+  }
+
+  scheduleFrame() {
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame((t) => this.frame(t));
@@ -432,24 +453,54 @@ export class GraphView {
       if (p >= 1) this.tween = null;
       busy = true;
     }
-    const pulsing = !reducedMotion.matches && this.nodes.some((n) => n.anomalous && n.severity === "critical");
-    // A pulse alone redraws at ~20 fps: enough to read as motion, cheap on big graphs.
-    if (busy || !pulsing || now - this.lastDraw > 50) {
-      this.draw(now);
-      this.lastDraw = now;
+    if (busy || this.dirty) {
+      this.dirty = false;
+      this.draw();
     }
-    if (busy || pulsing) this.requestRender();
+    if (busy || this.dirty) this.scheduleFrame();
+  }
+
+  /**
+   * Critical nodes get a "ping" ring: DOM elements animated by CSS (transform and opacity), so
+   * the pulse costs no canvas redraws. Repositioned whenever the graph is drawn.
+   */
+  placePulses(list) {
+    const layer = this.pulseLayer;
+    if (!layer) return;
+    const { k, x: tx, y: ty } = this.view;
+    const shown = list.slice(0, MAX_PULSES);
+    while (layer.children.length < shown.length) {
+      const ring = document.createElement("span");
+      ring.className = "pulse";
+      layer.append(ring);
+    }
+    for (let j = 0; j < layer.children.length; j += 1) {
+      const ring = layer.children[j];
+      if (j >= shown.length) {
+        ring.hidden = true;
+        continue;
+      }
+      const i = shown[j];
+      const size = Math.max(10, 2 * this.radius(i) * k + 6);
+      ring.hidden = false;
+      ring.style.left = `${this.layout.x[i] * k + tx}px`;
+      ring.style.top = `${this.layout.y[i] * k + ty}px`;
+      ring.style.width = `${size}px`;
+      ring.style.height = `${size}px`;
+    }
   }
 
   radius(i) {
     const n = this.nodes[i];
-    const r = kindInfo(n.kind).radius * (n.anomalous ? 1.3 : 1);
-    return Math.max(r, 2.2 / this.view.k);
+    // A floor in screen pixels keeps nodes visible zoomed out, anomalous ones larger still.
+    if (n.anomalous) return Math.max(kindInfo(n.kind).radius * 1.3, 4.5 / this.view.k);
+    return Math.max(kindInfo(n.kind).radius, 2.2 / this.view.k);
   }
 
-  draw(now) {
+  draw() {
     const { ctx, dpr, palette } = this;
     if (!palette || !this.width) return;
+    const pulses = [];
     const { k, x: tx, y: ty } = this.view;
     const lx = this.layout.x;
     const ly = this.layout.y;
@@ -472,12 +523,11 @@ export class GraphView {
     // Halos behind anomalous nodes.
     const anomalous = [];
     for (let i = 0; i < this.nodes.length; i += 1) if (this.nodes[i].anomalous && visible(i)) anomalous.push(i);
-    const pulse = reducedMotion.matches ? 0 : (Math.sin(now / 260) + 1) / 2;
     for (const i of anomalous) {
       const n = this.nodes[i];
       const color = palette.severity[n.severity] || palette.severity.medium;
-      const grow = n.severity === "critical" ? 1 + 0.35 * pulse : 1;
-      const r = this.radius(i) * 2.6 * grow;
+      if (n.severity === "critical") pulses.push(i);
+      const r = this.radius(i) * 2.6;
       const g = ctx.createRadialGradient(lx[i], ly[i], this.radius(i) * 0.6, lx[i], ly[i], r);
       g.addColorStop(0, withAlpha(color, 0.55));
       g.addColorStop(1, withAlpha(color, 0));
@@ -529,6 +579,7 @@ export class GraphView {
 
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.drawLabels(ctx, visible, anomalous);
+    this.placePulses(pulses);
 
     if (!this.ready) {
       this.ready = true;
