@@ -73,3 +73,15 @@ def test_inject_without_a_server_is_a_clear_error() -> None:
         app, ["sim", "inject", "cpu_hog", "--node", "x", "--url", "http://127.0.0.1:9"]
     )
     assert result.exit_code == 2 and "cannot reach" in result.output
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["demo", "--port", str(port)])
+    assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.output

@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,12 +124,23 @@ class _Server(uvicorn.Server):
         yield
 
 
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror} (choose another with --port)")
+
+
 def _run_server(settings: Settings, *, demo: bool) -> None:
 
     from opsgraph.api import create_app
     from opsgraph.runtime import Runtime
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    api = settings.api
+    _check_port_free(api.host, api.port)
     try:
         runtime = Runtime(settings, demo=demo)
         if settings.sim.enabled:
@@ -137,7 +149,6 @@ def _run_server(settings: Settings, *, demo: bool) -> None:
                 runtime.start_sim(lambda done, total: progress.update(task, completed=done))
     except OpsgraphError as exc:
         fail(str(exc))
-    api = settings.api
     app_ = create_app(runtime)
     url = f"http://{api.host}:{api.port}"
     server = _Server(
@@ -145,9 +156,11 @@ def _run_server(settings: Settings, *, demo: bool) -> None:
     )
     console.print(
         f"[bold green]opsgraph {__version__}[/] serving {len(runtime.resources)} resources "
-        f"({runtime.store.dialect}) — dashboard and API at [bold]{url}[/] (docs: {url}/docs)"
+        f"({runtime.store.dialect})"
     )
-    console.print("Press Ctrl-C to stop.")
+    # Plain lines, never wrapped: people and scripts copy the address from here.
+    print(f"dashboard and API: {url}  (API docs: {url}/docs)")
+    print("Press Ctrl-C to stop.")
     sys.stdout.flush()
     # Ctrl-C and SIGTERM both shut down gracefully and exit 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -156,7 +169,7 @@ def _run_server(settings: Settings, *, demo: bool) -> None:
         server.run()
     finally:
         runtime.close()
-    console.print("stopped")
+    print("stopped")
 
 
 @app.command()

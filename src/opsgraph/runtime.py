@@ -123,6 +123,8 @@ class Runtime:
         hub = self.hub
         for anomaly in result.opened:
             hub.publish("anomaly:new", anomaly.model_dump(mode="json"))
+        for anomaly in result.closed:
+            hub.publish("anomaly:resolved", anomaly.model_dump(mode="json"))
         if result.changed_nodes:
             nodes = [
                 {

@@ -15,7 +15,15 @@ from typing import Any
 
 #: The message types a subscriber may see.
 MESSAGE_TYPES = frozenset(
-    {"hello", "anomaly:new", "metrics:update", "graph:update", "fault:new", "action:applied"}
+    {
+        "hello",
+        "anomaly:new",
+        "anomaly:resolved",
+        "metrics:update",
+        "graph:update",
+        "fault:new",
+        "action:applied",
+    }
 )
 
 

@@ -1,4 +1,4 @@
-"""The WebSocket: pushes anomaly:new, graph:update, metrics:update and fault:new as JSON.
+"""The WebSocket: pushes anomaly:new / resolved, graph:update, metrics:update and fault:new.
 
 Every message is {"type": ..., "data": ...}; the first is "hello".
 """

@@ -1,27 +1,15 @@
-// The resource graph view: canvas rendering of the force layout, zoom (wheel) and pan (drag),
-// node dragging, hover tooltips, labels, severity halos and selection.
+// The resource graph view: runs the force layout, owns the camera (wheel zoom, drag pan, fit),
+// node dragging, hover tooltips, selection and the frame loop; drawing is in render.js.
 
 import { ForceLayout } from "./layout.js";
-import { SEVERITY_RANK, kindInfo, tracePath } from "./shapes.js";
+import { drawGraph } from "./render.js";
+import { SEVERITY_RANK, kindInfo } from "./shapes.js";
 
 const MIN_SCALE = 0.04;
 const MAX_SCALE = 8;
-const LABEL_ALL_SCALE = 0.9; // from this zoom on, every visible node gets a label
-const MAX_LABELS = 400;
 const LINK_LENGTH = { calls: 80, member: 40 };
 const TICK_BUDGET_MS = 12;
-const MAX_PULSES = 40;
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
-
-/** "#rrggbb" / "#rgb" plus alpha -> "rgba(...)"; other colour syntaxes are returned unchanged. */
-export function withAlpha(color, alpha) {
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color || "");
-  if (!m) return color;
-  let hex = m[1];
-  if (hex.length === 3) hex = [...hex].map((c) => c + c).join("");
-  const n = Number.parseInt(hex, 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
 
 export class GraphView {
   /**
@@ -460,36 +448,6 @@ export class GraphView {
     if (busy || this.dirty) this.scheduleFrame();
   }
 
-  /**
-   * Critical nodes get a "ping" ring: DOM elements animated by CSS (transform and opacity), so
-   * the pulse costs no canvas redraws. Repositioned whenever the graph is drawn.
-   */
-  placePulses(list) {
-    const layer = this.pulseLayer;
-    if (!layer) return;
-    const { k, x: tx, y: ty } = this.view;
-    const shown = list.slice(0, MAX_PULSES);
-    while (layer.children.length < shown.length) {
-      const ring = document.createElement("span");
-      ring.className = "pulse";
-      layer.append(ring);
-    }
-    for (let j = 0; j < layer.children.length; j += 1) {
-      const ring = layer.children[j];
-      if (j >= shown.length) {
-        ring.hidden = true;
-        continue;
-      }
-      const i = shown[j];
-      const size = Math.max(10, 2 * this.radius(i) * k + 6);
-      ring.hidden = false;
-      ring.style.left = `${this.layout.x[i] * k + tx}px`;
-      ring.style.top = `${this.layout.y[i] * k + ty}px`;
-      ring.style.width = `${size}px`;
-      ring.style.height = `${size}px`;
-    }
-  }
-
   radius(i) {
     const n = this.nodes[i];
     // A floor in screen pixels keeps nodes visible zoomed out, anomalous ones larger still.
@@ -498,202 +456,7 @@ export class GraphView {
   }
 
   draw() {
-    const { ctx, dpr, palette } = this;
-    if (!palette || !this.width) return;
-    const pulses = [];
-    const { k, x: tx, y: ty } = this.view;
-    const lx = this.layout.x;
-    const ly = this.layout.y;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = palette.background;
-    ctx.fillRect(0, 0, this.width, this.height);
-    if (!this.nodes.length) return;
-
-    // Visible world rectangle, with a margin for halos.
-    const m = 40 / k;
-    const vx0 = -tx / k - m;
-    const vy0 = -ty / k - m;
-    const vx1 = (this.width - tx) / k + m;
-    const vy1 = (this.height - ty) / k + m;
-    const visible = (i) => lx[i] >= vx0 && lx[i] <= vx1 && ly[i] >= vy0 && ly[i] <= vy1;
-
-    ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * tx, dpr * ty);
-    this.drawEdges(ctx, k, visible);
-
-    // Halos behind anomalous nodes.
-    const anomalous = [];
-    for (let i = 0; i < this.nodes.length; i += 1) if (this.nodes[i].anomalous && visible(i)) anomalous.push(i);
-    for (const i of anomalous) {
-      const n = this.nodes[i];
-      const color = palette.severity[n.severity] || palette.severity.medium;
-      if (n.severity === "critical") pulses.push(i);
-      const r = this.radius(i) * 2.6;
-      const g = ctx.createRadialGradient(lx[i], ly[i], this.radius(i) * 0.6, lx[i], ly[i], r);
-      g.addColorStop(0, withAlpha(color, 0.55));
-      g.addColorStop(1, withAlpha(color, 0));
-      ctx.fillStyle = g;
-      ctx.beginPath();
-      ctx.arc(lx[i], ly[i], r, 0, Math.PI * 2);
-      ctx.fill();
-    }
-
-    // Nodes, one path per kind so thousands of nodes cost a few fill calls.
-    const byKind = new Map();
-    for (let i = 0; i < this.nodes.length; i += 1) {
-      if (!visible(i)) continue;
-      const kind = this.nodes[i].kind in palette.kinds ? this.nodes[i].kind : "generic";
-      if (!byKind.has(kind)) byKind.set(kind, []);
-      byKind.get(kind).push(i);
-    }
-    ctx.lineWidth = 1.2 / k;
-    ctx.strokeStyle = palette.nodeStroke;
-    for (const [kind, list] of byKind) {
-      const shape = kindInfo(kind).shape;
-      ctx.beginPath();
-      for (const i of list) tracePath(ctx, shape, lx[i], ly[i], this.radius(i));
-      ctx.fillStyle = palette.kinds[kind];
-      ctx.fill();
-      if (k > 0.25) ctx.stroke();
-    }
-
-    // Severity rings on top.
-    for (const i of anomalous) {
-      const n = this.nodes[i];
-      ctx.beginPath();
-      tracePath(ctx, kindInfo(n.kind).shape, lx[i], ly[i], this.radius(i) + 2.5 / k);
-      ctx.strokeStyle = palette.severity[n.severity] || palette.severity.medium;
-      ctx.lineWidth = 2.5 / k;
-      ctx.stroke();
-    }
-
-    if (this.selected >= 0) {
-      const i = this.selected;
-      ctx.beginPath();
-      ctx.arc(lx[i], ly[i], this.radius(i) + 7 / k, 0, Math.PI * 2);
-      ctx.strokeStyle = palette.accent;
-      ctx.lineWidth = 2.5 / k;
-      ctx.setLineDash([5 / k, 3 / k]);
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.drawLabels(ctx, visible, anomalous);
-    this.placePulses(pulses);
-
-    if (!this.ready) {
-      this.ready = true;
-      this.onReady();
-    }
-  }
-
-  drawEdges(ctx, k, visible) {
-    const { palette } = this;
-    const lx = this.layout.x;
-    const ly = this.layout.y;
-    const sel = this.selected;
-    const groups = [
-      { kind: "calls", color: palette.edge, dash: [] },
-      { kind: "member", color: palette.edgeMember, dash: [4 / k, 3 / k] },
-    ];
-    ctx.lineWidth = 1 / k;
-    for (const group of groups) {
-      ctx.beginPath();
-      for (const e of this.edges) {
-        if ((e.kind === "member") !== (group.kind === "member")) continue;
-        if (!visible(e.s) && !visible(e.t)) continue;
-        ctx.moveTo(lx[e.s], ly[e.s]);
-        ctx.lineTo(lx[e.t], ly[e.t]);
-      }
-      ctx.strokeStyle = group.color;
-      ctx.setLineDash(group.dash);
-      ctx.stroke();
-    }
-    ctx.setLineDash([]);
-
-    // Arrowheads show the direction of calls once there is room for them.
-    if (k >= 0.7) {
-      ctx.beginPath();
-      for (const e of this.edges) {
-        if (e.kind === "member" || !visible(e.t)) continue;
-        const dx = lx[e.t] - lx[e.s];
-        const dy = ly[e.t] - ly[e.s];
-        const len = Math.hypot(dx, dy);
-        if (len < 1) continue;
-        const ux = dx / len;
-        const uy = dy / len;
-        const r = this.radius(e.t) + 2;
-        const px = lx[e.t] - ux * r;
-        const py = ly[e.t] - uy * r;
-        const a = 5;
-        ctx.moveTo(px, py);
-        ctx.lineTo(px - ux * a * 1.6 - uy * a * 0.7, py - uy * a * 1.6 + ux * a * 0.7);
-        ctx.lineTo(px - ux * a * 1.6 + uy * a * 0.7, py - uy * a * 1.6 - ux * a * 0.7);
-        ctx.closePath();
-      }
-      ctx.fillStyle = palette.edge;
-      ctx.fill();
-    }
-
-    if (sel >= 0) {
-      ctx.beginPath();
-      for (const e of this.edges) {
-        if (e.s !== sel && e.t !== sel) continue;
-        ctx.moveTo(lx[e.s], ly[e.s]);
-        ctx.lineTo(lx[e.t], ly[e.t]);
-      }
-      ctx.strokeStyle = palette.accent;
-      ctx.lineWidth = 2 / k;
-      ctx.stroke();
-    }
-  }
-
-  drawLabels(ctx, visible, anomalous) {
-    const { palette } = this;
-    const { k, x: tx, y: ty } = this.view;
-    const lx = this.layout.x;
-    const ly = this.layout.y;
-    // Priority: selected, hovered, anomalous (most severe first), then everything when zoomed in.
-    const order = [];
-    const seen = new Set();
-    const push = (i) => {
-      if (i >= 0 && !seen.has(i) && visible(i)) {
-        seen.add(i);
-        order.push(i);
-      }
-    };
-    push(this.selected);
-    push(this.hover);
-    [...anomalous]
-      .sort((a, b) => SEVERITY_RANK[this.nodes[b].severity] - SEVERITY_RANK[this.nodes[a].severity])
-      .forEach(push);
-    if (k >= LABEL_ALL_SCALE) {
-      for (let i = 0; i < this.nodes.length && order.length < MAX_LABELS; i += 1) push(i);
-    }
-    const font = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    ctx.lineJoin = "round";
-    const placed = [];
-    for (const i of order) {
-      const n = this.nodes[i];
-      const text = n.name || n.id;
-      ctx.font = n.anomalous || i === this.selected ? `600 ${font}` : font;
-      const w = ctx.measureText(text).width;
-      const sx = lx[i] * k + tx;
-      const sy = ly[i] * k + ty + this.radius(i) * k + (n.anomalous ? 6 : 4);
-      const box = [sx - w / 2 - 3, sy - 1, sx + w / 2 + 3, sy + 15];
-      const important = i === this.selected || i === this.hover;
-      if (!important && placed.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) {
-        continue;
-      }
-      placed.push(box);
-      ctx.lineWidth = 4;
-      ctx.strokeStyle = palette.labelBg;
-      ctx.strokeText(text, sx, sy);
-      ctx.fillStyle = palette.text;
-      ctx.fillText(text, sx, sy);
-    }
+    drawGraph(this);
   }
 }
 

@@ -1,7 +1,7 @@
 // Small canvas line charts for the node panel: one series, shaded anomaly windows, a dot on
 // the latest value. Sized from the canvas's CSS box and drawn crisp on high-DPI screens.
 
-import { withAlpha } from "./graph.js";
+import { withAlpha } from "./render.js";
 
 /**
  * canvas: a <canvas> sized by CSS; series: {ts: number[], values: number[]};
