@@ -1,7 +1,8 @@
 """Fixtures for the dashboard's browser tests: a demo server and Debian's chromium.
 
 The demo runs as a subprocess on a free port with its own data directory; chromium is driven
-through Playwright's sync API. Both are skipped, not failed, when chromium is not installed.
+through Playwright's sync API. Without chromium the tests skip on a workstation and fail in
+CI (where $CI is set), so a broken install can never pass unseen.
 """
 
 from __future__ import annotations
@@ -99,8 +100,11 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is not installed (scripts/setup --test installs it)")
         pytest.skip(f"{CHROMIUM} is not installed")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
