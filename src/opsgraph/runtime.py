@@ -21,7 +21,8 @@ from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import AuditEvent, Dependency, Event, Resource, SampleFrame
-from opsgraph.detect import EpisodeTracker, ExponentialCalibrator, RobustZDetector
+from opsgraph.detect import EpisodeTracker, ExponentialCalibrator
+from opsgraph.detect.registry import create_detector
 from opsgraph.ingest import Ingestor, IngestResult
 from opsgraph.notify import EventHub
 from opsgraph.sim import ActionKind, ActionOutcome, FaultKind, FaultRecord, SimulatedCloud
@@ -58,7 +59,9 @@ class Runtime:
             self.store.migrate()
         self.hub = EventHub()
         det = settings.detect
-        detector = RobustZDetector(window=det.window, min_points=min(det.min_points, det.window))
+        detector = create_detector(
+            det.detector, window=det.window, min_points=min(det.min_points, det.window)
+        )
         self.ingestor = Ingestor(
             store=self.store,
             detector=detector,
