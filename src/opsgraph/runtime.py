@@ -201,30 +201,20 @@ class Runtime:
         sim = self.require_sim()
         with self._sim_lock:
             record = sim.inject(kind, node, duration_s=duration_s)
-        payload = record.model_dump(mode="json")
-        self.store.add_events(
-            [
-                Event(
-                    ts=record.start_ts,
-                    kind="fault.injected",
-                    resource_id=node,
-                    message=f"{kind.value} injected on {node}",
-                    payload=payload,
-                )
-            ]
+        self._record(
+            event=Event(
+                ts=record.start_ts,
+                kind="fault.injected",
+                resource_id=node,
+                message=f"{kind.value} injected on {node}",
+                payload=record.model_dump(mode="json"),
+            ),
+            actor=actor,
+            action="sim.inject",
+            reason=reason,
+            inputs={"kind": kind.value, "duration_s": duration_s},
+            message_type="fault:new",
         )
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action="sim.inject",
-                target=node,
-                reason=reason,
-                inputs={"kind": kind.value, "duration_s": duration_s},
-                result=payload,
-            )
-        )
-        self.hub.publish("fault:new", payload)
         return record
 
     def apply_action(
@@ -239,31 +229,46 @@ class Runtime:
         sim = self.require_sim()
         with self._sim_lock:
             outcome = sim.apply_action(kind, node, params or {})
-        payload = outcome.model_dump(mode="json")
-        self.store.add_events(
-            [
-                Event(
-                    ts=sim.now,
-                    kind="action.applied",
-                    resource_id=node,
-                    message=outcome.message,
-                    payload=payload,
-                )
-            ]
+        self._record(
+            event=Event(
+                ts=sim.now,
+                kind="action.applied",
+                resource_id=node,
+                message=outcome.message,
+                payload=outcome.model_dump(mode="json"),
+            ),
+            actor=actor,
+            action=f"sim.{kind.value}",
+            reason=reason,
+            inputs={"params": params or {}},
+            message_type="action:applied",
         )
+        return outcome
+
+    def _record(
+        self,
+        *,
+        event: Event,
+        actor: str,
+        action: str,
+        reason: str,
+        inputs: dict[str, Any],
+        message_type: str,
+    ) -> None:
+        """One side effect: the event, its append-only audit record, and the live message."""
+        self.store.add_events([event])
         self.store.append_audit(
             AuditEvent(
                 ts=time.time(),
                 actor=actor,
-                action=f"sim.{kind.value}",
-                target=node,
+                action=action,
+                target=event.resource_id,
                 reason=reason,
-                inputs={"params": params or {}},
-                result=payload,
+                inputs=inputs,
+                result=event.payload,
             )
         )
-        self.hub.publish("action:applied", payload)
-        return outcome
+        self.hub.publish(message_type, event.payload)
 
     def _inject_demo_fault(self) -> FaultRecord | None:
         """Inject the next fault kind of the demo cycle on a node it can apply to."""
