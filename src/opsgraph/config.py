@@ -94,6 +94,12 @@ class DetectSettings(_Section):
     z_scale: float = Field(
         default=4.0, gt=0, description="Robust z above the onset that brings the score to 0.63."
     )
+    open_after_points: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Points in a row above the threshold that open an anomaly (1 = at once).",
+    )
     close_after_steps: int = Field(
         default=3, ge=1, description="Quiet points in a row that close an anomaly episode."
     )

@@ -69,6 +69,7 @@ class Runtime:
             tracker=EpisodeTracker(
                 threshold=det.alert_threshold,
                 close_after=det.close_after_steps,
+                open_after=det.open_after_points,
                 detector=detector.name,
             ),
             persist_samples=settings.store.persist_samples,

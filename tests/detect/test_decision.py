@@ -47,3 +47,24 @@ def test_a_high_point_resets_the_quiet_count() -> None:
         out = _decide(tracker, t, [s])
         assert not out.closed
     assert tracker.open
+
+
+def test_an_episode_opens_only_after_enough_points_in_a_row() -> None:
+    tracker = EpisodeTracker(threshold=0.35, close_after=2, detector="robust_z", open_after=2)
+    tracker.reserve(2)
+    assert not _decide(tracker, 1, [0.9, 0.1]).opened  # a one-point blip never opens
+    assert not _decide(tracker, 2, [0.1, 0.5]).opened
+    out = _decide(tracker, 3, [0.1, 0.6])
+    assert len(out.opened) == 1
+    anomaly = out.opened[0]
+    assert anomaly.resource_id == "node-1" and anomaly.start_ts == 2  # dated from its first point
+    assert anomaly.severity is Severity.MEDIUM
+
+
+def test_bad_counts() -> None:
+    import pytest
+
+    with pytest.raises(ValueError):
+        EpisodeTracker(threshold=0.35, close_after=0, detector="x")
+    with pytest.raises(ValueError):
+        EpisodeTracker(threshold=0.35, close_after=1, detector="x", open_after=0)

@@ -39,7 +39,10 @@ def _ingestor(store: Store | None) -> Ingestor:
         detector=detector,
         calibrator=ExponentialCalibrator(onset=cfg.z_onset, scale=cfg.z_scale),
         tracker=EpisodeTracker(
-            threshold=cfg.alert_threshold, close_after=cfg.close_after_steps, detector="robust_z"
+            threshold=cfg.alert_threshold,
+            close_after=cfg.close_after_steps,
+            open_after=cfg.open_after_points,
+            detector=detector.name,
         ),
     )
 

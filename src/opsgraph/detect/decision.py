@@ -1,7 +1,8 @@
 """The decision step: calibrated scores become anomaly episodes with a severity.
 
-An episode opens when a series crosses the alert threshold, is updated while it stays above
-it, and closes after a run of quiet points; only alerting series cost Python work.
+An episode opens when a series stays above the alert threshold for `open_after` points in a
+row, is updated while it stays there, and closes after a run of quiet points; only alerting
+series cost Python work.
 """
 
 from __future__ import annotations
@@ -31,17 +32,26 @@ class Decisions:
 class EpisodeTracker:
     """Keeps one open anomaly per series at most, keyed by the dense series index."""
 
-    def __init__(self, *, threshold: float, close_after: int, detector: str) -> None:
+    def __init__(
+        self, *, threshold: float, close_after: int, detector: str, open_after: int = 1
+    ) -> None:
+        if open_after < 1 or close_after < 1:
+            raise ValueError("open_after and close_after must be at least 1")
         self.threshold = threshold
         self.close_after = close_after
+        self.open_after = open_after
         self.detector = detector
         self.open: dict[int, Anomaly] = {}
         self._quiet = np.zeros(0, dtype=np.int64)
+        self._streak = np.zeros(0, dtype=np.int64)  # consecutive points above the threshold
+        self._streak_start = np.zeros(0)  # timestamp of the first of them
 
     def reserve(self, n_series: int) -> None:
-        if n_series > self._quiet.shape[0]:
-            extra = n_series - self._quiet.shape[0]
+        extra = n_series - self._quiet.shape[0]
+        if extra > 0:
             self._quiet = np.concatenate([self._quiet, np.zeros(extra, dtype=np.int64)])
+            self._streak = np.concatenate([self._streak, np.zeros(extra, dtype=np.int64)])
+            self._streak_start = np.concatenate([self._streak_start, np.zeros(extra)])
 
     def decide(
         self,
@@ -56,19 +66,26 @@ class EpisodeTracker:
         """keys[i] is (resource_id, metric) of series index i."""
         out = Decisions()
         alert = scores >= self.threshold
-        self._quiet[idx[alert]] = 0
+        hot = idx[alert]
+        self._quiet[hot] = 0
+        starting = hot[self._streak[hot] == 0]
+        self._streak_start[starting] = ts[alert][self._streak[hot] == 0]
+        self._streak[hot] += 1
+        self._streak[idx[~alert]] = 0
         codes = severity_codes(scores)
         for j in np.flatnonzero(alert).tolist():
             series = int(idx[j])
             score = float(scores[j])
             current = self.open.get(series)
             if current is None:
+                if self._streak[series] < self.open_after:
+                    continue
                 resource_id, metric = keys[series]
                 anomaly = Anomaly(
                     resource_id=resource_id,
                     metric=metric,
                     detector=self.detector,
-                    start_ts=float(ts[j]),
+                    start_ts=float(self._streak_start[series]),
                     last_ts=float(ts[j]),
                     score=score,
                     max_score=score,
