@@ -274,8 +274,15 @@ class Store(RecordsStore):
 
     def last_sample_ts(self) -> float | None:
         """The newest sample timestamp of all series, None while there are none (for resuming)."""
+        # One index probe per series on (series_id, ts): a bare MAX(ts) would scan the table.
+        per_series = (
+            select(func.max(samples.c.ts))
+            .where(samples.c.series_id == SeriesRow.id)
+            .correlate(SeriesRow)
+            .scalar_subquery()
+        )
         with self._tx() as s:
-            newest = s.scalar(select(func.max(samples.c.ts)))
+            newest = s.scalar(select(func.max(per_series)).select_from(SeriesRow))
             return None if newest is None else float(newest)
 
     def read_samples(

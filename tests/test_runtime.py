@@ -1,0 +1,52 @@
+"""The runtime: serve keeps its data and resumes after it; the demo starts afresh; push-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opsgraph.config import Settings
+from opsgraph.core.models import Resource, Sample
+from opsgraph.runtime import Runtime
+
+
+def _settings(tmp_path: Path, **sim: object) -> Settings:
+    return Settings(data_dir=tmp_path, sim={"resources": 20, "preroll_steps": 10, **sim})
+
+
+def test_serve_resumes_after_what_is_stored(tmp_path: Path) -> None:
+    first = Runtime(_settings(tmp_path))
+    first.start_sim()
+    first.step()
+    last = first.store.last_sample_ts()
+    count = first.store.counts()["samples"]
+    first.close()
+    assert last is not None and count == 11 * 20 * 8
+
+    second = Runtime(_settings(tmp_path))
+    assert len(second.resources) == 20  # the topology came back from the store
+    sim = second.start_sim()
+    assert sim.now == last + 60.0  # no pre-roll over stored history, no timestamp twice
+    second.step()
+    assert second.store.counts()["samples"] == count + 20 * 8
+    second.close()
+
+
+def test_demo_starts_from_a_clean_database(tmp_path: Path) -> None:
+    for _ in range(2):
+        rt = Runtime(_settings(tmp_path), demo=True)
+        rt.start_sim()
+        assert rt.store.counts()["samples"] == 10 * 20 * 8
+        rt.close()
+    assert (tmp_path / "demo.db").exists() and not (tmp_path / "opsgraph.db").exists()
+
+
+def test_push_only_server(tmp_path: Path) -> None:
+    rt = Runtime(_settings(tmp_path, enabled=False))
+    assert rt.sim is None and rt.health()["sim"] is False
+    rt.upsert_topology([Resource(id="api-1")], [])
+    result = rt.ingestor.ingest_samples(
+        [Sample(resource_id="api-1", metric="cpu", ts=float(t), value=1.0) for t in range(5)]
+    )
+    assert result.samples == 5 and rt.store.counts()["samples"] == 5
+    assert [n["id"] for n in rt.graph()["nodes"]] == ["api-1"]
+    rt.close()
