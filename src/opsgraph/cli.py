@@ -20,6 +20,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
 from opsgraph import __version__
 from opsgraph.config import Settings, load_settings, settings_as_yaml
@@ -330,6 +331,75 @@ def bench_ingest(
     if out is not None:
         out.write_text(json.dumps(report, indent=2))
         console.print(f"written to {out}")
+
+
+@bench_app.command("nab")
+def bench_nab(
+    data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(
+        "../shared/data/nab"
+    ),
+    detector: Annotated[str, typer.Option(help="Registered detector to run.")] = "robust_z",
+    windows: Annotated[
+        str, typer.Option(help="Window lengths of the ensemble's members, comma-separated.")
+    ] = "30,120,480",
+    dedup_rows: Annotated[
+        int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
+    ] = 100,
+    files: Annotated[
+        list[str] | None,
+        typer.Option("--file", help="Only files whose path contains this (repeatable)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write NAB result files (one CSV per data file) and report.json here."),
+    ] = None,
+) -> None:
+    """Run a detector causally over the Numenta Anomaly Benchmark and score it with NAB's rules.
+
+    Scores are normalised (null detector 0, perfect 100) for the standard, reward_low_FP_rate
+    and reward_low_FN_rate profiles, with one threshold per profile over the whole corpus.
+    """
+    from opsgraph.bench.nab.run import run_nab
+
+    try:
+        sizes = [int(w) for w in windows.split(",") if w.strip()]
+    except ValueError:
+        fail(f"--windows: {windows!r} is not a comma-separated list of integers")
+    if not sizes:
+        fail("--windows: give at least one window length")
+    try:
+        with console.status("running the detector over the corpus"):
+            report = run_nab(
+                data,
+                detector=detector,
+                windows=sizes,
+                dedup_rows=dedup_rows,
+                out=out,
+                only=files or (),
+            )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    table = Table(title=f"NAB: {detector} at windows {windows} ({report['files']} files)")
+    for col in ("profile", "score", "threshold", "TP", "FP", "FN"):
+        table.add_column(col, justify="right")
+    for profile, r in report["profiles"].items():
+        table.add_row(
+            profile,
+            f"{r['score']:.2f}",
+            f"{r['threshold']:.6f}",
+            str(r["tp"]),
+            str(r["fp"]),
+            str(r["fn"]),
+        )
+    console.print(table)
+    cats = report["profiles"]["standard"]["categories"]
+    console.print(
+        "standard by category: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cats.items() if v is not None)
+    )
+    if out is not None:
+        (out / "report.json").write_text(json.dumps(report, indent=2))
+        console.print(f"results in {report['results_dir']}, report in {out / 'report.json'}")
 
 
 def main() -> None:

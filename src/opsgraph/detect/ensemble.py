@@ -1,0 +1,81 @@
+"""A calibrated ensemble: every member's raw score is mapped through its own per-series tail
+calibrator, and the ensemble's probability of anomaly is the largest of the members'.
+
+Calibrating before combining puts detectors of different scales on one footing; the max keeps
+the earliest and clearest member's view of an onset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from opsgraph.detect.base import FloatArray, IndexArray, StreamingDetector
+from opsgraph.detect.tail import TailCalibrator
+
+
+class CalibratedEnsemble:
+    """Members scored, calibrated per series, combined by max; all learn after scoring."""
+
+    def __init__(
+        self,
+        members: Sequence[StreamingDetector],
+        *,
+        history: int = 2000,
+        level: float = 0.98,
+    ) -> None:
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = list(members)
+        self.calibrators = [TailCalibrator(history=history, level=level) for _ in members]
+        self.name = "+".join(m.name for m in self.members)
+
+    def reserve(self, n_series: int) -> None:
+        for member, calibrator in zip(self.members, self.calibrators, strict=True):
+            member.reserve(n_series)
+            calibrator.reserve(n_series)
+
+    def step(self, idx: IndexArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Probability of anomaly of each point and the first member's expected value."""
+        best = np.zeros(idx.shape[0])
+        expected = np.full(idx.shape[0], np.nan)
+        for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
+            raw, exp = member.score(idx, values)
+            p = calibrator.probability(idx, raw)
+            calibrator.learn(idx, raw)
+            member.learn(idx, values)
+            np.maximum(best, p, out=best)
+            if k == 0:
+                expected = exp
+        return best, expected
+
+
+class RepeatDamper:
+    """Keeps a point's full score only when it beats every score of its series in the last
+    `rows` points; a repeat of a recent high is scaled by `factor`.
+
+    Alert deduplication on the score itself: a burst yields one high point, not a run of them,
+    whatever threshold is later applied.
+    """
+
+    def __init__(self, rows: int = 100, factor: float = 0.9) -> None:
+        if rows < 1 or not 0.0 <= factor < 1.0:
+            raise ValueError("need rows >= 1 and 0 <= factor < 1")
+        self.rows = rows
+        self.factor = factor
+        self._recent = np.zeros((0, rows))
+        self._pos = np.zeros(0, dtype=np.int64)
+
+    def reserve(self, n_series: int) -> None:
+        grow = n_series - self._recent.shape[0]
+        if grow > 0:
+            self._recent = np.vstack([self._recent, np.zeros((grow, self.rows))])
+            self._pos = np.concatenate([self._pos, np.zeros(grow, dtype=np.int64)])
+
+    def __call__(self, idx: IndexArray, scores: FloatArray) -> FloatArray:
+        previous = self._recent[idx].max(axis=1)
+        out = np.where(scores > previous, scores, scores * self.factor)
+        self._recent[idx, self._pos[idx] % self.rows] = scores
+        self._pos[idx] += 1
+        return np.asarray(out, dtype=np.float64)

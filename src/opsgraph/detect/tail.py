@@ -1,0 +1,105 @@
+"""A calibrator that learns each series' own tail: raw score -> probability of anomaly.
+
+Peaks over threshold (the idea of SPOT, Siffer et al., KDD 2017): per series, the raw scores
+seen so far give an empirical distribution; above its `level` quantile the exceedances are
+modelled as exponential (a generalised Pareto tail of shape 0), so a new extreme maps to a tail
+probability that keeps falling instead of saturating. The output is 1 - P(X >= raw), the same
+scale for CPU percentages, request counts and latencies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opsgraph.detect.base import FloatArray, IndexArray
+
+
+class TailCalibrator:
+    """Streaming, per series, vectorised: `__call__` scores then learns unless told not to."""
+
+    def __init__(
+        self,
+        history: int = 2000,
+        level: float = 0.98,
+        min_history: int = 50,
+        refit_every: int = 10,
+    ) -> None:
+        if not 0.5 < level < 1.0 or history < 20 or min_history < 10:
+            raise ValueError("need 0.5 < level < 1, history >= 20 and min_history >= 10")
+        self.history = history
+        self.level = level
+        self.min_history = min_history
+        self.refit_every = refit_every
+        self._buf = np.full((0, history), np.nan)
+        self._pos = np.zeros(0, dtype=np.int64)
+        self._count = np.zeros(0, dtype=np.int64)
+        # The tail fit per series: the level's quantile and the mean excess above it.
+        self._q = np.full(0, np.nan)
+        self._mean_excess = np.full(0, np.nan)
+        self._since_fit = np.zeros(0, dtype=np.int64)
+
+    def reserve(self, n_series: int) -> None:
+        grow = n_series - self._buf.shape[0]
+        if grow <= 0:
+            return
+        self._buf = np.vstack([self._buf, np.full((grow, self.history), np.nan)])
+        self._pos = np.concatenate([self._pos, np.zeros(grow, dtype=np.int64)])
+        self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
+        self._q = np.concatenate([self._q, np.full(grow, np.nan)])
+        self._mean_excess = np.concatenate([self._mean_excess, np.full(grow, np.nan)])
+        self._since_fit = np.concatenate([self._since_fit, np.full(grow, 1 << 30)])
+
+    def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
+        """1 - P(X >= raw) under each series' fitted distribution; 0 while it has too little."""
+        self._refit(idx)
+        out = np.zeros(idx.shape[0])
+        ready = (self._count[idx] >= self.min_history) & np.isfinite(raw)
+        if not ready.any():
+            return out
+        sel = idx[ready]
+        x = raw[ready]
+        q = self._q[sel]
+        me = np.maximum(self._mean_excess[sel], 1e-12)
+        tail = 1.0 - self.level
+        # Above the quantile: the exponential tail. Below: the empirical rank in the history.
+        above = x > q
+        p_exceed = np.empty(x.shape[0])
+        p_exceed[above] = tail * np.exp(-(x[above] - q[above]) / me[above])
+        below = ~above
+        if below.any():
+            rows = self._buf[sel[below]]
+            n = np.sum(np.isfinite(rows), axis=1)
+            ge = np.sum(rows >= x[below, None], axis=1)
+            p_exceed[below] = np.maximum(ge / np.maximum(n, 1), tail)
+        out[ready] = 1.0 - p_exceed
+        return out
+
+    def learn(self, idx: IndexArray, raw: FloatArray) -> None:
+        keep = np.isfinite(raw)
+        idx, raw = idx[keep], raw[keep]
+        pos = self._pos[idx]
+        self._buf[idx, pos] = raw
+        self._pos[idx] = (pos + 1) % self.history
+        self._count[idx] = np.minimum(self._count[idx] + 1, self.history)
+        self._since_fit[idx] += 1
+
+    def __call__(self, raw: FloatArray) -> FloatArray:
+        raise TypeError("TailCalibrator is per series: call probability(idx, raw)")
+
+    def _refit(self, idx: IndexArray) -> None:
+        due = idx[
+            (self._since_fit[idx] >= self.refit_every) & (self._count[idx] >= self.min_history)
+        ]
+        if due.shape[0] == 0:
+            return
+        rows = self._buf[due]
+        q = np.nanquantile(rows, self.level, axis=1)
+        excess = rows - q[:, None]
+        over = excess > 0  # NaN (empty slots) compares False
+        n_over = over.sum(axis=1)
+        total = np.where(over, excess, 0.0).sum(axis=1)
+        # A flat tail (no exceedance at all) gets a tiny scale: anything above is extreme.
+        me = np.where(n_over > 0, total / np.maximum(n_over, 1), 1e-6 * np.maximum(np.abs(q), 1.0))
+        self._q[due] = q
+        self._mean_excess[due] = me
+        self._since_fit[due] = 0

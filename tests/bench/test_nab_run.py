@@ -1,0 +1,44 @@
+"""`opsgraph bench nab` on a few files: causal scores in [0, 1] and NAB's result layout."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from opsgraph.bench.nab.run import run_nab
+from opsgraph.cli import app
+from opsgraph.core.errors import InvalidInputError
+
+NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "nab"
+FILES = ("art_daily_jumpsup", "ec2_cpu_utilization_825cc2")
+
+
+def test_run_scores_and_writes_results(tmp_path: Path) -> None:
+    report = run_nab(NAB, windows=(30, 120), out=tmp_path, only=FILES)
+    assert report["files"] == 2
+    standard = report["profiles"]["standard"]
+    assert standard["tp"] >= 1 and -100 < standard["score"] <= 100
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
+    assert written == [
+        "robustz/artificialWithAnomaly/robustz_art_daily_jumpsup.csv",
+        "robustz/realAWSCloudwatch/robustz_ec2_cpu_utilization_825cc2.csv",
+    ]
+    with (tmp_path / written[0]).open() as handle:
+        rows = list(csv.DictReader(handle))
+    source = (NAB / "data/artificialWithAnomaly/art_daily_jumpsup.csv").read_text().splitlines()
+    assert len(rows) == len(source) - 1
+    assert [r["timestamp"] for r in rows[:3]] == [line.split(",")[0] for line in source[1:4]]
+    assert all(0.0 <= float(r["anomaly_score"]) <= 1.0 for r in rows)
+    assert {r["label"] for r in rows} == {"0", "1"}
+
+
+def test_unknown_file_and_bad_windows() -> None:
+    with pytest.raises(InvalidInputError, match="no NAB file"):
+        run_nab(NAB, only=("nothing-like-this",))
+    result = CliRunner().invoke(app, ["bench", "nab", "--data", str(NAB), "--windows", "a,b"])
+    assert result.exit_code == 2 and "--windows" in result.output
+    result = CliRunner().invoke(app, ["bench", "nab", "--data", "/nonexistent"])
+    assert result.exit_code == 2 and "NAB corpus" in result.output

@@ -1,0 +1,56 @@
+"""The tail calibrator: per-series scale, monotone, never saturating, bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from opsgraph.detect.tail import TailCalibrator
+
+
+def _trained(scales: list[float], n: int = 600) -> TailCalibrator:
+    rng = np.random.default_rng(0)
+    cal = TailCalibrator(history=500, refit_every=5)
+    cal.reserve(len(scales))
+    idx = np.arange(len(scales))
+    for _ in range(n):
+        cal.learn(idx, np.abs(rng.normal(size=len(scales))) * np.asarray(scales))
+    return cal
+
+
+def test_same_rarity_same_probability_whatever_the_scale() -> None:
+    cal = _trained([1.0, 1000.0])
+    p = cal.probability(np.array([0, 1]), np.array([3.0, 3000.0]))
+    assert p[0] == pytest.approx(p[1], abs=0.01)
+    assert 0.98 < p[0] < 1.0
+
+
+def test_monotone_and_not_saturating() -> None:
+    cal = _trained([1.0])
+    xs = np.array([0.1, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0])
+    ps = np.array([cal.probability(np.array([0]), np.array([x]))[0] for x in xs])
+    assert np.all(np.diff(ps) > 0)
+    assert ps[-1] < 1.0 and ps[-2] < ps[-1]
+
+
+def test_too_little_history_scores_zero_and_nan_is_ignored() -> None:
+    cal = TailCalibrator(min_history=50)
+    cal.reserve(1)
+    for _ in range(10):
+        cal.learn(np.array([0]), np.array([1.0]))
+    cal.learn(np.array([0]), np.array([np.nan]))
+    assert cal.probability(np.array([0]), np.array([100.0]))[0] == 0.0
+
+
+def test_flat_history_makes_any_rise_extreme() -> None:
+    cal = TailCalibrator(min_history=20, refit_every=1)
+    cal.reserve(1)
+    for _ in range(100):
+        cal.learn(np.array([0]), np.array([0.0]))
+    p = cal.probability(np.array([0]), np.array([0.5]))[0]
+    assert p > 0.999
+
+
+def test_bad_parameters() -> None:
+    with pytest.raises(ValueError):
+        TailCalibrator(level=1.0)
