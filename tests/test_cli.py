@@ -25,6 +25,7 @@ runner = CliRunner()
         ["sim", "act"],
         ["sim", "topology"],
         ["bench", "ingest"],
+        ["bench", "nab"],
         ["version"],
     ],
 )
