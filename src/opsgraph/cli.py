@@ -338,10 +338,13 @@ def bench_nab(
     data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(
         "../shared/data/nab"
     ),
-    detector: Annotated[str, typer.Option(help="Registered detector to run.")] = "robust_z",
-    windows: Annotated[
-        str, typer.Option(help="Window lengths of the ensemble's members, comma-separated.")
-    ] = "30,120,480",
+    members: Annotated[
+        str,
+        typer.Option(
+            help="Ensemble members as NAME[@WINDOW],... of registered detectors "
+            "(default: robust_z@30,robust_z@120,robust_z@480,cusum@120)."
+        ),
+    ] = "",
     dedup_rows: Annotated[
         int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
     ] = 100,
@@ -359,27 +362,20 @@ def bench_nab(
     Scores are normalised (null detector 0, perfect 100) for the standard, reward_low_FP_rate
     and reward_low_FN_rate profiles, with one threshold per profile over the whole corpus.
     """
-    from opsgraph.bench.nab.run import run_nab
+    from opsgraph.bench.nab.run import DEFAULT_MEMBERS, run_nab
 
-    try:
-        sizes = [int(w) for w in windows.split(",") if w.strip()]
-    except ValueError:
-        fail(f"--windows: {windows!r} is not a comma-separated list of integers")
-    if not sizes:
-        fail("--windows: give at least one window length")
     try:
         with console.status("running the detector over the corpus"):
             report = run_nab(
                 data,
-                detector=detector,
-                windows=sizes,
+                members=members or DEFAULT_MEMBERS,
                 dedup_rows=dedup_rows,
                 out=out,
                 only=files or (),
             )
     except OpsgraphError as exc:
         fail(str(exc))
-    table = Table(title=f"NAB: {detector} at windows {windows} ({report['files']} files)")
+    table = Table(title=f"NAB: {report['detector']} ({report['files']} files)")
     for col in ("profile", "score", "threshold", "TP", "FP", "FN"):
         table.add_column(col, justify="right")
     for profile, r in report["profiles"].items():

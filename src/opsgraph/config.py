@@ -85,6 +85,9 @@ class DetectSettings(_Section):
     detector: str = Field(
         default="robust_z", description="Streaming detector, by entry-point name."
     )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="The detector's own settings (e.g. period: week)."
+    )
     window: int = Field(default=60, ge=5, le=10_000, description="Points per rolling window.")
     min_points: int = Field(default=20, ge=3, description="Warm-up: points before scoring.")
     alert_threshold: float = Field(

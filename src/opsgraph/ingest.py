@@ -151,12 +151,12 @@ class Ingestor:
     ) -> IngestResult:
         merged = Decisions()
         for ts, idx, values in batches:
-            raw, expected = self.detector.score(idx, values)
+            raw, expected = self.detector.score(idx, values, ts)
             scores = self.calibrator(raw)
             decided = self.tracker.decide(
                 ts=ts, idx=idx, values=values, expected=expected, scores=scores, keys=self.keys
             )
-            self.detector.learn(idx, values)
+            self.detector.learn(idx, values, ts=ts)
             self.latest[idx] = values
             self.latest_score[idx] = scores
             merged.opened += decided.opened

@@ -60,7 +60,9 @@ class Runtime:
         self.hub = EventHub()
         det = settings.detect
         detector = create_detector(
-            det.detector, window=det.window, min_points=min(det.min_points, det.window)
+            det.detector,
+            det.params,
+            defaults={"window": det.window, "min_points": min(det.min_points, det.window)},
         )
         self.ingestor = Ingestor(
             store=self.store,

@@ -17,14 +17,14 @@ FILES = ("art_daily_jumpsup", "ec2_cpu_utilization_825cc2")
 
 
 def test_run_scores_and_writes_results(tmp_path: Path) -> None:
-    report = run_nab(NAB, windows=(30, 120), out=tmp_path, only=FILES)
+    report = run_nab(NAB, members="robust_z@30,cusum@120", out=tmp_path, only=FILES)
     assert report["files"] == 2
     standard = report["profiles"]["standard"]
     assert standard["tp"] >= 1 and -100 < standard["score"] <= 100
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
     assert written == [
-        "robustz/artificialWithAnomaly/robustz_art_daily_jumpsup.csv",
-        "robustz/realAWSCloudwatch/robustz_ec2_cpu_utilization_825cc2.csv",
+        "opsgraphRobustz/artificialWithAnomaly/opsgraphRobustz_art_daily_jumpsup.csv",
+        "opsgraphRobustz/realAWSCloudwatch/opsgraphRobustz_ec2_cpu_utilization_825cc2.csv",
     ]
     with (tmp_path / written[0]).open() as handle:
         rows = list(csv.DictReader(handle))
@@ -38,7 +38,11 @@ def test_run_scores_and_writes_results(tmp_path: Path) -> None:
 def test_unknown_file_and_bad_windows() -> None:
     with pytest.raises(InvalidInputError, match="no NAB file"):
         run_nab(NAB, only=("nothing-like-this",))
-    result = CliRunner().invoke(app, ["bench", "nab", "--data", str(NAB), "--windows", "a,b"])
-    assert result.exit_code == 2 and "--windows" in result.output
+    result = CliRunner().invoke(
+        app, ["bench", "nab", "--data", str(NAB), "--members", "robust_z@x"]
+    )
+    assert result.exit_code == 2 and "window must be an integer" in result.output
+    result = CliRunner().invoke(app, ["bench", "nab", "--data", str(NAB), "--members", "oracle"])
+    assert result.exit_code == 2 and "unknown detector" in result.output
     result = CliRunner().invoke(app, ["bench", "nab", "--data", "/nonexistent"])
     assert result.exit_code == 2 and "NAB corpus" in result.output

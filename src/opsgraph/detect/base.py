@@ -1,7 +1,7 @@
 """The detector and calibrator contracts: vectorised over many series at once.
 
-A series is a dense integer index; a batch is (index array, value array) with each series at
-most once, scored before it is learned so a score never sees its own point.
+A series is a dense integer index; a batch is (index array, value array, optional timestamps)
+with each series at most once, scored before it is learned so a score never sees its own point.
 """
 
 from __future__ import annotations
@@ -25,11 +25,20 @@ class StreamingDetector(Protocol):
     def reserve(self, n_series: int) -> None:
         """Make room for series indices 0 .. n_series - 1 (new series start empty)."""
 
-    def score(self, idx: IndexArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def score(
+        self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """Raw scores (>= 0, larger = more anomalous; NaN while a series warms up) and the
-        value each series was expected to have."""
+        value each series was expected to have. `ts` (epoch seconds) is needed by detectors
+        that know time, such as seasonal baselines."""
 
-    def learn(self, idx: IndexArray, values: FloatArray, accept: BoolArray | None = None) -> None:
+    def learn(
+        self,
+        idx: IndexArray,
+        values: FloatArray,
+        accept: BoolArray | None = None,
+        ts: FloatArray | None = None,
+    ) -> None:
         """Take the points into each series' state; `accept` False refuses a point."""
 
 

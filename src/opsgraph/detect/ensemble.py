@@ -36,15 +36,17 @@ class CalibratedEnsemble:
             member.reserve(n_series)
             calibrator.reserve(n_series)
 
-    def step(self, idx: IndexArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def step(
+        self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """Probability of anomaly of each point and the first member's expected value."""
         best = np.zeros(idx.shape[0])
         expected = np.full(idx.shape[0], np.nan)
         for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
-            raw, exp = member.score(idx, values)
+            raw, exp = member.score(idx, values, ts)
             p = calibrator.probability(idx, raw)
             calibrator.learn(idx, raw)
-            member.learn(idx, values)
+            member.learn(idx, values, ts=ts)
             np.maximum(best, p, out=best)
             if k == 0:
                 expected = exp

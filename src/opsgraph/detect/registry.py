@@ -5,6 +5,8 @@ A plugin package adds a detector without editing opsgraph by declaring an entry 
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -19,15 +21,28 @@ def available() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
-def create_detector(name: str, **params: Any) -> StreamingDetector:
-    """Build the named detector; an unknown name or bad parameters raise ConfigError."""
+def create_detector(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+) -> StreamingDetector:
+    """Build the named detector.
+
+    `params` are the detector's own settings (one it does not take is an error); `defaults`
+    are shared knobs such as `window`, applied only where the detector takes them. An unknown
+    name or a refused setting raises ConfigError.
+    """
     found = available()
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
         raise ConfigError(f"detect.detector: unknown detector {name!r} (registered: {known})")
     factory = found[name].load()
+    accepted = set(inspect.signature(factory).parameters)
+    kwargs = {k: v for k, v in (defaults or {}).items() if k in accepted}
+    kwargs.update(params or {})
     try:
-        detector = factory(**params)
+        detector = factory(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"detect: detector {name!r} refused its parameters: {exc}") from exc
     if not isinstance(detector, StreamingDetector):

@@ -61,11 +61,19 @@ class RobustZDetector:
         scale = np.maximum(scale, self.rel_floor * np.abs(med))
         return med, np.maximum(scale, 1e-9)
 
-    def score(self, idx: IndexArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def score(
+        self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         med, scale = self.baseline(idx)
         return np.asarray(np.abs(values - med) / scale, dtype=np.float64), med
 
-    def learn(self, idx: IndexArray, values: FloatArray, accept: BoolArray | None = None) -> None:
+    def learn(
+        self,
+        idx: IndexArray,
+        values: FloatArray,
+        accept: BoolArray | None = None,
+        ts: FloatArray | None = None,
+    ) -> None:
         keep = np.isfinite(values)
         if accept is not None:
             keep &= accept

@@ -29,7 +29,13 @@ from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
 from opsgraph.detect.registry import create_detector
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
-StreamScorer = Callable[[npt.NDArray[np.int64], npt.NDArray[np.float64]], npt.NDArray[np.float64]]
+#: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
+DEFAULT_MEMBERS = "robust_z@30,robust_z@120,robust_z@480,cusum@120"
+
+StreamScorer = Callable[
+    [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    npt.NDArray[np.float64],
+]
 
 
 def stream_scores(files: list[DataFile], scorer: StreamScorer) -> list[npt.NDArray[np.float64]]:
@@ -37,12 +43,14 @@ def stream_scores(files: list[DataFile], scorer: StreamScorer) -> list[npt.NDArr
     lengths = np.array([len(f.values) for f in files])
     out = [np.zeros(n) for n in lengths]
     padded = np.full((len(files), int(lengths.max())), np.nan)
+    stamps = np.full((len(files), int(lengths.max())), np.nan)
     for i, f in enumerate(files):
         padded[i, : len(f.values)] = f.values
+        stamps[i, : len(f.values)] = f.ts
     all_idx = np.arange(len(files), dtype=np.int64)
     for t in range(int(lengths.max())):
         idx = all_idx[lengths > t]
-        scores = scorer(idx, padded[idx, t])
+        scores = scorer(idx, padded[idx, t], stamps[idx, t])
         for j, series in enumerate(idx.tolist()):
             out[series][t] = scores[j]
     return [np.nan_to_num(np.clip(s, 0.0, 1.0), nan=0.0) for s in out]
@@ -97,20 +105,41 @@ def write_results(
     return root
 
 
+def parse_members(spec: str) -> list[tuple[str, int | None]]:
+    """`robust_z@30,cusum@120,seasonal` -> [(name, window or None), ...]."""
+    members: list[tuple[str, int | None]] = []
+    for part in spec.split(","):
+        name, _, window = part.strip().partition("@")
+        if not name:
+            raise InvalidInputError("members", f"empty member in {spec!r}")
+        try:
+            members.append((name, int(window) if window else None))
+        except ValueError:
+            raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
+    return members
+
+
 def ensemble_scorer(
-    detector: str, windows: Sequence[int], n_series: int, dedup_rows: int
+    members: Sequence[tuple[str, int | None]], n_series: int, dedup_rows: int
 ) -> StreamScorer:
-    """The registered detector at each window length, calibrated per series, max-combined,
-    with repeats of a recent high damped (dedup_rows 0 turns that off)."""
-    members = [create_detector(detector, window=w, min_points=min(20, w)) for w in windows]
-    ensemble = CalibratedEnsemble(members)
+    """Each member detector (at its window) calibrated per series, max-combined, with repeats
+    of a recent high damped (dedup_rows 0 turns that off)."""
+    detectors = [
+        create_detector(
+            name, defaults=None if w is None else {"window": w, "min_points": min(20, w)}
+        )
+        for name, w in members
+    ]
+    ensemble = CalibratedEnsemble(detectors)
     ensemble.reserve(n_series)
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
         damper.reserve(n_series)
 
-    def scorer(idx: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> Any:
-        probability, _ = ensemble.step(idx, values)
+    def scorer(
+        idx: npt.NDArray[np.int64], values: npt.NDArray[np.float64], ts: npt.NDArray[np.float64]
+    ) -> Any:
+        probability, _ = ensemble.step(idx, values, ts)
         return damper(idx, probability) if damper is not None else probability
 
     return scorer
@@ -119,8 +148,7 @@ def ensemble_scorer(
 def run_nab(
     data: Path,
     *,
-    detector: str = "robust_z",
-    windows: Sequence[int] = (30, 120, 480),
+    members: str = DEFAULT_MEMBERS,
     dedup_rows: int = 100,
     out: Path | None = None,
     only: Sequence[str] = (),
@@ -133,14 +161,14 @@ def run_nab(
         if not chosen:
             raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
         corpus = Corpus(chosen, corpus.profiles)
-    scorer = ensemble_scorer(detector, windows, len(corpus.files), dedup_rows)
+    parsed = parse_members(members)
+    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows)
     start = time.perf_counter()
     scores = stream_scores(corpus.files, scorer)
     seconds = time.perf_counter() - start
     report: dict[str, Any] = {
         "benchmark": "nab",
-        "detector": detector,
-        "windows": list(windows),
+        "detector": members,
         "dedup_rows": dedup_rows,
         "files": len(corpus.files),
         "rows": int(sum(len(f.values) for f in corpus.files)),
@@ -149,5 +177,6 @@ def run_nab(
         "profiles": score_corpus(corpus, scores),
     }
     if out is not None:
-        report["results_dir"] = str(write_results(corpus, scores, out, detector))
+        name = "opsgraph" + "".join(n.replace("_", "").title() for n, _ in parsed[:1])
+        report["results_dir"] = str(write_results(corpus, scores, out, name))
     return report
