@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -81,6 +88,41 @@ class DemoSettings(_Section):
     )
 
 
+class KnobSettings(_Section):
+    """What counts as anomalous for a metric (see docs: false-positive knobs)."""
+
+    direction: Literal["up", "down", "both"] = Field(
+        default="both", description="Only rises (up), only falls (down) or both are anomalous."
+    )
+    min_deviation: float = Field(
+        default=0.0, ge=0, description="Smaller |value - expected| is normal."
+    )
+    min_rel_deviation: float = Field(
+        default=0.0, ge=0, description="Smaller deviation, as a fraction of expected, is normal."
+    )
+    valid_min: float | None = Field(default=None, description="Values below are always anomalous.")
+    valid_max: float | None = Field(default=None, description="Values above are always anomalous.")
+    warmup_points: int = Field(default=0, ge=0, description="First points of a series never alert.")
+
+    @model_validator(mode="after")
+    def _range(self) -> KnobSettings:
+        low, high = self.valid_min, self.valid_max
+        if low is not None and high is not None and low > high:
+            raise ValueError("valid_min must not be above valid_max")
+        return self
+
+
+def _default_per_metric() -> dict[str, KnobSettings]:
+    # Percentages cannot leave [0, 100]; an error rate that falls is good news.
+    return {
+        "cpu": KnobSettings(valid_min=0.0, valid_max=100.0),
+        "memory": KnobSettings(valid_min=0.0, valid_max=100.0),
+        "disk": KnobSettings(valid_min=0.0, valid_max=100.0),
+        "error_rate": KnobSettings(direction="up", valid_min=0.0, valid_max=1.0),
+        "latency_ms": KnobSettings(direction="up", valid_min=0.0),
+    }
+
+
 class DetectSettings(_Section):
     detector: str = Field(
         default="robust_z", description="Streaming detector, by entry-point name."
@@ -102,6 +144,13 @@ class DetectSettings(_Section):
         ge=1,
         le=100,
         description="Points in a row above the threshold that open an anomaly (1 = at once).",
+    )
+    knobs: KnobSettings = Field(
+        default_factory=KnobSettings, description="False-positive knobs for every metric."
+    )
+    per_metric: dict[str, KnobSettings] = Field(
+        default_factory=_default_per_metric,
+        description="Knobs by metric name, replacing the defaults for that metric.",
     )
     close_after_steps: int = Field(
         default=3, ge=1, description="Quiet points in a row that close an anomaly episode."

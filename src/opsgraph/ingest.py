@@ -21,6 +21,7 @@ from opsgraph.core.models import (
 )
 from opsgraph.detect.base import Calibrator, FloatArray, IndexArray, StreamingDetector
 from opsgraph.detect.decision import Decisions, EpisodeTracker
+from opsgraph.detect.knobs import KnobFilter
 from opsgraph.store import Store
 
 
@@ -53,12 +54,14 @@ class Ingestor:
         detector: StreamingDetector,
         calibrator: Calibrator,
         tracker: EpisodeTracker,
+        knobs: KnobFilter | None = None,
         persist_samples: bool = True,
     ) -> None:
         self.store = store
         self.detector = detector
         self.calibrator = calibrator
         self.tracker = tracker
+        self.knobs = knobs
         self.persist_samples = persist_samples
         self._lock = threading.Lock()
         self.resources: dict[str, Resource] = {}
@@ -99,6 +102,8 @@ class Ingestor:
             self.latest_score = np.concatenate([self.latest_score, np.zeros(n - start)])
             self.detector.reserve(n)
             self.tracker.reserve(n)
+            if self.knobs is not None:
+                self.knobs.add_series([metric for _, metric in missing])
         return np.fromiter((self._index[k] for k in keys), dtype=np.int64, count=len(keys))
 
     # -- ingest ---------------------------------------------------------------------------
@@ -153,6 +158,8 @@ class Ingestor:
         for ts, idx, values in batches:
             raw, expected = self.detector.score(idx, values, ts)
             scores = self.calibrator(raw)
+            if self.knobs is not None:
+                scores = self.knobs.apply(idx, values, expected, scores)
             decided = self.tracker.decide(
                 ts=ts, idx=idx, values=values, expected=expected, scores=scores, keys=self.keys
             )

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from opsgraph import __version__
-from opsgraph.config import Settings
+from opsgraph.config import DetectSettings, Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import AuditEvent, Dependency, Event, Resource, SampleFrame
 from opsgraph.detect import EpisodeTracker, ExponentialCalibrator
+from opsgraph.detect.knobs import KnobFilter, Knobs
 from opsgraph.detect.registry import create_detector
 from opsgraph.ingest import Ingestor, IngestResult
 from opsgraph.notify import EventHub
@@ -31,6 +32,14 @@ from opsgraph.store import Store
 log = logging.getLogger("opsgraph.runtime")
 
 Progress = Callable[[int, int], None]
+
+
+def knob_filter(settings: DetectSettings) -> KnobFilter:
+    """The decision step's false-positive knobs, from configuration."""
+    return KnobFilter(
+        Knobs(**settings.knobs.model_dump()),
+        {m: Knobs(**k.model_dump()) for m, k in settings.per_metric.items()},
+    )
 
 
 def demo_store_url(settings: Settings) -> str:
@@ -74,6 +83,7 @@ class Runtime:
                 open_after=det.open_after_points,
                 detector=detector.name,
             ),
+            knobs=knob_filter(det),
             persist_samples=settings.store.persist_samples,
         )
         self.resources: dict[str, Resource] = {r.id: r for r in self.store.list_resources()}

@@ -27,6 +27,7 @@ from opsgraph.config import DetectSettings
 from opsgraph.core.models import SampleFrame
 from opsgraph.detect import EpisodeTracker, ExponentialCalibrator, RobustZDetector
 from opsgraph.ingest import Ingestor
+from opsgraph.runtime import knob_filter
 from opsgraph.sim import SimulatedCloud
 from opsgraph.store import Store
 
@@ -44,6 +45,7 @@ def _ingestor(store: Store | None) -> Ingestor:
             open_after=cfg.open_after_points,
             detector=detector.name,
         ),
+        knobs=knob_filter(cfg),
     )
 
 
