@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,
@@ -20,8 +21,10 @@ from opsgraph.core.models import (
     Severity,
 )
 from opsgraph.detect.base import Calibrator, FloatArray, IndexArray, StreamingDetector
+from opsgraph.detect.calibrate import ExponentialCalibrator
 from opsgraph.detect.decision import Decisions, EpisodeTracker
-from opsgraph.detect.knobs import KnobFilter
+from opsgraph.detect.knobs import KnobFilter, Knobs
+from opsgraph.detect.registry import create_detector
 from opsgraph.store import Store
 
 
@@ -72,7 +75,8 @@ class Ingestor:
         self.latest = np.zeros(0)
         self.latest_score = np.zeros(0)
         self.latest_ts: float | None = None
-        self._frame_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], IndexArray] = {}
+        self._frame_keys: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[str, str]]] = {}
+        self._column_cache: dict[tuple[tuple[str, str], ...], IndexArray] = {}
         self._node_states: dict[str, NodeState] = {}
         self._next_local_id = 1
 
@@ -109,19 +113,27 @@ class Ingestor:
     # -- ingest ---------------------------------------------------------------------------
     def ingest_frame(self, frame: SampleFrame) -> IngestResult:
         """Score and store a frame of many resources at one timestamp (the simulator's path)."""
+        cache_key = (frame.resource_ids, frame.metrics)
+        keys = self._frame_keys.get(cache_key)
+        if keys is None:
+            keys = [(r, m) for r in frame.resource_ids for m in frame.metrics]
+            self._frame_keys = {cache_key: keys}
+        return self.ingest_columns(keys, frame.ts, frame.values.reshape(-1))
+
+    def ingest_columns(
+        self, keys: Sequence[tuple[str, str]], ts: float, values: FloatArray
+    ) -> IngestResult:
+        """Score and store one value per (resource, metric) key at one timestamp; NaN is a gap."""
         with self._lock:
-            cache_key = (frame.resource_ids, frame.metrics)
-            idx = self._frame_cache.get(cache_key)
+            key_tuple = tuple(keys)
+            idx = self._column_cache.get(key_tuple)
             if idx is None:
-                keys = [(r, m) for r in frame.resource_ids for m in frame.metrics]
                 idx = self.series_index(keys)
-                self._frame_cache = {cache_key: idx}
-            values = frame.values.reshape(-1)
+                self._column_cache = {key_tuple: idx}
             present = np.isfinite(values)
             if not present.all():
                 idx, values = idx[present], values[present]
-            ts = np.full(idx.shape[0], frame.ts)
-            return self._process([(ts, idx, values)], frame.ts)
+            return self._process([(np.full(idx.shape[0], ts), idx, values)], ts)
 
     def ingest_samples(self, samples: Sequence[Sample]) -> IngestResult:
         """Score and store pushed samples: all or nothing, unknown resources refused."""
@@ -250,3 +262,42 @@ class Ingestor:
                 s = score.get(node, 0.0)
                 out[node] = (metrics.get(node, {}), s, state)
             return out
+
+
+def knob_filter(settings: DetectSettings) -> KnobFilter:
+    """The decision step's false-positive knobs, from configuration."""
+    return KnobFilter(
+        Knobs(**settings.knobs.model_dump()),
+        {m: Knobs(**k.model_dump()) for m, k in settings.per_metric.items()},
+    )
+
+
+def build_ingestor(
+    settings: DetectSettings,
+    *,
+    store: Store | None,
+    persist_samples: bool = True,
+    detector: str | None = None,
+) -> Ingestor:
+    """The configured detection path: detector -> calibrator -> knobs -> episodes."""
+    det = create_detector(
+        detector or settings.detector,
+        settings.params if detector is None else None,
+        defaults={
+            "window": settings.window,
+            "min_points": min(settings.min_points, settings.window),
+        },
+    )
+    return Ingestor(
+        store=store,
+        detector=det,
+        calibrator=ExponentialCalibrator(onset=settings.z_onset, scale=settings.z_scale),
+        tracker=EpisodeTracker(
+            threshold=settings.alert_threshold,
+            close_after=settings.close_after_steps,
+            open_after=settings.open_after_points,
+            detector=det.name,
+        ),
+        knobs=knob_filter(settings),
+        persist_samples=persist_samples,
+    )

@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from opsgraph import __version__
-from opsgraph.config import DetectSettings, Settings
+from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import AuditEvent, Dependency, Event, Resource, SampleFrame
-from opsgraph.detect import EpisodeTracker, ExponentialCalibrator
-from opsgraph.detect.knobs import KnobFilter, Knobs
-from opsgraph.detect.registry import create_detector
-from opsgraph.ingest import Ingestor, IngestResult
+from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
 from opsgraph.sim import ActionKind, ActionOutcome, FaultKind, FaultRecord, SimulatedCloud
 from opsgraph.store import Store
@@ -32,14 +29,6 @@ from opsgraph.store import Store
 log = logging.getLogger("opsgraph.runtime")
 
 Progress = Callable[[int, int], None]
-
-
-def knob_filter(settings: DetectSettings) -> KnobFilter:
-    """The decision step's false-positive knobs, from configuration."""
-    return KnobFilter(
-        Knobs(**settings.knobs.model_dump()),
-        {m: Knobs(**k.model_dump()) for m, k in settings.per_metric.items()},
-    )
 
 
 def demo_store_url(settings: Settings) -> str:
@@ -67,24 +56,8 @@ class Runtime:
         if settings.store.auto_migrate:
             self.store.migrate()
         self.hub = EventHub()
-        det = settings.detect
-        detector = create_detector(
-            det.detector,
-            det.params,
-            defaults={"window": det.window, "min_points": min(det.min_points, det.window)},
-        )
-        self.ingestor = Ingestor(
-            store=self.store,
-            detector=detector,
-            calibrator=ExponentialCalibrator(onset=det.z_onset, scale=det.z_scale),
-            tracker=EpisodeTracker(
-                threshold=det.alert_threshold,
-                close_after=det.close_after_steps,
-                open_after=det.open_after_points,
-                detector=detector.name,
-            ),
-            knobs=knob_filter(det),
-            persist_samples=settings.store.persist_samples,
+        self.ingestor = build_ingestor(
+            settings.detect, store=self.store, persist_samples=settings.store.persist_samples
         )
         self.resources: dict[str, Resource] = {r.id: r for r in self.store.list_resources()}
         self.dependencies: list[Dependency] = self.store.list_dependencies()

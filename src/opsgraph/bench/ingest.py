@@ -25,28 +25,13 @@ from rich.table import Table
 from opsgraph import __version__
 from opsgraph.config import DetectSettings
 from opsgraph.core.models import SampleFrame
-from opsgraph.detect import EpisodeTracker, ExponentialCalibrator, RobustZDetector
-from opsgraph.ingest import Ingestor
-from opsgraph.runtime import knob_filter
+from opsgraph.ingest import Ingestor, build_ingestor
 from opsgraph.sim import SimulatedCloud
 from opsgraph.store import Store
 
 
 def _ingestor(store: Store | None) -> Ingestor:
-    cfg = DetectSettings()
-    detector = RobustZDetector(window=cfg.window, min_points=cfg.min_points)
-    return Ingestor(
-        store=store,
-        detector=detector,
-        calibrator=ExponentialCalibrator(onset=cfg.z_onset, scale=cfg.z_scale),
-        tracker=EpisodeTracker(
-            threshold=cfg.alert_threshold,
-            close_after=cfg.close_after_steps,
-            open_after=cfg.open_after_points,
-            detector=detector.name,
-        ),
-        knobs=knob_filter(cfg),
-    )
+    return build_ingestor(DetectSettings(), store=store)
 
 
 @contextmanager
