@@ -26,6 +26,8 @@ runner = CliRunner()
         ["sim", "topology"],
         ["bench", "ingest"],
         ["bench", "nab"],
+        ["detect", "score"],
+        ["backtest"],
         ["version"],
     ],
 )

@@ -23,6 +23,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from opsgraph import __version__
+from opsgraph.cli_detect import backtest, detect_app
 from opsgraph.config import Settings, load_settings, settings_as_yaml
 from opsgraph.core.errors import OpsgraphError
 
@@ -42,6 +43,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
+app.add_typer(detect_app, name="detect")
+app.command("backtest")(backtest)
 
 console = Console()
 err = Console(stderr=True)

@@ -82,7 +82,7 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def read_table(path: Path) -> Table:
-    """A wide or long CSV as a wide table (long files become one column per resource.metric)."""
+    """A wide or long CSV as a wide table (long files become one column per resource/metric)."""
     header, rows = _rows(path)
     lower = [h.lower() for h in header]
     if set(lower) >= LONG_COLUMNS:
@@ -117,7 +117,7 @@ def _long(path: Path, lower: list[str], rows: list[list[str]]) -> Table:
     cells: list[tuple[int, int, float]] = []
     for i, row in enumerate(rows):
         where = f"{path.name}: line {i + 2}"
-        key = f"{row[r_col].strip()}.{row[m_col].strip()}"
+        key = f"{row[r_col].strip()}/{row[m_col].strip()}"
         t = parse_time(row[time_col], where)
         cells.append(
             (
@@ -132,3 +132,17 @@ def _long(path: Path, lower: list[str], rows: list[list[str]]) -> Table:
     for t, k, v in cells:
         values[rank[t], k] = v
     return Table(list(keys), values, np.array(sorted(order)), [])
+
+
+def table_from_series(series: dict[tuple[str, str], tuple[list[float], list[float]]]) -> Table:
+    """A wide table from (resource, metric) -> (timestamps, values), aligned on timestamps."""
+    stamps = sorted({t for ts, _ in series.values() for t in ts})
+    if not stamps:
+        raise InvalidInputError("store", "no samples in the chosen range")
+    row = {t: i for i, t in enumerate(stamps)}
+    values = np.full((len(stamps), len(series)), np.nan)
+    for j, (ts, vs) in enumerate(series.values()):
+        for t, v in zip(ts, vs, strict=True):
+            values[row[t], j] = v
+    columns = [f"{r}/{m}" for r, m in series]
+    return Table(columns, values, np.array(stamps), [])

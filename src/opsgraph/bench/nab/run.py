@@ -25,8 +25,8 @@ from opsgraph.bench.nab.scoring import (
     row_weights,
 )
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
-from opsgraph.detect.registry import create_detector
+from opsgraph.detect.ensemble import RepeatDamper
+from opsgraph.detect.offline import build_ensemble, parse_members
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 #: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
@@ -105,32 +105,12 @@ def write_results(
     return root
 
 
-def parse_members(spec: str) -> list[tuple[str, int | None]]:
-    """`robust_z@30,cusum@120,seasonal` -> [(name, window or None), ...]."""
-    members: list[tuple[str, int | None]] = []
-    for part in spec.split(","):
-        name, _, window = part.strip().partition("@")
-        if not name:
-            raise InvalidInputError("members", f"empty member in {spec!r}")
-        try:
-            members.append((name, int(window) if window else None))
-        except ValueError:
-            raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
-    return members
-
-
 def ensemble_scorer(
     members: Sequence[tuple[str, int | None]], n_series: int, dedup_rows: int
 ) -> StreamScorer:
     """Each member detector (at its window) calibrated per series, max-combined, with repeats
     of a recent high damped (dedup_rows 0 turns that off)."""
-    detectors = [
-        create_detector(
-            name, defaults=None if w is None else {"window": w, "min_points": min(20, w)}
-        )
-        for name, w in members
-    ]
-    ensemble = CalibratedEnsemble(detectors)
+    ensemble = build_ensemble(list(members))
     ensemble.reserve(n_series)
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:

@@ -1,0 +1,159 @@
+"""Detection over recorded data: score every row of a table, or backtest the live decision path.
+
+Both replay rows in time order through streaming detectors, so a row's score never depends on
+later rows; `score_table` can first learn from a training table (no labels are read).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from opsgraph.config import DetectSettings
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import Anomaly
+from opsgraph.detect.base import FloatArray
+from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
+from opsgraph.detect.registry import create_detector
+from opsgraph.ingest import build_ingestor
+from opsgraph.sources.files import Table
+
+#: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
+FILE_MEMBERS = "robust_z@120,cusum@120,seasonal"
+_NEEDS_TIME = {"seasonal"}
+
+
+def parse_members(spec: str) -> list[tuple[str, int | None]]:
+    """`robust_z@30,cusum@120,seasonal` -> [(name, window or None), ...]."""
+    members: list[tuple[str, int | None]] = []
+    for part in spec.split(","):
+        name, _, window = part.strip().partition("@")
+        if not name:
+            raise InvalidInputError("members", f"empty member in {spec!r}")
+        try:
+            members.append((name, int(window) if window else None))
+        except ValueError:
+            raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
+    return members
+
+
+def build_ensemble(members: list[tuple[str, int | None]]) -> CalibratedEnsemble:
+    return CalibratedEnsemble(
+        [
+            create_detector(
+                name, defaults=None if w is None else {"window": w, "min_points": min(20, w)}
+            )
+            for name, w in members
+        ]
+    )
+
+
+def score_table(
+    test: Table,
+    train: Table | None = None,
+    *,
+    members: str = FILE_MEMBERS,
+    dedup_rows: int = 0,
+) -> tuple[FloatArray, FloatArray]:
+    """Per test row: the anomaly score in [0, 1] (the largest of its signals') and the
+    per-signal probabilities [rows, signals] that explain it."""
+    parsed = parse_members(members)
+    if test.ts is None:
+        timeless = [n for n, _ in parsed if n in _NEEDS_TIME]
+        if timeless and members != FILE_MEMBERS:
+            raise InvalidInputError("members", f"{', '.join(timeless)} needs a timestamp column")
+        parsed = [(n, w) for n, w in parsed if n not in _NEEDS_TIME]
+    if train is not None:
+        missing = [c for c in test.columns if c not in train.columns]
+        if missing:
+            raise InvalidInputError("train", f"has no column {', '.join(missing)} of the test file")
+        if (train.ts is None) != (test.ts is None):
+            raise InvalidInputError("train", "both files need a timestamp column, or neither")
+    ensemble = build_ensemble(parsed)
+    n = len(test.columns)
+    ensemble.reserve(n)
+    idx = np.arange(n, dtype=np.int64)
+    step = 60.0  # rows without time are taken one minute apart
+    if train is not None:
+        cols = [train.columns.index(c) for c in test.columns]
+        for i, row in enumerate(train.values[:, cols]):
+            ts = np.full(n, train.ts[i] if train.ts is not None else i * step)
+            ensemble.step(idx, row, ts)
+    offset = 0 if train is None else train.values.shape[0]
+    damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
+    if damper is not None:
+        damper.reserve(1)
+    per_signal = np.zeros(test.values.shape)
+    scores = np.zeros(test.values.shape[0])
+    for i, row in enumerate(test.values):
+        ts = np.full(n, test.ts[i] if test.ts is not None else (offset + i) * step)
+        probability, _ = ensemble.step(idx, row, ts)
+        probability = np.where(np.isfinite(row), probability, 0.0)
+        per_signal[i] = probability
+        top = np.array([probability.max(initial=0.0)])
+        scores[i] = (damper(np.zeros(1, np.int64), top) if damper is not None else top)[0]
+    return scores, per_signal
+
+
+def _metric_name(column: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_:.]", "_", column.strip()) or "value"
+    return name if re.match(r"[A-Za-z_]", name) else f"m_{name}"
+
+
+@dataclass(slots=True)
+class BacktestReport:
+    rows: int
+    series: int
+    start_ts: float | None
+    end_ts: float | None
+    alerts: list[Anomaly] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        days = max(((self.end_ts or 0) - (self.start_ts or 0)) / 86_400, 1e-9)
+        by_severity = Counter(a.severity.value for a in self.alerts)
+        return {
+            "rows": self.rows,
+            "series": self.series,
+            "start_ts": self.start_ts,
+            "end_ts": self.end_ts,
+            "alerts": len(self.alerts),
+            "by_severity": dict(sorted(by_severity.items())),
+            "alerts_per_series_day": round(len(self.alerts) / max(self.series, 1) / days, 4)
+            if self.start_ts is not None
+            else None,
+        }
+
+
+def backtest(
+    table: Table,
+    settings: DetectSettings,
+    *,
+    detector: str | None = None,
+    resource: str = "file",
+) -> BacktestReport:
+    """Replay a table through the live decision path (detector, calibrator, knobs, episodes)
+    and collect every anomaly it would have opened."""
+    ingestor = build_ingestor(settings, store=None, detector=detector)
+    keys = []
+    for column in table.columns:
+        # Long tables name columns resource/metric; a wide table is one resource.
+        owner, _, metric = column.rpartition("/")
+        keys.append((owner or resource, _metric_name(metric)))
+    alerts: dict[int, Anomaly] = {}
+    for i, row in enumerate(table.values):
+        ts = float(table.ts[i]) if table.ts is not None else i * 60.0
+        for anomaly in ingestor.ingest_columns(keys, ts, row).opened:
+            alerts[id(anomaly)] = anomaly
+    ordered = sorted(alerts.values(), key=lambda a: (a.start_ts, a.resource_id, a.metric))
+    ts_all = table.ts if table.ts is not None else np.arange(table.values.shape[0]) * 60.0
+    return BacktestReport(
+        rows=table.values.shape[0],
+        series=len(table.columns),
+        start_ts=float(ts_all[0]) if len(ts_all) else None,
+        end_ts=float(ts_all[-1]) if len(ts_all) else None,
+        alerts=ordered,
+    )
