@@ -28,6 +28,10 @@ runner = CliRunner()
         ["bench", "nab"],
         ["detect", "score"],
         ["backtest"],
+        ["feedback"],
+        ["maintenance", "add"],
+        ["maintenance", "list"],
+        ["maintenance", "delete"],
         ["version"],
     ],
 )
@@ -88,3 +92,13 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
         port = busy.getsockname()[1]
         result = runner.invoke(app, ["demo", "--port", str(port)])
     assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.output
+
+
+def test_control_commands_without_a_server_exit_2() -> None:
+    for args in (
+        ["feedback", "1", "false_positive"],
+        ["maintenance", "add", "--resource", "db-1", "--for", "60"],
+        ["maintenance", "list"],
+    ):
+        result = runner.invoke(app, [*args, "--url", "http://127.0.0.1:9"])
+        assert result.exit_code == 2 and "cannot reach" in result.output, args

@@ -13,17 +13,16 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-import httpx
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from opsgraph import __version__
-from opsgraph.cli_detect import backtest, detect_app
+from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.config import Settings, load_settings, settings_as_yaml
 from opsgraph.core.errors import OpsgraphError
 
@@ -45,9 +44,9 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(bench_app, name="bench")
 app.add_typer(detect_app, name="detect")
 app.command("backtest")(backtest)
+app.command("feedback")(feedback)
+app.add_typer(maintenance_app, name="maintenance")
 
-console = Console()
-err = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -56,11 +55,6 @@ ConfigOpt = Annotated[
     ),
 ]
 UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")]
-
-
-def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(2)
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
@@ -224,20 +218,6 @@ def serve(
     _run_server(_settings(config, **{"api.host": host, "api.port": port}), demo=False)
 
 
-def _call(method: str, url: str, body: dict[str, Any]) -> Any:
-    try:
-        response = httpx.request(method, url, json=body, timeout=10.0)
-    except httpx.HTTPError as exc:
-        fail(f"cannot reach {url}: {exc} (is `opsgraph demo` running?)")
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        fail(f"{response.status_code}: {detail}")
-    return response.json()
-
-
 @sim_app.command("inject")
 def sim_inject(
     kind: Annotated[
@@ -251,13 +231,13 @@ def sim_inject(
     duration: Annotated[
         float | None, typer.Option(help="Simulated seconds the fault lasts.")
     ] = None,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Inject a fault into the simulated cloud of a running demo (POST /sim/faults)."""
     body: dict[str, Any] = {"kind": kind, "node": node}
     if duration is not None:
         body["duration_s"] = duration
-    record = _call("POST", f"{url.rstrip('/')}/sim/faults", body)
+    record = call_api("POST", f"{url.rstrip('/')}/sim/faults", body)
     console.print_json(json.dumps(record))
 
 
@@ -268,11 +248,11 @@ def sim_act(
     ],
     node: Annotated[str, typer.Option("--node", "-n", help="Resource id to act on.")],
     count: Annotated[int | None, typer.Option(help="Instances to add or remove.")] = None,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Apply an action to the simulated cloud of a running demo (POST /sim/actions)."""
     params = {"count": count} if count is not None else {}
-    outcome = _call(
+    outcome = call_api(
         "POST", f"{url.rstrip('/')}/sim/actions", {"action": action, "node": node, "params": params}
     )
     console.print_json(json.dumps(outcome))

@@ -11,26 +11,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
+from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.config import load_settings
 from opsgraph.core.errors import OpsgraphError
 
 detect_app = typer.Typer(
     help="Score recorded data with opsgraph's detectors.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
+maintenance_app = typer.Typer(
+    help="Mute resources for a time range (a running server's maintenance windows).",
+    no_args_is_help=True,
+)
+UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")]
 
 
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 @detect_app.command("score")
@@ -70,7 +68,7 @@ def detect_score(
                 test_table, train_table, members=members or FILE_MEMBERS, dedup_rows=dedup_rows
             )
     except OpsgraphError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if test_table.ignored:
         console.print(f"ignored label column(s): {', '.join(test_table.ignored)}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +115,7 @@ def backtest(
     from opsgraph.store import Store
 
     if (data is None) == (from_store is None):
-        raise _fail("give exactly one of --data FILE and --from STORE")
+        fail("give exactly one of --data FILE and --from STORE")
     try:
         settings = load_settings(config)
         if data is not None:
@@ -140,7 +138,7 @@ def backtest(
             owner = re.sub(r"[^A-Za-z0-9_.:@-]", "_", data.stem) if data is not None else "file"
             report = run_backtest(table, settings.detect, detector=detector, resource=owner)
     except OpsgraphError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     summary = report.summary()
     console.print_json(json.dumps(summary))
     shown = RichTable(title=f"alerts it would have raised (first 20 of {len(report.alerts)})")
@@ -164,3 +162,56 @@ def backtest(
             )
         )
         console.print(f"written to {out}")
+
+
+def feedback(
+    anomaly_id: Annotated[int, typer.Argument(help="Id of the anomaly (GET /anomalies).")],
+    verdict: Annotated[str, typer.Argument(help="false_positive or confirmed.")],
+    note: Annotated[str, typer.Option(help="Why (kept with the feedback).")] = "",
+    actor: Annotated[str, typer.Option(help="Who gives it.")] = "cli",
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """Mark an anomaly false positive (its series then needs a higher score to alert) or
+    confirmed (the series' threshold goes back to the default)."""
+    body = {"verdict": verdict, "note": note, "actor": actor}
+    result = call_api("POST", f"{url.rstrip('/')}/anomalies/{anomaly_id}/feedback", body)
+    console.print_json(json.dumps(result))
+
+
+@maintenance_app.command("add")
+def maintenance_add(
+    resource: Annotated[list[str], typer.Option(help="Resource to mute (repeatable).")],
+    duration: Annotated[
+        float | None, typer.Option("--for", help="Seconds from now (pipeline time).")
+    ] = None,
+    start: Annotated[float | None, typer.Option(help="Start, epoch seconds.")] = None,
+    end: Annotated[float | None, typer.Option(help="End, epoch seconds.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (shown with the window).")] = "",
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """Mute resources for a time range: give --for SECONDS, or --end (and optionally --start)."""
+    body: dict[str, object] = {"resource_ids": resource, "reason": reason, "actor": "cli"}
+    for key, value in (("start_ts", start), ("end_ts", end), ("duration_s", duration)):
+        if value is not None:
+            body[key] = value
+    console.print_json(json.dumps(call_api("POST", f"{url.rstrip('/')}/maintenance", body)))
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    active: Annotated[bool, typer.Option(help="Only windows active now.")] = False,
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """List maintenance windows."""
+    suffix = "?active=true" if active else ""
+    console.print_json(json.dumps(call_api("GET", f"{url.rstrip('/')}/maintenance{suffix}")))
+
+
+@maintenance_app.command("delete")
+def maintenance_delete(
+    window_id: Annotated[int, typer.Argument(help="Id of the window.")],
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """Remove a maintenance window."""
+    call_api("DELETE", f"{url.rstrip('/')}/maintenance/{window_id}")
+    console.print(f"maintenance window {window_id} removed")

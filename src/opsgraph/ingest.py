@@ -10,11 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,
+    Feedback,
+    FeedbackVerdict,
+    MaintenanceWindow,
     Resource,
     Sample,
     SampleFrame,
@@ -26,6 +30,9 @@ from opsgraph.detect.decision import Decisions, EpisodeTracker
 from opsgraph.detect.knobs import KnobFilter, Knobs
 from opsgraph.detect.registry import create_detector
 from opsgraph.store import Store
+
+#: A false positive lifts its series' threshold this far above the anomaly's peak score.
+FEEDBACK_MARGIN = 0.05
 
 
 @dataclass(slots=True)
@@ -72,6 +79,9 @@ class Ingestor:
         self._index: dict[tuple[str, str], int] = {}
         self._db_ids = np.zeros(0, dtype=np.int64)
         self._node_series: dict[str, list[int]] = {}
+        self._resource_code: dict[str, int] = {}
+        self._series_resource = np.zeros(0, dtype=np.int64)
+        self._maintenance: list[tuple[npt.NDArray[np.int64], float, float]] = []
         self.latest = np.zeros(0)
         self.latest_score = np.zeros(0)
         self.latest_ts: float | None = None
@@ -101,6 +111,12 @@ class Ingestor:
                 self.keys.append(key)
                 self._node_series.setdefault(key[0], []).append(start + offset)
             n = len(self.keys)
+            codes = [
+                self._resource_code.setdefault(r, len(self._resource_code)) for r, _ in missing
+            ]
+            self._series_resource = np.concatenate(
+                [self._series_resource, np.asarray(codes, dtype=np.int64)]
+            )
             self._db_ids = np.concatenate([self._db_ids, np.asarray(db_ids, dtype=np.int64)])
             self.latest = np.concatenate([self.latest, np.full(n - start, np.nan)])
             self.latest_score = np.concatenate([self.latest_score, np.zeros(n - start)])
@@ -172,6 +188,8 @@ class Ingestor:
             scores = self.calibrator(raw)
             if self.knobs is not None:
                 scores = self.knobs.apply(idx, values, expected, scores)
+            if self._maintenance:
+                scores = np.where(self._muted(idx, ts), 0.0, scores)
             decided = self.tracker.decide(
                 ts=ts, idx=idx, values=values, expected=expected, scores=scores, keys=self.keys
             )
@@ -221,6 +239,39 @@ class Ingestor:
         )
         for mine, theirs in zip(decided.opened, stored, strict=True):
             mine.id = theirs.id
+
+    # -- operator control -----------------------------------------------------------------
+    def apply_feedback(self, feedback: Feedback) -> float:
+        """Learn from a verdict; returns the series' alert threshold from now on.
+
+        A false positive raises the series' threshold just above the judged anomaly's peak, so
+        the same pattern no longer alerts; a confirmation restores the default.
+        """
+        with self._lock:
+            series = int(self.series_index([(feedback.resource_id, feedback.metric)])[0])
+            if feedback.verdict is FeedbackVerdict.FALSE_POSITIVE:
+                return self.tracker.raise_threshold(series, feedback.score + FEEDBACK_MARGIN)
+            self.tracker.reset_threshold(series)
+            return self.tracker.threshold_of(series)
+
+    def set_maintenance(self, windows: Sequence[MaintenanceWindow]) -> None:
+        """Mute the windows' resources while they are active (replaces the previous set)."""
+        with self._lock:
+            muted = []
+            for w in windows:
+                codes = [
+                    self._resource_code.setdefault(r, len(self._resource_code))
+                    for r in w.resource_ids
+                ]
+                muted.append((np.asarray(codes, dtype=np.int64), w.start_ts, w.end_ts))
+            self._maintenance = muted
+
+    def _muted(self, idx: IndexArray, ts: FloatArray) -> npt.NDArray[np.bool_]:
+        owner = self._series_resource[idx]
+        mask = np.zeros(idx.shape[0], dtype=bool)
+        for codes, start, end in self._maintenance:
+            mask |= np.isin(owner, codes) & (ts >= start) & (ts < end)
+        return mask
 
     # -- node state -----------------------------------------------------------------------
     def _refresh_nodes(self) -> dict[str, NodeState]:

@@ -20,7 +20,16 @@ from opsgraph import __version__
 from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
-from opsgraph.core.models import AuditEvent, Dependency, Event, Resource, SampleFrame
+from opsgraph.core.models import (
+    AuditEvent,
+    Dependency,
+    Event,
+    Feedback,
+    FeedbackVerdict,
+    MaintenanceWindow,
+    Resource,
+    SampleFrame,
+)
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
 from opsgraph.sim import ActionKind, ActionOutcome, FaultKind, FaultRecord, SimulatedCloud
@@ -62,6 +71,10 @@ class Runtime:
         self.resources: dict[str, Resource] = {r.id: r for r in self.store.list_resources()}
         self.dependencies: list[Dependency] = self.store.list_dependencies()
         self.ingestor.add_resources(self.resources.values())
+        # Operator decisions survive restarts: replay verdicts and maintenance windows.
+        for feedback in self.store.all_feedback():
+            self.ingestor.apply_feedback(feedback)
+        self.ingestor.set_maintenance(self.store.list_maintenance())
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
         self.started_at = time.time()
@@ -255,6 +268,69 @@ class Runtime:
             )
         )
         self.hub.publish(message_type, event.payload)
+
+    # -- operator control -----------------------------------------------------------------
+    def now(self) -> float:
+        """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
+        return self.ingestor.latest_ts if self.ingestor.latest_ts is not None else time.time()
+
+    def give_feedback(
+        self, anomaly_id: int, verdict: FeedbackVerdict, *, note: str = "", actor: str = "api"
+    ) -> tuple[Feedback, float]:
+        """Store a verdict, let the decision step learn from it; returns the new threshold."""
+        anomaly = self.store.get_anomaly(anomaly_id)
+        feedback = self.store.add_feedback(
+            Feedback(
+                anomaly_id=anomaly_id,
+                resource_id=anomaly.resource_id,
+                metric=anomaly.metric,
+                verdict=verdict,
+                score=anomaly.max_score,
+                note=note,
+                actor=actor,
+                ts=time.time(),
+            )
+        )
+        threshold = self.ingestor.apply_feedback(feedback)
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action="detect.feedback",
+                target=f"{anomaly.resource_id}/{anomaly.metric}",
+                reason=note,
+                inputs={"anomaly_id": anomaly_id, "verdict": verdict.value},
+                result={"threshold": threshold},
+            )
+        )
+        return feedback, threshold
+
+    def add_maintenance(self, window: MaintenanceWindow) -> MaintenanceWindow:
+        saved = self.store.add_maintenance(window)
+        self.ingestor.set_maintenance(self.store.list_maintenance())
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=window.actor,
+                action="detect.maintenance.add",
+                target=",".join(window.resource_ids),
+                reason=window.reason,
+                inputs=saved.model_dump(mode="json"),
+            )
+        )
+        return saved
+
+    def delete_maintenance(self, window_id: int, *, actor: str = "api") -> None:
+        self.store.delete_maintenance(window_id)
+        self.ingestor.set_maintenance(self.store.list_maintenance())
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action="detect.maintenance.delete",
+                target=str(window_id),
+            )
+        )
 
     def _inject_demo_fault(self) -> FaultRecord | None:
         """Inject the next fault kind of the demo cycle on a node it can apply to."""

@@ -232,4 +232,6 @@ def test_counts(store: Store) -> None:
         "anomalies": 1,
         "incidents": 1,
         "audit_events": 1,
+        "feedback": 0,
+        "maintenance_windows": 0,
     }

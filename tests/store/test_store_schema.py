@@ -59,7 +59,7 @@ def test_tables_and_version_table(store: Store, backend: str) -> None:
             ).scalar_one()
             assert where == store.schema
     assert names == {*TABLE_NAMES, "alembic_version"}
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_samples_index_for_range_reads(store: Store) -> None:

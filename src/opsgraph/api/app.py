@@ -15,7 +15,17 @@ from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
 from opsgraph.api.errors import BodySizeLimit, install_error_handlers
-from opsgraph.api.routes import anomalies, events, graph, health, ingest, resources, sim, ws
+from opsgraph.api.routes import (
+    anomalies,
+    control,
+    events,
+    graph,
+    health,
+    ingest,
+    resources,
+    sim,
+    ws,
+)
 from opsgraph.runtime import Runtime
 from opsgraph.web import STATIC_DIR
 
@@ -41,7 +51,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, graph, anomalies, events, resources, ingest, sim, ws):
+    for module in (health, graph, anomalies, control, events, resources, ingest, sim, ws):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -233,3 +233,37 @@ class AuditEvent(_Model):
     reason: str = ""
     inputs: dict[str, Any] = Field(default_factory=dict)
     result: dict[str, Any] = Field(default_factory=dict)
+
+
+class FeedbackVerdict(StrEnum):
+    FALSE_POSITIVE = "false_positive"
+    CONFIRMED = "confirmed"
+
+
+class Feedback(_Model):
+    """An operator's verdict on an anomaly; the decision step learns from it."""
+
+    id: int | None = None
+    anomaly_id: int
+    resource_id: str
+    metric: str
+    verdict: FeedbackVerdict
+    score: float = Field(ge=0.0, le=1.0)  # the anomaly's peak score when judged
+    note: str = ""
+    actor: str = "api"
+    ts: float
+
+
+class MaintenanceWindow(_Model):
+    """A time range in which anomalies on the listed resources do not alert."""
+
+    id: int | None = None
+    resource_ids: list[str] = Field(min_length=1)
+    start_ts: float
+    end_ts: float
+    reason: str = ""
+    actor: str = "api"
+    created_ts: float
+
+    def active_at(self, ts: float) -> bool:
+        return self.start_ts <= ts < self.end_ts

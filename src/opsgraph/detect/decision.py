@@ -45,6 +45,7 @@ class EpisodeTracker:
         self._quiet = np.zeros(0, dtype=np.int64)
         self._streak = np.zeros(0, dtype=np.int64)  # consecutive points above the threshold
         self._streak_start = np.zeros(0)  # timestamp of the first of them
+        self._threshold = np.zeros(0)  # per series: feedback can raise it
 
     def reserve(self, n_series: int) -> None:
         extra = n_series - self._quiet.shape[0]
@@ -52,6 +53,18 @@ class EpisodeTracker:
             self._quiet = np.concatenate([self._quiet, np.zeros(extra, dtype=np.int64)])
             self._streak = np.concatenate([self._streak, np.zeros(extra, dtype=np.int64)])
             self._streak_start = np.concatenate([self._streak_start, np.zeros(extra)])
+            self._threshold = np.concatenate([self._threshold, np.full(extra, self.threshold)])
+
+    def raise_threshold(self, series: int, at_least: float) -> float:
+        """Alert on this series only from `at_least` on (after a false positive)."""
+        self._threshold[series] = max(self._threshold[series], min(at_least, 0.999))
+        return float(self._threshold[series])
+
+    def reset_threshold(self, series: int) -> None:
+        self._threshold[series] = self.threshold
+
+    def threshold_of(self, series: int) -> float:
+        return float(self._threshold[series])
 
     def decide(
         self,
@@ -65,7 +78,7 @@ class EpisodeTracker:
     ) -> Decisions:
         """keys[i] is (resource_id, metric) of series index i."""
         out = Decisions()
-        alert = scores >= self.threshold
+        alert = scores >= self._threshold[idx]
         hot = idx[alert]
         self._quiet[hot] = 0
         starting = hot[self._streak[hot] == 0]

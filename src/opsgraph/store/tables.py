@@ -162,6 +162,34 @@ class AuditEventRow(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (Index(None, "anomaly_id"), Index(None, "resource_id", "metric"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    anomaly_id: Mapped[int] = mapped_column(Integer, ForeignKey("anomalies.id"))
+    resource_id: Mapped[str] = mapped_column(String(ID_LEN))
+    metric: Mapped[str] = mapped_column(String(METRIC_LEN))
+    verdict: Mapped[str] = mapped_column(String(ENUM_LEN))
+    score: Mapped[float] = mapped_column(Double)
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    ts: Mapped[float] = mapped_column(Double)
+
+
+class MaintenanceRow(Base):
+    __tablename__ = "maintenance_windows"
+    __table_args__ = (Index(None, "end_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_ids: Mapped[list[str]] = mapped_column(JSON)
+    start_ts: Mapped[float] = mapped_column(Double)
+    end_ts: Mapped[float] = mapped_column(Double)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    created_ts: Mapped[float] = mapped_column(Double)
+
+
 #: Every table, in the order `Store.counts` reports them.
 TABLE_NAMES: tuple[str, ...] = (
     "resources",
@@ -172,4 +200,6 @@ TABLE_NAMES: tuple[str, ...] = (
     "anomalies",
     "incidents",
     "audit_events",
+    "feedback",
+    "maintenance_windows",
 )

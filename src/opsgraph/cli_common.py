@@ -1,0 +1,35 @@
+"""What the command-line modules share: consoles, the exit-2 error, and calls to a running API."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import httpx
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def fail(message: str) -> NoReturn:
+    """Print the problem and exit with code 2 (bad input or an unusable setting)."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def call_api(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    """One request to a running opsgraph; a refusal or an unreachable server exits 2."""
+    try:
+        response = httpx.request(method, url, json=body, timeout=10.0)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {url}: {exc} (is `opsgraph demo` or `opsgraph serve` running?)")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        fail(f"{response.status_code}: {detail}")
+    return response.json() if response.content else None
