@@ -26,6 +26,7 @@ runner = CliRunner()
         ["sim", "topology"],
         ["bench", "ingest"],
         ["bench", "nab"],
+        ["bench", "detect"],
         ["detect", "score"],
         ["backtest"],
         ["feedback"],

@@ -316,6 +316,40 @@ def bench_ingest(
         console.print(f"written to {out}")
 
 
+@bench_app.command("detect")
+def bench_detect(
+    series: Annotated[int, typer.Option(min=1, help="Series scored together.")] = 10_000,
+    steps: Annotated[
+        int, typer.Option(min=1, help="Timed steps (each scores every series).")
+    ] = 100,
+    detector: Annotated[
+        list[str] | None, typer.Option(help="Only these detectors (repeatable; default all).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Samples per second of each registered detector (score + learn), after a warm-up."""
+    from opsgraph.bench.detect import run_detect_bench
+
+    try:
+        report = run_detect_bench(series=series, steps=steps, names=detector)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    table = Table(title=f"opsgraph bench detect ({series:,} series)")
+    for col in ("detector", "samples", "seconds", "samples/s"):
+        table.add_column(col, justify="right")
+    for row in report["results"]:
+        table.add_row(
+            row["detector"],
+            f"{row['samples']:,}",
+            f"{row['seconds']:.2f}",
+            f"{row['samples_per_s']:,}",
+        )
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
 @bench_app.command("nab")
 def bench_nab(
     data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(

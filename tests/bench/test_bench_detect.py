@@ -1,0 +1,12 @@
+"""`opsgraph bench detect` measures every registered detector."""
+
+from __future__ import annotations
+
+from opsgraph.bench.detect import run_detect_bench
+from opsgraph.detect.registry import available
+
+
+def test_every_detector_is_measured() -> None:
+    report = run_detect_bench(series=50, steps=5, warmup=70)
+    assert {r["detector"] for r in report["results"]} == set(available())
+    assert all(r["samples"] == 250 and r["samples_per_s"] > 0 for r in report["results"])
