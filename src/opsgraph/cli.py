@@ -359,12 +359,16 @@ def bench_nab(
         str,
         typer.Option(
             help="Ensemble members as NAME[@WINDOW],... of registered detectors "
-            "(default: robust_z@30,robust_z@120,robust_z@480,cusum@120)."
+            "and :key=value settings (default: robust_z@120,cusum@120,seasonal:period=week)."
         ),
     ] = "",
     dedup_rows: Annotated[
         int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
     ] = 100,
+    tail_level: Annotated[
+        float,
+        typer.Option(min=0.5, max=0.9999, help="Quantile above which calibrators fit the tail."),
+    ] = 0.99,
     files: Annotated[
         list[str] | None,
         typer.Option("--file", help="Only files whose path contains this (repeatable)."),
@@ -387,6 +391,7 @@ def bench_nab(
                 data,
                 members=members or DEFAULT_MEMBERS,
                 dedup_rows=dedup_rows,
+                level=tail_level,
                 out=out,
                 only=files or (),
             )

@@ -105,3 +105,19 @@ def test_long_tables_and_backtest(tmp_path: Path) -> None:
         and summary["series"] == 2
         and summary["alerts"] == len(report.alerts)
     )
+
+
+def test_member_specs() -> None:
+    from opsgraph.detect.offline import build_ensemble, parse_members
+
+    members = parse_members("robust_z@120, cusum , seasonal:period=week:slot_minutes=30")
+    assert members == [
+        ("robust_z", 120, {}),
+        ("cusum", None, {}),
+        ("seasonal", None, {"period": "week", "slot_minutes": 30}),
+    ]
+    ensemble = build_ensemble(members)
+    assert [m.name for m in ensemble.members] == ["robust_z", "cusum", "seasonal"]
+    for bad, message in [("robust_z@x", "integer"), ("seasonal:week", "key=value"), (",", "empty")]:
+        with pytest.raises(InvalidInputError, match=message):
+            parse_members(bad)

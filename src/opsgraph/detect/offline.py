@@ -23,32 +23,56 @@ from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 
 #: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
-FILE_MEMBERS = "robust_z@120,cusum@120,seasonal"
+FILE_MEMBERS = "robust_z@120,cusum@120,seasonal:period=week"
+#: Tail quantile above which each member's calibrator models exceedances.
+TAIL_LEVEL = 0.99
 _NEEDS_TIME = {"seasonal"}
 
 
-def parse_members(spec: str) -> list[tuple[str, int | None]]:
-    """`robust_z@30,cusum@120,seasonal` -> [(name, window or None), ...]."""
-    members: list[tuple[str, int | None]] = []
+Member = tuple[str, int | None, dict[str, Any]]
+
+
+def _param(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def parse_members(spec: str) -> list[Member]:
+    """`robust_z@120,cusum@120,seasonal:period=week` -> [(name, window, params), ...]."""
+    members: list[Member] = []
     for part in spec.split(","):
-        name, _, window = part.strip().partition("@")
+        head, *settings = part.strip().split(":")
+        name, _, window = head.partition("@")
         if not name:
             raise InvalidInputError("members", f"empty member in {spec!r}")
+        params: dict[str, Any] = {}
+        for setting in settings:
+            key, sep, value = setting.partition("=")
+            if not sep or not key:
+                raise InvalidInputError("members", f"{part!r}: settings are key=value")
+            params[key] = _param(value)
         try:
-            members.append((name, int(window) if window else None))
+            members.append((name, int(window) if window else None, params))
         except ValueError:
             raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
     return members
 
 
-def build_ensemble(members: list[tuple[str, int | None]]) -> CalibratedEnsemble:
+def build_ensemble(members: list[Member], *, level: float = TAIL_LEVEL) -> CalibratedEnsemble:
     return CalibratedEnsemble(
         [
             create_detector(
-                name, defaults=None if w is None else {"window": w, "min_points": min(20, w)}
+                name,
+                params,
+                defaults=None if w is None else {"window": w, "min_points": min(20, w)},
             )
-            for name, w in members
-        ]
+            for name, w, params in members
+        ],
+        level=level,
     )
 
 
@@ -63,10 +87,10 @@ def score_table(
     per-signal probabilities [rows, signals] that explain it."""
     parsed = parse_members(members)
     if test.ts is None:
-        timeless = [n for n, _ in parsed if n in _NEEDS_TIME]
+        timeless = [n for n, _, _ in parsed if n in _NEEDS_TIME]
         if timeless and members != FILE_MEMBERS:
             raise InvalidInputError("members", f"{', '.join(timeless)} needs a timestamp column")
-        parsed = [(n, w) for n, w in parsed if n not in _NEEDS_TIME]
+        parsed = [m for m in parsed if m[0] not in _NEEDS_TIME]
     if train is not None:
         missing = [c for c in test.columns if c not in train.columns]
         if missing:

@@ -26,11 +26,11 @@ from opsgraph.bench.nab.scoring import (
 )
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.ensemble import RepeatDamper
-from opsgraph.detect.offline import build_ensemble, parse_members
+from opsgraph.detect.offline import TAIL_LEVEL, Member, build_ensemble, parse_members
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 #: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
-DEFAULT_MEMBERS = "robust_z@30,robust_z@120,robust_z@480,cusum@120"
+DEFAULT_MEMBERS = "robust_z@120,cusum@120,seasonal:period=week"
 
 StreamScorer = Callable[
     [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
@@ -106,11 +106,11 @@ def write_results(
 
 
 def ensemble_scorer(
-    members: Sequence[tuple[str, int | None]], n_series: int, dedup_rows: int
+    members: Sequence[Member], n_series: int, dedup_rows: int, level: float = TAIL_LEVEL
 ) -> StreamScorer:
     """Each member detector (at its window) calibrated per series, max-combined, with repeats
     of a recent high damped (dedup_rows 0 turns that off)."""
-    ensemble = build_ensemble(list(members))
+    ensemble = build_ensemble(list(members), level=level)
     ensemble.reserve(n_series)
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
@@ -130,6 +130,7 @@ def run_nab(
     *,
     members: str = DEFAULT_MEMBERS,
     dedup_rows: int = 100,
+    level: float = TAIL_LEVEL,
     out: Path | None = None,
     only: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def run_nab(
             raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
         corpus = Corpus(chosen, corpus.profiles)
     parsed = parse_members(members)
-    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows)
+    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows, level)
     start = time.perf_counter()
     scores = stream_scores(corpus.files, scorer)
     seconds = time.perf_counter() - start
@@ -150,6 +151,7 @@ def run_nab(
         "benchmark": "nab",
         "detector": members,
         "dedup_rows": dedup_rows,
+        "tail_level": level,
         "files": len(corpus.files),
         "rows": int(sum(len(f.values) for f in corpus.files)),
         "label_windows": int(sum(len(f.windows) for f in corpus.files)),
@@ -157,6 +159,6 @@ def run_nab(
         "profiles": score_corpus(corpus, scores),
     }
     if out is not None:
-        name = "opsgraph" + "".join(n.replace("_", "").title() for n, _ in parsed[:1])
+        name = "opsgraph" + parsed[0][0].replace("_", "").title()
         report["results_dir"] = str(write_results(corpus, scores, out, name))
     return report
