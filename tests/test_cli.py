@@ -27,6 +27,7 @@ runner = CliRunner()
         ["bench", "ingest"],
         ["bench", "nab"],
         ["bench", "detect"],
+        ["bench", "sim-detect"],
         ["detect", "score"],
         ["backtest"],
         ["feedback"],
