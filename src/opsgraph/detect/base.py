@@ -46,3 +46,9 @@ class Calibrator(Protocol):
     """Maps a detector's raw scores onto one scale: probability of anomaly in [0, 1]."""
 
     def __call__(self, raw: FloatArray) -> FloatArray: ...
+
+
+def learnable(values: FloatArray, accept: BoolArray | None) -> BoolArray:
+    """The points a detector may learn: finite, and not refused by the caller."""
+    keep = np.isfinite(values)
+    return keep if accept is None else keep & accept

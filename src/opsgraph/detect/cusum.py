@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
 
 class CusumDetector:
@@ -64,9 +64,7 @@ class CusumDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        keep = np.isfinite(values)
-        if accept is not None:
-            keep &= accept
+        keep = learnable(values, accept)
         idx, values = idx[keep], values[keep]
         count = self._count[idx]
         pos, neg = self._sums(idx, values)

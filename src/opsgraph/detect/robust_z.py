@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
 _MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 _MEANAD_TO_SIGMA = 1.2533  # the same for the mean absolute deviation (used when MAD is 0)
@@ -74,9 +74,7 @@ class RobustZDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        keep = np.isfinite(values)
-        if accept is not None:
-            keep &= accept
+        keep = learnable(values, accept)
         if not keep.all():
             idx, values = idx[keep], values[keep]
         pos = self._pos[idx]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
 _MEANAD_TO_SIGMA = 1.2533
 _PERIOD_S = {"day": 86_400, "week": 7 * 86_400}
@@ -79,9 +79,7 @@ class SeasonalDetector:
         ts: FloatArray | None = None,
     ) -> None:
         slot = self._slot(ts)
-        keep = np.isfinite(values)
-        if accept is not None:
-            keep &= accept
+        keep = learnable(values, accept)
         idx, values, slot = idx[keep], values[keep], slot[keep]
         seen = self._seen[idx, slot]
         mean = self._mean[idx, slot].astype(np.float64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
 
 class SpectralResidualDetector:
@@ -72,9 +72,7 @@ class SpectralResidualDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        keep = np.isfinite(values)
-        if accept is not None:
-            keep &= accept
+        keep = learnable(values, accept)
         idx, values = idx[keep], values[keep]
         empty = self._count[idx] == 0
         # A new series starts as if it had always been at its first value (no false edge).
