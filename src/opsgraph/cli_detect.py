@@ -52,6 +52,13 @@ def detect_score(
     signals: Annotated[
         bool, typer.Option(help="Also write each signal's probability (score_<column>).")
     ] = False,
+    multivariate: Annotated[
+        str,
+        typer.Option(
+            help="With --train: models fitted on it (iforest, ocsvm, lof, ecod; comma-separated, "
+            "or 'none')."
+        ),
+    ] = "ecod,iforest",
 ) -> None:
     """Score every row of a multivariate CSV, causally, after learning from TRAIN if given.
 
@@ -64,8 +71,13 @@ def detect_score(
         test_table = read_table(test)
         train_table = read_table(train) if train is not None else None
         with console.status(f"scoring {test_table.values.shape[0]} rows"):
+            models = [] if multivariate.strip() == "none" else multivariate.split(",")
             scores, per_signal = score_table(
-                test_table, train_table, members=members or FILE_MEMBERS, dedup_rows=dedup_rows
+                test_table,
+                train_table,
+                members=members or FILE_MEMBERS,
+                dedup_rows=dedup_rows,
+                multivariate=[m.strip() for m in models],
             )
     except OpsgraphError as exc:
         fail(str(exc))

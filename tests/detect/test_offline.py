@@ -121,3 +121,12 @@ def test_member_specs() -> None:
     for bad, message in [("robust_z@x", "integer"), ("seasonal:week", "key=value"), (",", "empty")]:
         with pytest.raises(InvalidInputError, match=message):
             parse_members(bad)
+
+
+def test_training_adds_the_multivariate_models(tmp_path: Path) -> None:
+    train = read_table(_wide(tmp_path / "train.csv", 400, seed=1))
+    test = read_table(_wide(tmp_path / "test.csv", 60, spike_at=30))
+    with_models, _ = score_table(test, train)
+    without, _ = score_table(test, train, multivariate=())
+    assert np.all(with_models >= without)  # the joint models can only add evidence
+    assert with_models[30] > 0.99

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,15 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly
 from opsgraph.detect.base import FloatArray
 from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
+from opsgraph.detect.multivariate import MultivariateEnsemble
 from opsgraph.detect.registry import create_detector
 from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 
 #: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
 FILE_MEMBERS = "robust_z@120,cusum@120,seasonal:period=week"
+#: Multivariate models fitted on TRAIN (docs/benchmarks.md: they add to the streaming ones).
+FILE_MULTIVARIATE = ("ecod", "iforest")
 #: Tail quantile above which each member's calibrator models exceedances.
 TAIL_LEVEL = 0.99
 _NEEDS_TIME = {"seasonal"}
@@ -82,9 +86,14 @@ def score_table(
     *,
     members: str = FILE_MEMBERS,
     dedup_rows: int = 0,
+    multivariate: Sequence[str] = FILE_MULTIVARIATE,
 ) -> tuple[FloatArray, FloatArray]:
-    """Per test row: the anomaly score in [0, 1] (the largest of its signals') and the
-    per-signal probabilities [rows, signals] that explain it."""
+    """Per test row: the anomaly score in [0, 1] and the per-signal probabilities [rows,
+    signals] that explain it.
+
+    The score is the largest probability among the signals' streaming ensembles and, when a
+    training table is given, the multivariate models fitted on it (`multivariate`, empty for
+    none)."""
     parsed = parse_members(members)
     if test.ts is None:
         timeless = [n for n, _, _ in parsed if n in _NEEDS_TIME]
@@ -111,6 +120,11 @@ def score_table(
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
         damper.reserve(1)
+    joint: FloatArray | None = None
+    if train is not None and multivariate:
+        model = MultivariateEnsemble(list(multivariate))
+        model.fit(train.values[:, [train.columns.index(c) for c in test.columns]])
+        joint, _ = model.score(test.values)
     per_signal = np.zeros(test.values.shape)
     scores = np.zeros(test.values.shape[0])
     for i, row in enumerate(test.values):
@@ -118,7 +132,7 @@ def score_table(
         probability, _ = ensemble.step(idx, row, ts)
         probability = np.where(np.isfinite(row), probability, 0.0)
         per_signal[i] = probability
-        top = np.array([probability.max(initial=0.0)])
+        top = np.array([probability.max(initial=0.0 if joint is None else float(joint[i]))])
         scores[i] = (damper(np.zeros(1, np.int64), top) if damper is not None else top)[0]
     return scores, per_signal
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from opsgraph.core.errors import ConfigError
 from opsgraph.detect.base import StreamingDetector
+from opsgraph.detect.multivariate import BatchDetector
 
 GROUP = "opsgraph.detectors"
+BATCH_GROUP = "opsgraph.batch_detectors"
 
 
 def available() -> dict[str, EntryPoint]:
@@ -47,4 +49,21 @@ def create_detector(
         raise ConfigError(f"detect: detector {name!r} refused its parameters: {exc}") from exc
     if not isinstance(detector, StreamingDetector):
         raise ConfigError(f"detect.detector: {name!r} does not implement StreamingDetector")
+    return detector
+
+
+def available_batch() -> dict[str, EntryPoint]:
+    """Every registered batch (fit on history) detector, by name."""
+    return {ep.name: ep for ep in entry_points(group=BATCH_GROUP)}
+
+
+def create_batch_detector(name: str, params: Mapping[str, Any] | None = None) -> BatchDetector:
+    found = available_batch()
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"unknown batch detector {name!r} (registered: {known})")
+    try:
+        detector: BatchDetector = found[name].load()(**(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"batch detector {name!r} refused its parameters: {exc}") from exc
     return detector
