@@ -28,6 +28,7 @@ runner = CliRunner()
         ["bench", "nab"],
         ["bench", "detect"],
         ["bench", "sim-detect"],
+        ["bench", "multivariate"],
         ["detect", "score"],
         ["backtest"],
         ["feedback"],
