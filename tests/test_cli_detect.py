@@ -95,3 +95,42 @@ def test_backtest_needs_exactly_one_source() -> None:
     assert result.exit_code == 2 and "exactly one" in result.output
     result = runner.invoke(app, ["backtest", "--data", "x.csv", "--from", "configured"])
     assert result.exit_code == 2
+
+
+def test_detect_score_with_an_autoencoder_reports_drift(tmp_path: Path) -> None:
+    test = _csv(tmp_path / "test.csv", 120)
+    train = _csv(tmp_path / "train.csv", 300)
+    out = tmp_path / "s.csv"
+    result = runner.invoke(
+        app,
+        [
+            "detect",
+            "score",
+            "--test",
+            str(test),
+            "--train",
+            str(train),
+            "--out",
+            str(out),
+            "--multivariate",
+            "autoencoder",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "autoencoder: KS" in result.output
+    bad = runner.invoke(
+        app,
+        [
+            "detect",
+            "score",
+            "--test",
+            str(test),
+            "--train",
+            str(train),
+            "--out",
+            str(out),
+            "--multivariate",
+            "crystalball",
+        ],
+    )
+    assert bad.exit_code == 2 and "unknown batch detector" in bad.output

@@ -55,8 +55,8 @@ def detect_score(
     multivariate: Annotated[
         str,
         typer.Option(
-            help="With --train: models fitted on it (iforest, ocsvm, lof, ecod; comma-separated, "
-            "or 'none')."
+            help="With --train: models fitted on it (iforest, ocsvm, lof, ecod, autoencoder, vae; "
+            "comma-separated, or 'none')."
         ),
     ] = "ecod,iforest",
 ) -> None:
@@ -72,15 +72,18 @@ def detect_score(
         train_table = read_table(train) if train is not None else None
         with console.status(f"scoring {test_table.values.shape[0]} rows"):
             models = [] if multivariate.strip() == "none" else multivariate.split(",")
-            scores, per_signal = score_table(
+            result = score_table(
                 test_table,
                 train_table,
                 members=members or FILE_MEMBERS,
                 dedup_rows=dedup_rows,
                 multivariate=[m.strip() for m in models],
             )
+            scores, per_signal = result.scores, result.per_signal
     except OpsgraphError as exc:
         fail(str(exc))
+    for note in result.notes:
+        console.print(note)
     if test_table.ignored:
         console.print(f"ignored label column(s): {', '.join(test_table.ignored)}")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,20 +37,21 @@ def _wide(path: Path, n: int, spike_at: int | None = None, seed: int = 0) -> Pat
 def test_scores_every_row_and_explains_by_signal(tmp_path: Path) -> None:
     test = read_table(_wide(tmp_path / "test.csv", 600, spike_at=500))
     assert test.columns == ["cpu", "latency"] and test.ignored == ["label"]
-    scores, per_signal = score_table(test)
+    result = score_table(test)
+    scores, per_signal = result.scores, result.per_signal
     assert scores.shape == (600,) and per_signal.shape == (600, 2)
     assert np.all((scores >= 0) & (scores <= 1))
     assert scores[500] == scores.max() and np.argmax(per_signal[500]) == 1  # latency did it
     # Causal: rows after 400 cannot change the scores before it.
     cut = read_table(_wide(tmp_path / "cut.csv", 400))
-    np.testing.assert_array_equal(score_table(cut)[0], scores[:400])
+    np.testing.assert_array_equal(score_table(cut).scores, scores[:400])
 
 
 def test_training_first_makes_the_test_start_warm(tmp_path: Path) -> None:
     train = read_table(_wide(tmp_path / "train.csv", 500, seed=1))
     test = read_table(_wide(tmp_path / "test.csv", 50, spike_at=10))
-    cold, _ = score_table(test)
-    warm, _ = score_table(test, train)
+    cold = score_table(test).scores
+    warm = score_table(test, train).scores
     assert cold[10] == 0.0  # nothing learned yet
     assert warm[10] > 0.99
     other = read_table(_write(tmp_path / "other.csv", ["timestamp,disk", "1,1", "2,2"]))
@@ -63,7 +64,7 @@ def test_files_without_time_and_bad_files(tmp_path: Path) -> None:
         _write(tmp_path / "a.csv", ["x,y"] + [f"{i % 3},{i % 5}" for i in range(50)])
     )
     assert table.ts is None
-    scores, _ = score_table(table)  # the seasonal member is left out without time
+    scores = score_table(table).scores  # the seasonal member is left out without time
     assert scores.shape == (50,)
     with pytest.raises(InvalidInputError, match="needs a timestamp"):
         score_table(table, members="seasonal")
@@ -126,7 +127,14 @@ def test_member_specs() -> None:
 def test_training_adds_the_multivariate_models(tmp_path: Path) -> None:
     train = read_table(_wide(tmp_path / "train.csv", 400, seed=1))
     test = read_table(_wide(tmp_path / "test.csv", 60, spike_at=30))
-    with_models, _ = score_table(test, train)
-    without, _ = score_table(test, train, multivariate=())
+    with_models = score_table(test, train).scores
+    without = score_table(test, train, multivariate=()).scores
     assert np.all(with_models >= without)  # the joint models can only add evidence
     assert with_models[30] > 0.99
+
+
+def test_autoencoder_reports_drift(tmp_path: Path) -> None:
+    train = read_table(_wide(tmp_path / "train.csv", 400, seed=1))
+    test = read_table(_wide(tmp_path / "test.csv", 100, seed=2))
+    result = score_table(test, train, multivariate=["autoencoder"])
+    assert len(result.notes) == 1 and result.notes[0].startswith("autoencoder: KS")

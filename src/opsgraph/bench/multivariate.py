@@ -84,14 +84,16 @@ def run_multivariate_bench(
         tr = Table(names, train[:, j, :], ts_train, [])
         te = Table(names, test_arr[:, j, :], ts_test, [])
         scores: dict[str, npt.NDArray[np.float64]] = {
-            "streaming, no training": score_table(te)[0],
-            "streaming, trained": score_table(te, tr, multivariate=())[0],
+            "streaming, no training": score_table(te).scores,
+            "streaming, trained": score_table(te, tr, multivariate=()).scores,
         }
         for members in (["ecod"], ["iforest"], ["ecod", "iforest"]):
             model = MultivariateEnsemble(members)
             model.fit(train[:, j, :])
             scores["+".join(members)] = model.score(test_arr[:, j, :])[0]
-        scores["streaming trained + ecod+iforest (detect score default)"] = score_table(te, tr)[0]
+        scores["streaming trained + ecod+iforest (detect score default)"] = score_table(
+            te, tr
+        ).scores
         for name, s in scores.items():
             approaches[name].append((roc_auc(s, y), average_precision(s, y)))
     results = [

@@ -35,10 +35,10 @@ def window_features(X: FloatArray) -> FloatArray:
     return np.hstack([X, diff])
 
 
-class _Scaler:
+class RobustScaler:
     """Robust scaling fitted on history: (x - median) / IQR; NaN becomes the median (0)."""
 
-    def fit(self, X: FloatArray) -> _Scaler:
+    def fit(self, X: FloatArray) -> RobustScaler:
         with np.errstate(all="ignore"):
             finite = np.where(np.isfinite(X), X, np.nan)
             self.median = np.nan_to_num(np.nanmedian(finite, axis=0), nan=0.0) if len(X) else 0.0
@@ -105,7 +105,7 @@ class PyODDetector:
         self.max_train = max_train
         self.seed = seed
         self._model: Any = None
-        self._scaler = _Scaler()
+        self._scaler = RobustScaler()
 
     def _new_model(self) -> Any:
         if self.name == "iforest":
@@ -180,6 +180,15 @@ class MultivariateEnsemble:
         for member in self.members:
             member.fit(X)
             self._tails.append(_StaticTail().fit(member.score(X)))
+
+    def drift_notes(self, X: FloatArray) -> list[str]:
+        """For members that monitor drift (the autoencoders): their verdict on these rows."""
+        notes = []
+        for member in self.members:
+            drift = getattr(member, "drift", None)
+            if callable(drift):
+                notes.append(f"{member.name}: {drift(X).describe()}")
+        return notes
 
     def score(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per row: the ensemble probability (largest member's) and each member's [rows, m]."""

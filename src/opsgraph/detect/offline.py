@@ -80,6 +80,16 @@ def build_ensemble(members: list[Member], *, level: float = TAIL_LEVEL) -> Calib
     )
 
 
+@dataclass(slots=True)
+class ScoredTable:
+    """Per row the anomaly score, per row and signal the probabilities that explain it, and
+    notes for the operator (drift of the fitted models)."""
+
+    scores: FloatArray
+    per_signal: FloatArray
+    notes: list[str] = field(default_factory=list)
+
+
 def score_table(
     test: Table,
     train: Table | None = None,
@@ -87,7 +97,7 @@ def score_table(
     members: str = FILE_MEMBERS,
     dedup_rows: int = 0,
     multivariate: Sequence[str] = FILE_MULTIVARIATE,
-) -> tuple[FloatArray, FloatArray]:
+) -> ScoredTable:
     """Per test row: the anomaly score in [0, 1] and the per-signal probabilities [rows,
     signals] that explain it.
 
@@ -121,10 +131,12 @@ def score_table(
     if damper is not None:
         damper.reserve(1)
     joint: FloatArray | None = None
+    notes: list[str] = []
     if train is not None and multivariate:
         model = MultivariateEnsemble(list(multivariate))
         model.fit(train.values[:, [train.columns.index(c) for c in test.columns]])
         joint, _ = model.score(test.values)
+        notes = model.drift_notes(test.values)
     per_signal = np.zeros(test.values.shape)
     scores = np.zeros(test.values.shape[0])
     for i, row in enumerate(test.values):
@@ -134,7 +146,7 @@ def score_table(
         per_signal[i] = probability
         top = np.array([probability.max(initial=0.0 if joint is None else float(joint[i]))])
         scores[i] = (damper(np.zeros(1, np.int64), top) if damper is not None else top)[0]
-    return scores, per_signal
+    return ScoredTable(scores, per_signal, notes)
 
 
 def _metric_name(column: str) -> str:
