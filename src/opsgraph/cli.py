@@ -432,7 +432,7 @@ def bench_nab(
         str,
         typer.Option(
             help="Ensemble members as NAME[@WINDOW],... of registered detectors "
-            "and :key=value settings (default: robust_z@120,cusum@120,seasonal:period=week)."
+            "and :key=value settings (default: robust_z@120,cusum@120:k=1.0,seasonal:period=week)."
         ),
     ] = "",
     dedup_rows: Annotated[

@@ -25,7 +25,7 @@ from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 
 #: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
-FILE_MEMBERS = "robust_z@120,cusum@120,seasonal:period=week"
+FILE_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week"
 #: Multivariate models fitted on TRAIN (docs/benchmarks.md: they add to the streaming ones).
 FILE_MULTIVARIATE = ("ecod", "iforest")
 #: Tail quantile above which each member's calibrator models exceedances.

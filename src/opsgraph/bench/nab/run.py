@@ -26,11 +26,17 @@ from opsgraph.bench.nab.scoring import (
 )
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.ensemble import RepeatDamper
-from opsgraph.detect.offline import TAIL_LEVEL, Member, build_ensemble, parse_members
+from opsgraph.detect.offline import (
+    FILE_MEMBERS,
+    TAIL_LEVEL,
+    Member,
+    build_ensemble,
+    parse_members,
+)
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 #: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
-DEFAULT_MEMBERS = "robust_z@120,cusum@120,seasonal:period=week"
+DEFAULT_MEMBERS = FILE_MEMBERS
 
 StreamScorer = Callable[
     [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
