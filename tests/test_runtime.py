@@ -50,3 +50,25 @@ def test_push_only_server(tmp_path: Path) -> None:
     assert result.samples == 5 and rt.store.counts()["samples"] == 5
     assert [n["id"] for n in rt.graph()["nodes"]] == ["api-1"]
     rt.close()
+
+
+def test_calendar_events_are_recorded(tmp_path: Path) -> None:
+    from opsgraph.sim import CalendarEvent
+
+    rt = Runtime(_settings(tmp_path, preroll_steps=0))
+    sim = rt.start_sim()
+    sim.calendar.add(
+        CalendarEvent(
+            name="flash-sale",
+            start_ts=sim.now + 60,
+            end_ts=sim.now + 180,
+            multiplier=2.0,
+            kind="sale",
+        )
+    )
+    for _ in range(5):
+        rt.step()
+    events, _ = rt.store.list_events(limit=10)
+    kinds = sorted((e.kind, e.payload.get("name")) for e in events if e.kind.startswith("cal"))
+    assert ("calendar.start", "flash-sale") in kinds and ("calendar.end", "flash-sale") in kinds
+    rt.close()

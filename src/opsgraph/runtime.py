@@ -32,7 +32,14 @@ from opsgraph.core.models import (
 )
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
-from opsgraph.sim import ActionKind, ActionOutcome, FaultKind, FaultRecord, SimulatedCloud
+from opsgraph.sim import (
+    ActionKind,
+    ActionOutcome,
+    CalendarEvent,
+    FaultKind,
+    FaultRecord,
+    SimulatedCloud,
+)
 from opsgraph.store import Store
 
 log = logging.getLogger("opsgraph.runtime")
@@ -77,6 +84,7 @@ class Runtime:
         self.ingestor.set_maintenance(self.store.list_maintenance())
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
+        self._calendar_active: set[str] = set()
         self.started_at = time.time()
         self.steps = 0
         self._fault_rng = random.Random(settings.sim.seed)
@@ -116,10 +124,33 @@ class Runtime:
             raise RuntimeError("the simulated cloud is not running")
         with self._sim_lock:
             frame = self.sim.step()
+            calendar = self.sim.calendar.active(frame.ts)
+        self._record_calendar(frame.ts, calendar)
         result = self.ingestor.ingest_frame(frame)
         self.steps += 1
         self.publish(result, frame)
         return result
+
+    def _record_calendar(self, ts: float, active: list[CalendarEvent]) -> None:
+        """Business events (sales, promotions) that start or end are events of the estate:
+        they explain shifts of traffic that detectors see."""
+        now = {e.name: e for e in active}
+        changes = [
+            Event(
+                ts=ts,
+                kind="calendar.start",
+                message=f"{e.kind} {e.name} started (traffic x{e.multiplier:.2f})",
+                payload=e.model_dump(mode="json"),
+            )
+            for name, e in now.items()
+            if name not in self._calendar_active
+        ] + [
+            Event(ts=ts, kind="calendar.end", message=f"{name} ended", payload={"name": name})
+            for name in self._calendar_active - now.keys()
+        ]
+        if changes:
+            self.store.add_events(changes)
+        self._calendar_active = set(now)
 
     def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
         hub = self.hub
