@@ -83,9 +83,6 @@ class TailCalibrator:
         self._count[idx] = np.minimum(self._count[idx] + 1, self.history)
         self._since_fit[idx] += 1
 
-    def __call__(self, raw: FloatArray) -> FloatArray:
-        raise TypeError("TailCalibrator is per series: call probability(idx, raw)")
-
     def _refit(self, idx: IndexArray) -> None:
         due = idx[
             (self._since_fit[idx] >= self.refit_every) & (self._count[idx] >= self.min_history)

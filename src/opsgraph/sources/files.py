@@ -126,12 +126,12 @@ def _long(path: Path, lower: list[str], rows: list[list[str]]) -> Table:
                 _number(row[v_col], where),
             )
         )
-    order = sorted(times, key=times.__getitem__)
-    rank = {times[t]: k for k, t in enumerate(sorted(order))}
+    stamps = sorted(times)
+    position = {times[t]: k for k, t in enumerate(stamps)}  # first-seen order -> time order
     values = np.full((len(times), len(keys)), np.nan)
     for t, k, v in cells:
-        values[rank[t], k] = v
-    return Table(list(keys), values, np.array(sorted(order)), [])
+        values[position[t], k] = v
+    return Table(list(keys), values, np.array(stamps), [])
 
 
 def table_from_series(series: dict[tuple[str, str], tuple[list[float], list[float]]]) -> Table:

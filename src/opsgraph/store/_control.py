@@ -9,11 +9,11 @@ from sqlalchemy import ColumnElement, delete, select
 
 from opsgraph.core import (
     Feedback,
-    FeedbackVerdict,
     InvalidInputError,
     MaintenanceWindow,
     NotFoundError,
 )
+from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase
 from opsgraph.store.tables import AnomalyRow, FeedbackRow, MaintenanceRow
 
@@ -62,13 +62,13 @@ class ControlStore(StoreBase):
         order = (FeedbackRow.ts.desc(), FeedbackRow.id.desc())
         with self._tx() as s:
             rows, total = self._page(s, FeedbackRow, conds, order, limit, offset)
-            return [_feedback(r) for r in rows], total
+            return [cv.feedback_from_row(r) for r in rows], total
 
     def all_feedback(self) -> list[Feedback]:
         """Every verdict, oldest first (to rebuild the decision step's state at start)."""
         with self._tx() as s:
             rows = s.scalars(select(FeedbackRow).order_by(FeedbackRow.ts, FeedbackRow.id))
-            return [_feedback(r) for r in rows]
+            return [cv.feedback_from_row(r) for r in rows]
 
     def add_maintenance(self, window: MaintenanceWindow) -> MaintenanceWindow:
         if window.id is not None:
@@ -97,36 +97,10 @@ class ControlStore(StoreBase):
         if ending_after is not None:
             query = query.where(MaintenanceRow.end_ts > ending_after)
         with self._tx() as s:
-            return [_window(r) for r in s.scalars(query)]
+            return [cv.window_from_row(r) for r in s.scalars(query)]
 
     def delete_maintenance(self, window_id: int) -> None:
         with self._tx(write=True) as s:
             gone = s.execute(delete(MaintenanceRow).where(MaintenanceRow.id == window_id))
             if gone.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFoundError("maintenance window", window_id)
-
-
-def _feedback(row: FeedbackRow) -> Feedback:
-    return Feedback(
-        id=row.id,
-        anomaly_id=row.anomaly_id,
-        resource_id=row.resource_id,
-        metric=row.metric,
-        verdict=FeedbackVerdict(row.verdict),
-        score=row.score,
-        note=row.note,
-        actor=row.actor,
-        ts=row.ts,
-    )
-
-
-def _window(row: MaintenanceRow) -> MaintenanceWindow:
-    return MaintenanceWindow(
-        id=row.id,
-        resource_ids=list(row.resource_ids),
-        start_ts=row.start_ts,
-        end_ts=row.end_ts,
-        reason=row.reason,
-        actor=row.actor,
-        created_ts=row.created_ts,
-    )

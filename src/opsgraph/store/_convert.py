@@ -15,9 +15,12 @@ from opsgraph.core import (
     Dependency,
     DependencyKind,
     Event,
+    Feedback,
+    FeedbackVerdict,
     Incident,
     IncidentStatus,
     InvalidInputError,
+    MaintenanceWindow,
     Resource,
     ResourceKind,
     Severity,
@@ -27,7 +30,9 @@ from opsgraph.store.tables import (
     AuditEventRow,
     DependencyRow,
     EventRow,
+    FeedbackRow,
     IncidentRow,
+    MaintenanceRow,
     ResourceRow,
 )
 
@@ -210,3 +215,29 @@ def audit_values(event: AuditEvent) -> dict[str, Any]:
         "inputs": check_json(dict(event.inputs), "event.inputs"),
         "result": check_json(dict(event.result), "event.result"),
     }
+
+
+def feedback_from_row(row: FeedbackRow) -> Feedback:
+    return Feedback(
+        id=row.id,
+        anomaly_id=row.anomaly_id,
+        resource_id=row.resource_id,
+        metric=row.metric,
+        verdict=FeedbackVerdict(row.verdict),
+        score=row.score,
+        note=row.note,
+        actor=row.actor,
+        ts=row.ts,
+    )
+
+
+def window_from_row(row: MaintenanceRow) -> MaintenanceWindow:
+    return MaintenanceWindow(
+        id=row.id,
+        resource_ids=list(row.resource_ids),
+        start_ts=row.start_ts,
+        end_ts=row.end_ts,
+        reason=row.reason,
+        actor=row.actor,
+        created_ts=row.created_ts,
+    )

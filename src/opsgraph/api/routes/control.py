@@ -93,11 +93,10 @@ def add_maintenance(request: MaintenanceRequest, runtime: RuntimeDep) -> Mainten
 def list_maintenance(
     store: StoreDep, runtime: RuntimeDep, active: bool = False
 ) -> list[MaintenanceWindow]:
-    windows = store.list_maintenance(ending_after=runtime.now() if active else None)
-    if active:
-        now = runtime.now()
-        windows = [w for w in windows if w.active_at(now)]
-    return windows
+    if not active:
+        return store.list_maintenance()
+    now = runtime.now()
+    return [w for w in store.list_maintenance(ending_after=now) if w.active_at(now)]
 
 
 @router.delete(
