@@ -437,11 +437,18 @@ def bench_nab(
     ] = "",
     dedup_rows: Annotated[
         int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
-    ] = 100,
+    ] = 0,
     tail_level: Annotated[
         float,
         typer.Option(min=0.5, max=0.9999, help="Quantile above which calibrators fit the tail."),
     ] = 0.99,
+    rest_rows: Annotated[
+        int,
+        typer.Option(min=0, help="Rows silenced after a score reaches --rest-level (0 = off)."),
+    ] = 50,
+    rest_level: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="Score that starts a rest period.")
+    ] = 0.9995,
     files: Annotated[
         list[str] | None,
         typer.Option("--file", help="Only files whose path contains this (repeatable)."),
@@ -465,6 +472,8 @@ def bench_nab(
                 members=members or DEFAULT_MEMBERS,
                 dedup_rows=dedup_rows,
                 level=tail_level,
+                rest_rows=rest_rows,
+                rest_level=rest_level,
                 out=out,
                 only=files or (),
             )

@@ -25,7 +25,7 @@ from opsgraph.bench.nab.scoring import (
     row_weights,
 )
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.detect.ensemble import RepeatDamper
+from opsgraph.detect.ensemble import RepeatDamper, RestPeriod
 from opsgraph.detect.offline import (
     FILE_MEMBERS,
     TAIL_LEVEL,
@@ -37,6 +37,9 @@ from opsgraph.detect.offline import (
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 #: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
 DEFAULT_MEMBERS = FILE_MEMBERS
+#: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced.
+REST_ROWS = 50
+REST_LEVEL = 0.9995
 
 StreamScorer = Callable[
     [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
@@ -112,21 +115,32 @@ def write_results(
 
 
 def ensemble_scorer(
-    members: Sequence[Member], n_series: int, dedup_rows: int, level: float = TAIL_LEVEL
+    members: Sequence[Member],
+    n_series: int,
+    dedup_rows: int = 0,
+    level: float = TAIL_LEVEL,
+    rest_rows: int = REST_ROWS,
+    rest_level: float = REST_LEVEL,
 ) -> StreamScorer:
-    """Each member detector (at its window) calibrated per series, max-combined, with repeats
-    of a recent high damped (dedup_rows 0 turns that off)."""
+    """Each member detector (at its window) calibrated per series, max-combined; then repeats
+    of a recent high damped (dedup_rows 0 turns that off) and a rest period after each score
+    at rest_level or above (rest_rows 0 turns that off)."""
     ensemble = build_ensemble(list(members), level=level)
     ensemble.reserve(n_series)
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
         damper.reserve(n_series)
+    rest = RestPeriod(rows=rest_rows, level=rest_level) if rest_rows > 0 else None
+    if rest is not None:
+        rest.reserve(n_series)
 
     def scorer(
         idx: npt.NDArray[np.int64], values: npt.NDArray[np.float64], ts: npt.NDArray[np.float64]
     ) -> Any:
         probability, _ = ensemble.step(idx, values, ts)
-        return damper(idx, probability) if damper is not None else probability
+        if damper is not None:
+            probability = damper(idx, probability)
+        return rest(idx, probability) if rest is not None else probability
 
     return scorer
 
@@ -135,8 +149,10 @@ def run_nab(
     data: Path,
     *,
     members: str = DEFAULT_MEMBERS,
-    dedup_rows: int = 100,
+    dedup_rows: int = 0,
     level: float = TAIL_LEVEL,
+    rest_rows: int = REST_ROWS,
+    rest_level: float = REST_LEVEL,
     out: Path | None = None,
     only: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -149,7 +165,7 @@ def run_nab(
             raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
         corpus = Corpus(chosen, corpus.profiles)
     parsed = parse_members(members)
-    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows, level)
+    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows, level, rest_rows, rest_level)
     start = time.perf_counter()
     scores = stream_scores(corpus.files, scorer)
     seconds = time.perf_counter() - start
@@ -158,6 +174,8 @@ def run_nab(
         "detector": members,
         "dedup_rows": dedup_rows,
         "tail_level": level,
+        "rest_rows": rest_rows,
+        "rest_level": rest_level,
         "files": len(corpus.files),
         "rows": int(sum(len(f.values) for f in corpus.files)),
         "label_windows": int(sum(len(f.windows) for f in corpus.files)),
