@@ -109,7 +109,8 @@ def test_long_tables_and_backtest(tmp_path: Path) -> None:
 
 
 def test_member_specs() -> None:
-    from opsgraph.detect.offline import build_ensemble, parse_members
+    from opsgraph.detect.members import parse_members
+    from opsgraph.detect.offline import build_ensemble
 
     members = parse_members("robust_z@120, cusum , seasonal:period=week:slot_minutes=30")
     assert members == [

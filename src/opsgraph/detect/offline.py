@@ -19,51 +19,17 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly
 from opsgraph.detect.base import FloatArray
 from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
+from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
 from opsgraph.detect.multivariate import MultivariateEnsemble
 from opsgraph.detect.registry import create_detector
 from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 
 #: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
-FILE_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week"
+FILE_MEMBERS = DEFAULT_MEMBERS
 #: Multivariate models fitted on TRAIN (docs/benchmarks.md: they add to the streaming ones).
 FILE_MULTIVARIATE = ("ecod", "iforest")
-#: Tail quantile above which each member's calibrator models exceedances.
-TAIL_LEVEL = 0.99
 _NEEDS_TIME = {"seasonal"}
-
-
-Member = tuple[str, int | None, dict[str, Any]]
-
-
-def _param(text: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
-
-
-def parse_members(spec: str) -> list[Member]:
-    """`robust_z@120,cusum@120,seasonal:period=week` -> [(name, window, params), ...]."""
-    members: list[Member] = []
-    for part in spec.split(","):
-        head, *settings = part.strip().split(":")
-        name, _, window = head.partition("@")
-        if not name:
-            raise InvalidInputError("members", f"empty member in {spec!r}")
-        params: dict[str, Any] = {}
-        for setting in settings:
-            key, sep, value = setting.partition("=")
-            if not sep or not key:
-                raise InvalidInputError("members", f"{part!r}: settings are key=value")
-            params[key] = _param(value)
-        try:
-            members.append((name, int(window) if window else None, params))
-        except ValueError:
-            raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
-    return members
 
 
 def build_ensemble(members: list[Member], *, level: float = TAIL_LEVEL) -> CalibratedEnsemble:

@@ -26,13 +26,9 @@ from opsgraph.bench.nab.scoring import (
 )
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.ensemble import RepeatDamper, RestPeriod
-from opsgraph.detect.offline import (
-    FILE_MEMBERS,
-    TAIL_LEVEL,
-    Member,
-    build_ensemble,
-    parse_members,
-)
+from opsgraph.detect.members import DEFAULT_MEMBERS as FILE_MEMBERS
+from opsgraph.detect.members import TAIL_LEVEL, Member, parse_members
+from opsgraph.detect.offline import build_ensemble
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 #: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).

@@ -1,0 +1,44 @@
+"""Ensemble member specifications: `robust_z@120,cusum@120:k=1.0,seasonal:period=week`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsgraph.core.errors import InvalidInputError
+
+#: The best NAB configuration so far (docs/benchmarks.md).
+DEFAULT_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week"
+#: Tail quantile above which each member's calibrator models exceedances.
+TAIL_LEVEL = 0.99
+
+Member = tuple[str, int | None, dict[str, Any]]
+
+
+def _param(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def parse_members(spec: str) -> list[Member]:
+    """`robust_z@120,cusum@120,seasonal:period=week` -> [(name, window, params), ...]."""
+    members: list[Member] = []
+    for part in spec.split(","):
+        head, *settings = part.strip().split(":")
+        name, _, window = head.partition("@")
+        if not name:
+            raise InvalidInputError("members", f"empty member in {spec!r}")
+        params: dict[str, Any] = {}
+        for setting in settings:
+            key, sep, value = setting.partition("=")
+            if not sep or not key:
+                raise InvalidInputError("members", f"{part!r}: settings are key=value")
+            params[key] = _param(value)
+        try:
+            members.append((name, int(window) if window else None, params))
+        except ValueError:
+            raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
+    return members

@@ -1,0 +1,84 @@
+"""The calibrated ensemble as one streaming detector, for the live path and backtests.
+
+Each member's raw score goes through its own per-series tail calibrator (`detect/tail.py`);
+the ensemble's raw score is the surprise of the most confident member, -log10 of its tail
+probability, so 3 means "one in a thousand for this series" whatever the member and the
+series' scale. The live calibrator then maps surprise onto [0, 1] like any other raw score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, parse_members
+from opsgraph.detect.tail import TailCalibrator
+
+#: Tail probabilities below this are reported as this (surprise at most 12).
+FLOOR = 1e-12
+
+
+class TailEnsembleDetector:
+    """Members scored and calibrated per series; raw score = -log10(1 - max probability)."""
+
+    name = "ensemble"
+
+    def __init__(
+        self,
+        members: str = DEFAULT_MEMBERS,
+        level: float = TAIL_LEVEL,
+        history: int = 2000,
+        min_points: int = 20,
+    ) -> None:
+        from opsgraph.detect.registry import create_detector
+
+        parsed = parse_members(members)
+        if any(name == self.name for name, _, _ in parsed):
+            raise ValueError("an ensemble cannot hold itself")
+        self.spec = members
+        self.members = []
+        for name, window, params in parsed:
+            defaults: dict[str, int] = {"min_points": min_points}
+            if window is not None:
+                defaults = {"window": window, "min_points": min(min_points, window)}
+            self.members.append(create_detector(name, params, defaults=defaults))
+        self.calibrators = [TailCalibrator(history=history, level=level) for _ in self.members]
+        self._last: tuple[IndexArray, list[FloatArray]] | None = None
+
+    def reserve(self, n_series: int) -> None:
+        for member, calibrator in zip(self.members, self.calibrators, strict=True):
+            member.reserve(n_series)
+            calibrator.reserve(n_series)
+
+    def score(
+        self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        best = np.zeros(idx.shape[0])
+        expected = np.full(idx.shape[0], np.nan)
+        raws = []
+        for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
+            raw, exp = member.score(idx, values, ts)
+            raws.append(raw)
+            np.maximum(best, calibrator.probability(idx, raw), out=best)
+            if k == 0:
+                expected = exp
+        self._last = (idx.copy(), raws)
+        surprise = -np.log10(np.maximum(1.0 - best, FLOOR))
+        # Not a single member is ready for a point it cannot judge (missing value): NaN.
+        surprise = np.where(np.isfinite(values), surprise, np.nan)
+        return np.asarray(surprise, dtype=np.float64), expected
+
+    def learn(
+        self,
+        idx: IndexArray,
+        values: FloatArray,
+        accept: BoolArray | None = None,
+        ts: FloatArray | None = None,
+    ) -> None:
+        # The calibrators learn the raw scores of the points just scored (score, then learn).
+        if self._last is not None and np.array_equal(self._last[0], idx):
+            for calibrator, raw in zip(self.calibrators, self._last[1], strict=True):
+                calibrator.learn(idx, raw if accept is None else np.where(accept, raw, np.nan))
+        self._last = None
+        for member in self.members:
+            member.learn(idx, values, accept, ts=ts)
