@@ -57,15 +57,10 @@ def test_calendar_events_are_recorded(tmp_path: Path) -> None:
 
     rt = Runtime(_settings(tmp_path, preroll_steps=0))
     sim = rt.start_sim()
-    sim.calendar.add(
-        CalendarEvent(
-            name="flash-sale",
-            start_ts=sim.now + 60,
-            end_ts=sim.now + 180,
-            multiplier=2.0,
-            kind="sale",
-        )
+    sale = CalendarEvent(
+        name="flash-sale", start_ts=sim.now + 60, end_ts=sim.now + 180, multiplier=2.0, kind="sale"
     )
+    rt.ingestor.set_calendar([*rt.ingestor.calendar.events, sale])
     for _ in range(5):
         rt.step()
     events, _ = rt.store.list_events(limit=10)

@@ -222,6 +222,22 @@ def maintenance_list(
     console.print_json(json.dumps(call_api("GET", f"{url.rstrip('/')}/maintenance{suffix}")))
 
 
+@detect_app.command("calendar")
+def calendar_list(
+    active: Annotated[bool, typer.Option(help="Only events in force now.")] = False,
+    upcoming: Annotated[bool, typer.Option(help="Only events not over yet.")] = False,
+    url: UrlOpt = DEFAULT_URL,
+) -> None:
+    """List the business events (sales, promotions, holidays) that detection accounts for."""
+    query = []
+    if active:
+        query.append("active=true")
+    if upcoming:
+        query.append("upcoming=true")
+    suffix = "?" + "&".join(query) if query else ""
+    console.print_json(json.dumps(call_api("GET", f"{url.rstrip('/')}/calendar{suffix}")))
+
+
 @maintenance_app.command("delete")
 def maintenance_delete(
     window_id: Annotated[int, typer.Argument(help="Id of the window.")],

@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from opsgraph.core.errors import ConfigError
+from opsgraph.core.models import CalendarEvent
 
 #: Looked up when neither --config nor OPSGRAPH_CONFIG names a file.
 DEFAULT_CONFIG_NAMES = ("opsgraph.yaml", "opsgraph.yml")
@@ -154,6 +155,16 @@ class DetectSettings(_Section):
     )
     close_after_steps: int = Field(
         default=3, ge=1, description="Quiet points in a row that close an anomaly episode."
+    )
+    calendar: list[CalendarEvent] = Field(
+        default_factory=list,
+        description="Business events (sales, promotions, holidays) with their traffic "
+        "multiplier: a change they explain is not an anomaly.",
+    )
+    calendar_metrics: list[str] = Field(
+        default_factory=lambda: ["request_count", "net_in", "net_out", "cpu"],
+        description="Metrics that grow in proportion to traffic, and so follow the calendar's "
+        "multipliers (memory and latency do not: see docs/decisions.md).",
     )
 
 

@@ -16,6 +16,7 @@ from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,
+    CalendarEvent,
     Feedback,
     FeedbackVerdict,
     MaintenanceWindow,
@@ -25,6 +26,7 @@ from opsgraph.core.models import (
     Severity,
 )
 from opsgraph.detect.base import Calibrator, FloatArray, IndexArray, StreamingDetector
+from opsgraph.detect.calendar import CalendarIndex, explained
 from opsgraph.detect.calibrate import ExponentialCalibrator
 from opsgraph.detect.decision import Decisions, EpisodeTracker
 from opsgraph.detect.knobs import KnobFilter, Knobs
@@ -66,6 +68,7 @@ class Ingestor:
         tracker: EpisodeTracker,
         knobs: KnobFilter | None = None,
         persist_samples: bool = True,
+        calendar_metrics: Iterable[str] = (),
     ) -> None:
         self.store = store
         self.detector = detector
@@ -73,6 +76,9 @@ class Ingestor:
         self.tracker = tracker
         self.knobs = knobs
         self.persist_samples = persist_samples
+        self.calendar = CalendarIndex()
+        self._calendar_metrics = frozenset(calendar_metrics)
+        self._follows_traffic = np.zeros(0, dtype=np.bool_)
         self._lock = threading.Lock()
         self.resources: dict[str, Resource] = {}
         self.keys: list[tuple[str, str]] = []
@@ -118,6 +124,9 @@ class Ingestor:
                 [self._series_resource, np.asarray(codes, dtype=np.int64)]
             )
             self._db_ids = np.concatenate([self._db_ids, np.asarray(db_ids, dtype=np.int64)])
+            self._follows_traffic = np.concatenate(
+                [self._follows_traffic, [m in self._calendar_metrics for _, m in missing]]
+            )
             self.latest = np.concatenate([self.latest, np.full(n - start, np.nan)])
             self.latest_score = np.concatenate([self.latest_score, np.zeros(n - start)])
             self.detector.reserve(n)
@@ -185,15 +194,25 @@ class Ingestor:
         merged = Decisions()
         for ts, idx, values in batches:
             raw, expected = self.detector.score(idx, values, ts)
+            seen, shown, learned = values, expected, values
+            if len(self.calendar):
+                factor = np.where(self._follows_traffic[idx], self.calendar.multiplier(ts), 1.0)
+                if (factor != 1.0).any():
+                    # Score what the event does not explain, against the event's expectation;
+                    # learn the value without the event, so the baseline follows the day.
+                    seen = explained(values, expected, factor)
+                    raw, expected = self.detector.score(idx, seen, ts)
+                    shown = expected * factor
+                    learned = values / factor
             scores = self.calibrator(raw)
             if self.knobs is not None:
-                scores = self.knobs.apply(idx, values, expected, scores)
+                scores = self.knobs.apply(idx, seen, expected, scores)
             if self._maintenance:
                 scores = np.where(self._muted(idx, ts), 0.0, scores)
             decided = self.tracker.decide(
-                ts=ts, idx=idx, values=values, expected=expected, scores=scores, keys=self.keys
+                ts=ts, idx=idx, values=values, expected=shown, scores=scores, keys=self.keys
             )
-            self.detector.learn(idx, values, ts=ts)
+            self.detector.learn(idx, learned, ts=ts)
             self.latest[idx] = values
             self.latest_score[idx] = scores
             merged.opened += decided.opened
@@ -253,6 +272,11 @@ class Ingestor:
                 return self.tracker.raise_threshold(series, feedback.score + FEEDBACK_MARGIN)
             self.tracker.reset_threshold(series)
             return self.tracker.threshold_of(series)
+
+    def set_calendar(self, events: Iterable[CalendarEvent]) -> None:
+        """Replace the business calendar that detection takes into account."""
+        with self._lock:
+            self.calendar = CalendarIndex(events)
 
     def set_maintenance(self, windows: Sequence[MaintenanceWindow]) -> None:
         """Mute the windows' resources while they are active (replaces the previous set)."""
@@ -339,7 +363,7 @@ def build_ingestor(
             "min_points": min(settings.min_points, settings.window),
         },
     )
-    return Ingestor(
+    ingestor = Ingestor(
         store=store,
         detector=det,
         calibrator=ExponentialCalibrator(onset=settings.z_onset, scale=settings.z_scale),
@@ -351,4 +375,7 @@ def build_ingestor(
         ),
         knobs=knob_filter(settings),
         persist_samples=persist_samples,
+        calendar_metrics=settings.calendar_metrics,
     )
+    ingestor.set_calendar(settings.calendar)
+    return ingestor

@@ -101,6 +101,8 @@ class Runtime:
             start = last + step  # resume after what is stored; never write a timestamp twice
         sim = SimulatedCloud.generate(cfg.resources, seed=cfg.seed, start_ts=start, step_s=step)
         self.upsert_topology(sim.resources, sim.dependencies)
+        # The estate's own calendar joins the configured one: detection takes both into account.
+        self.ingestor.set_calendar([*self.settings.detect.calendar, *sim.calendar.events])
         self.sim = sim
         preroll = cfg.preroll_steps if last is None else 0
         for i in range(preroll):
@@ -124,7 +126,7 @@ class Runtime:
             raise RuntimeError("the simulated cloud is not running")
         with self._sim_lock:
             frame = self.sim.step()
-            calendar = self.sim.calendar.active(frame.ts)
+            calendar = self.ingestor.calendar.active(frame.ts)
         self._record_calendar(frame.ts, calendar)
         result = self.ingestor.ingest_frame(frame)
         self.steps += 1

@@ -98,3 +98,15 @@ def test_bad_control_requests(client: TestClient, runtime: Runtime) -> None:
 def test_app_without_pipeline_serves_control(runtime: Runtime) -> None:
     with TestClient(create_app(runtime, run_pipeline=False)) as c:
         assert c.get("/maintenance").status_code == 200
+
+
+def test_calendar_lists_the_estates_events(client: TestClient, runtime: Runtime) -> None:
+    events = client.get("/calendar", params={"limit": 1000}).json()
+    assert events and all(e["end_ts"] > e["start_ts"] for e in events)
+    assert [e["start_ts"] for e in events] == sorted(e["start_ts"] for e in events)
+    now = runtime.now()
+    upcoming = client.get("/calendar", params={"upcoming": True, "limit": 1000}).json()
+    assert upcoming and all(e["end_ts"] > now for e in upcoming)
+    active = client.get("/calendar", params={"active": True}).json()
+    assert all(e["start_ts"] <= now < e["end_ts"] for e in active)
+    assert client.get("/calendar", params={"limit": 0}).status_code == 422

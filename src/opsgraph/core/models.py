@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 
@@ -264,6 +264,30 @@ class MaintenanceWindow(_Model):
     reason: str = ""
     actor: str = "api"
     created_ts: float
+
+    def active_at(self, ts: float) -> bool:
+        return self.start_ts <= ts < self.end_ts
+
+
+class CalendarEvent(BaseModel):
+    """A business event (sale, promotion, holiday) that multiplies traffic between start_ts
+    and end_ts. Detection treats it as a known cause: a change it explains is not an anomaly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    start_ts: float
+    end_ts: float
+    multiplier: float = Field(gt=0.0, le=100.0)
+    kind: Literal["sale", "promotion", "holiday"] = "promotion"
+
+    @model_validator(mode="after")
+    def _check_span(self) -> CalendarEvent:
+        if not (math.isfinite(self.start_ts) and math.isfinite(self.end_ts)):
+            raise ValueError("start_ts and end_ts must be finite")
+        if self.end_ts <= self.start_ts:
+            raise ValueError("end_ts must be after start_ts")
+        return self
 
     def active_at(self, ts: float) -> bool:
         return self.start_ts <= ts < self.end_ts

@@ -3,10 +3,11 @@
 The default source of opsgraph; deterministic by seed so detectors can be scored against it.
 """
 
+from opsgraph.core.models import CalendarEvent
 from opsgraph.sim.engine import SimulatedCloud
 from opsgraph.sim.faults import ActionKind, ActionOutcome, FaultKind, FaultRecord
 from opsgraph.sim.topology import generate_topology
-from opsgraph.sim.workload import Calendar, CalendarEvent
+from opsgraph.sim.workload import Calendar
 
 __all__ = [
     "ActionKind",

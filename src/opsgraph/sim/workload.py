@@ -8,13 +8,12 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsgraph.core import InvalidInputError
+from opsgraph.core.models import CalendarEvent
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,29 +46,6 @@ def weekly_profile(local_ts: FloatArray) -> FloatArray:
     """Traffic multiplier by local weekday (1970-01-01 was a Thursday)."""
     weekday = (np.floor(local_ts / DAY_S).astype(np.int64) + 3) % 7
     return np.asarray(np.array(WEEKLY_PROFILE)[weekday], dtype=np.float64)
-
-
-class CalendarEvent(BaseModel):
-    """A business event that multiplies traffic between start_ts and end_ts."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1)
-    start_ts: float
-    end_ts: float
-    multiplier: float = Field(gt=0.0, le=100.0)
-    kind: Literal["sale", "promotion"] = "promotion"
-
-    @model_validator(mode="after")
-    def _check_span(self) -> CalendarEvent:
-        if not (math.isfinite(self.start_ts) and math.isfinite(self.end_ts)):
-            raise ValueError("start_ts and end_ts must be finite")
-        if self.end_ts <= self.start_ts:
-            raise ValueError("end_ts must be after start_ts")
-        return self
-
-    def active_at(self, ts: float) -> bool:
-        return self.start_ts <= ts < self.end_ts
 
 
 class Calendar:

@@ -1,4 +1,4 @@
-"""Operator control of detection: feedback on anomalies and maintenance windows.
+"""Operator control of detection: feedback on anomalies, maintenance windows, the calendar.
 
 A false positive raises that series' threshold; a maintenance window mutes resources for a
 time range. Both are stored, audited and survive restarts.
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from opsgraph.api.deps import RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.core.models import Feedback, FeedbackVerdict, MaintenanceWindow
+from opsgraph.core.models import CalendarEvent, Feedback, FeedbackVerdict, MaintenanceWindow
 
 router = APIRouter(tags=["detection control"])
 
@@ -107,3 +107,21 @@ def list_maintenance(
 def delete_maintenance(window_id: int, runtime: RuntimeDep) -> Response:
     runtime.delete_maintenance(window_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/calendar", summary="Business events that detection takes into account")
+def list_calendar(
+    runtime: RuntimeDep,
+    active: bool = False,
+    upcoming: bool = False,
+    limit: Limit = 100,
+) -> list[CalendarEvent]:
+    """Configured events (detect.calendar) and the simulated estate's own, by start time:
+    only those in force now with `active`, only those not over yet with `upcoming`."""
+    events = runtime.ingestor.calendar.events
+    now = runtime.now()
+    if active:
+        events = [e for e in events if e.active_at(now)]
+    if upcoming:
+        events = [e for e in events if e.end_ts > now]
+    return events[:limit]
