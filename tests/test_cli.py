@@ -29,7 +29,9 @@ runner = CliRunner()
         ["bench", "detect"],
         ["bench", "sim-detect"],
         ["bench", "multivariate"],
+        ["bench", "calendar"],
         ["detect", "score"],
+        ["detect", "calendar"],
         ["backtest"],
         ["feedback"],
         ["maintenance", "add"],
@@ -102,6 +104,21 @@ def test_control_commands_without_a_server_exit_2() -> None:
         ["feedback", "1", "false_positive"],
         ["maintenance", "add", "--resource", "db-1", "--for", "60"],
         ["maintenance", "list"],
+        ["detect", "calendar", "--upcoming"],
     ):
         result = runner.invoke(app, [*args, "--url", "http://127.0.0.1:9"])
         assert result.exit_code == 2 and "cannot reach" in result.output, args
+
+
+def test_detect_calendar_asks_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def fake(method: str, url: str, body: object = None) -> object:
+        calls.append((method, url))
+        return [{"name": "black-friday", "start_ts": 0, "end_ts": 86400, "multiplier": 3.0}]
+
+    monkeypatch.setattr("opsgraph.cli_detect.call_api", fake)
+    result = runner.invoke(app, ["detect", "calendar", "--active", "--url", "http://x:1/"])
+    assert result.exit_code == 0, result.output
+    assert calls == [("GET", "http://x:1/calendar?active=true")]
+    assert "black-friday" in result.output

@@ -1,0 +1,258 @@
+"""`opsgraph bench ...`: the benchmarks whose figures are in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from opsgraph.cli_common import console, fail
+from opsgraph.core.errors import OpsgraphError
+
+bench_app = typer.Typer(help="Benchmarks (figures go to docs/benchmarks.md).", no_args_is_help=True)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    resources: Annotated[
+        list[int] | None,
+        typer.Option("--resources", "-r", help="Estate sizes (repeat; default 1000 and 10000)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    postgres_url: Annotated[
+        str,
+        typer.Option(help="PostgreSQL to measure ('' to skip)."),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    samples: Annotated[
+        int, typer.Option(help="Samples to push through each stage per size.")
+    ] = 2_000_000,
+) -> None:
+    """Samples per second through ingest + detect (memory) and + persist (SQLite, PostgreSQL)."""
+    from opsgraph.bench.ingest import print_report, run_ingest_bench
+
+    report = run_ingest_bench(
+        sizes=resources or [1000, 10_000],
+        postgres_url=postgres_url or None,
+        target_samples=samples,
+        console=console,
+    )
+    print_report(report, console)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
+@bench_app.command("detect")
+def bench_detect(
+    series: Annotated[int, typer.Option(min=1, help="Series scored together.")] = 10_000,
+    steps: Annotated[
+        int, typer.Option(min=1, help="Timed steps (each scores every series).")
+    ] = 100,
+    detector: Annotated[
+        list[str] | None, typer.Option(help="Only these detectors (repeatable; default all).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Samples per second of each registered detector (score + learn), after a warm-up."""
+    from opsgraph.bench.detect import run_detect_bench
+
+    try:
+        report = run_detect_bench(series=series, steps=steps, names=detector)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    table = Table(title=f"opsgraph bench detect ({series:,} series)")
+    for col in ("detector", "samples", "seconds", "samples/s"):
+        table.add_column(col, justify="right")
+    for row in report["results"]:
+        table.add_row(
+            row["detector"],
+            f"{row['samples']:,}",
+            f"{row['seconds']:.2f}",
+            f"{row['samples_per_s']:,}",
+        )
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
+@bench_app.command("sim-detect")
+def bench_sim_detect(
+    detector: Annotated[
+        list[str] | None, typer.Option(help="Detectors to compare (repeatable; default all).")
+    ] = None,
+    incidents: Annotated[
+        int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
+    ] = 72,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Node-level precision / recall / F1, time to detect and false alarms per node-day on
+    simulated incidents over three topologies (50, 120 and 300 resources)."""
+    from opsgraph.bench.sim_detect import run_sim_detect_bench
+    from opsgraph.detect.registry import available
+
+    names = detector or sorted(available())
+    try:
+        with console.status(f"{incidents * 3} incidents x {len(names)} detectors"):
+            report = run_sim_detect_bench(
+                detectors=names, topologies=[(50, 1), (120, 2), (300, 3)], incidents=incidents
+            )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    table = Table(
+        title=f"opsgraph bench sim-detect ({report['results'][0]['incidents']} incidents)"
+    )
+    for col in (
+        "detector",
+        "detected",
+        "node P",
+        "node R",
+        "node F1",
+        "steps to detect",
+        "false alarms / node-day",
+    ):
+        table.add_column(col, justify="right")
+    for r in report["results"]:
+        table.add_row(
+            r["detector"],
+            f"{r['incidents_detected']}/{r['incidents']}",
+            f"{r['node_precision']:.3f}",
+            f"{r['node_recall']:.3f}",
+            f"{r['node_f1']:.3f}",
+            str(r["median_steps_to_detect"]),
+            f"{r['false_alarms_per_node_day']:.3f}",
+        )
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
+@bench_app.command("multivariate")
+def bench_multivariate(
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """ROC-AUC and average precision of `detect score` approaches on simulated resources:
+    trained on two fault-free days, tested on two days with a fault every hour."""
+    from opsgraph.bench.multivariate import run_multivariate_bench
+
+    with console.status("simulating and scoring"):
+        report = run_multivariate_bench()
+    table = Table(title=f"opsgraph bench multivariate ({report['resources_evaluated']} resources)")
+    for col in ("approach", "ROC-AUC", "average precision"):
+        table.add_column(col, justify="right")
+    for r in report["results"]:
+        table.add_row(r["approach"], f"{r['roc_auc']:.3f}", f"{r['average_precision']:.3f}")
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
+@bench_app.command("nab")
+def bench_nab(
+    data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(
+        "../shared/data/nab"
+    ),
+    members: Annotated[
+        str,
+        typer.Option(
+            help="Ensemble members as NAME[@WINDOW],... of registered detectors "
+            "and :key=value settings (default: robust_z@120,cusum@120:k=1.0,seasonal:period=week)."
+        ),
+    ] = "",
+    dedup_rows: Annotated[
+        int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
+    ] = 0,
+    tail_level: Annotated[
+        float,
+        typer.Option(min=0.5, max=0.9999, help="Quantile above which calibrators fit the tail."),
+    ] = 0.99,
+    rest_rows: Annotated[
+        int,
+        typer.Option(min=0, help="Rows silenced after a score reaches --rest-level (0 = off)."),
+    ] = 50,
+    rest_level: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="Score that starts a rest period.")
+    ] = 0.9995,
+    files: Annotated[
+        list[str] | None,
+        typer.Option("--file", help="Only files whose path contains this (repeatable)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write NAB result files (one CSV per data file) and report.json here."),
+    ] = None,
+) -> None:
+    """Run a detector causally over the Numenta Anomaly Benchmark and score it with NAB's rules.
+
+    Scores are normalised (null detector 0, perfect 100) for the standard, reward_low_FP_rate
+    and reward_low_FN_rate profiles, with one threshold per profile over the whole corpus.
+    """
+    from opsgraph.bench.nab.run import DEFAULT_MEMBERS, run_nab
+
+    try:
+        with console.status("running the detector over the corpus"):
+            report = run_nab(
+                data,
+                members=members or DEFAULT_MEMBERS,
+                dedup_rows=dedup_rows,
+                level=tail_level,
+                rest_rows=rest_rows,
+                rest_level=rest_level,
+                out=out,
+                only=files or (),
+            )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    table = Table(title=f"NAB: {report['detector']} ({report['files']} files)")
+    for col in ("profile", "score", "threshold", "TP", "FP", "FN"):
+        table.add_column(col, justify="right")
+    for profile, r in report["profiles"].items():
+        table.add_row(
+            profile,
+            f"{r['score']:.2f}",
+            f"{r['threshold']:.6f}",
+            str(r["tp"]),
+            str(r["fp"]),
+            str(r["fn"]),
+        )
+    console.print(table)
+    cats = report["profiles"]["standard"]["categories"]
+    console.print(
+        "standard by category: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in cats.items() if v is not None)
+    )
+    if out is not None:
+        (out / "report.json").write_text(json.dumps(report, indent=2))
+        console.print(f"results in {report['results_dir']}, report in {out / 'report.json'}")
+
+
+@bench_app.command("calendar")
+def bench_calendar(
+    resources: Annotated[int, typer.Option(min=10, max=2000, help="Simulated resources.")] = 50,
+    days: Annotated[float, typer.Option(min=1, max=60, help="Fault-free days simulated.")] = 14,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the estate and its calendar.")] = 7,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """False alarms during business events, the hour after and elsewhere, with the calendar
+    ignored and with it taken into account (a fault-free estate: every alarm is false)."""
+    from opsgraph.bench.calendar import ZONES, run_calendar_bench
+
+    with console.status(f"{days:g} days x 2 runs"):
+        report = run_calendar_bench(resources=resources, seed=seed, days=days)
+    table = Table(title=f"false alarms, {resources} resources, {days:g} days")
+    for col in ("calendar", *ZONES, "total"):
+        table.add_column(col, justify="right")
+    for label, key in (("ignored", "without_calendar"), ("a feature", "with_calendar")):
+        alarms = report[key]["alarms"]
+        table.add_row(label, *(str(alarms[z]) for z in ZONES), str(sum(alarms.values())))
+    console.print(table)
+    steps = report["with_calendar"]
+    console.print(f"{steps['event_steps']} of {steps['steps']} steps fell inside an event")
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
