@@ -14,7 +14,7 @@ def test_calendar_bench_reports_both_runs() -> None:
         assert sum(run["by_metric"]["during"].values()) == run["alarms"]["during"]
     # Same estate, same seed: the event steps are the same in both runs.
     assert report["without_calendar"]["event_steps"] == report["with_calendar"]["event_steps"]
-    assert (
-        report["with_calendar"]["alarms"]["during"]
-        <= report["without_calendar"]["alarms"]["during"]
-    )
+    # Seed 7's first day holds a 4-hour promotion: ignored, it alarms; as a feature, hardly.
+    assert report["with_calendar"]["event_steps"] == 240
+    assert report["without_calendar"]["alarms"]["during"] >= 20
+    assert report["with_calendar"]["alarms"]["during"] <= 5
