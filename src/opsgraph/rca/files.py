@@ -1,0 +1,116 @@
+"""Root-cause inputs from files: a wide metrics CSV and an optional edge list.
+
+Metrics: a `time` (or `timestamp`) column, then one column per `<node>_<metric>`; the node is
+everything before the first underscore, so node names may contain `-` and metric names `_`
+(`carts-db_cpu`, `carts_lat_90`). Edges: `source,target` per line, caller -> callee, with an
+optional header.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.rca.evidence import FloatArray
+
+TIME_COLUMNS = ("time", "timestamp")
+
+
+@dataclass(slots=True)
+class MetricTable:
+    times: FloatArray
+    nodes: list[str]
+    metrics: list[str]
+    values: FloatArray  # [rows, columns]
+
+    def concat(self, other: MetricTable) -> MetricTable:
+        """Rows of `other` after these; columns matched by name (missing ones are NaN)."""
+        index = {(n, m): k for k, (n, m) in enumerate(zip(other.nodes, other.metrics, strict=True))}
+        extra = np.full((other.values.shape[0], len(self.nodes)), np.nan)
+        for k, key in enumerate(zip(self.nodes, self.metrics, strict=True)):
+            if key in index:
+                extra[:, k] = other.values[:, index[key]]
+        return MetricTable(
+            np.concatenate([self.times, other.times]),
+            self.nodes,
+            self.metrics,
+            np.vstack([self.values, extra]),
+        )
+
+    def row_at(self, when: float) -> int:
+        """The first row at or after `when` (a timestamp of the time column)."""
+        after = np.flatnonzero(self.times >= when)
+        if after.shape[0] == 0:
+            raise InvalidInputError("fault_time", f"{when} is after the last row")
+        return int(after[0])
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        value = float(text) if text.strip() else math.nan
+    except ValueError:
+        raise InvalidInputError(where, f"{text!r} is not a number") from None
+    if math.isinf(value):
+        raise InvalidInputError(where, "infinite values are not accepted")
+    return value
+
+
+def read_metrics(path: Path) -> MetricTable:
+    if not path.is_file():
+        raise InvalidInputError("metrics", f"{path} not found")
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header:
+            raise InvalidInputError("metrics", f"{path} is empty")
+        header = [h.strip() for h in header]
+        time_col = next((i for i, h in enumerate(header) if h.lower() in TIME_COLUMNS), None)
+        if time_col is None:
+            raise InvalidInputError("metrics", f"{path} has no time column (time or timestamp)")
+        columns = [i for i in range(len(header)) if i != time_col]
+        nodes, metrics = [], []
+        for i in columns:
+            node, sep, metric = header[i].partition("_")
+            if not sep or not node or not metric:
+                raise InvalidInputError("metrics", f"column {header[i]!r} is not <node>_<metric>")
+            nodes.append(node)
+            metrics.append(metric)
+        times, rows = [], []
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise InvalidInputError(
+                    "metrics", f"{path.name} line {line}: {len(row)} fields, expected {len(header)}"
+                )
+            times.append(_number(row[time_col], f"metrics line {line} time"))
+            rows.append([_number(row[i], f"metrics line {line} {header[i]}") for i in columns])
+    if len(rows) < 2:
+        raise InvalidInputError("metrics", f"{path} needs at least two rows")
+    return MetricTable(np.array(times), nodes, metrics, np.array(rows, dtype=np.float64))
+
+
+def read_edges(path: Path, known: set[str] | None = None) -> list[tuple[str, str]]:
+    """caller -> callee pairs; with `known`, an edge naming an unknown node is an error."""
+    if not path.is_file():
+        raise InvalidInputError("graph", f"{path} not found")
+    edges = []
+    with path.open(newline="") as handle:
+        for line, row in enumerate(csv.reader(handle), start=1):
+            cells = [c.strip() for c in row]
+            if not cells or not any(cells):
+                continue
+            if line == 1 and [c.lower() for c in cells[:2]] == ["source", "target"]:
+                continue
+            if len(cells) != 2 or not all(cells):
+                raise InvalidInputError("graph", f"line {line}: expected source,target")
+            for name in cells:
+                if known is not None and name not in known:
+                    raise InvalidInputError("graph", f"line {line}: unknown node {name!r}")
+            edges.append((cells[0], cells[1]))
+    return edges

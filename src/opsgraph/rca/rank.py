@@ -1,0 +1,179 @@
+"""Root-cause ranking: anomaly evidence, a random walk over the dependency graph and timing.
+
+1. Each node's anomaly is its strongest metric's score (`evidence.py`).
+2. With a graph, a personalised PageRank walks from anomalous nodes towards what they call
+   (a caller suffers when its callee fails, so causes lie downstream of symptoms): each step
+   goes to a callee in proportion to its anomaly, back to a caller with a small weight, or
+   stays; restarts follow the anomaly scores. Nodes where the walk gathers explain the others.
+3. Who changed first: a node whose first change comes later than another candidate's is less
+   likely the cause.
+
+The product of the three ranks the nodes; a power-normalisation of it gives each hypothesis a
+confidence that sums to one over the candidates (its exponent is set on the simulated
+benchmark so that the top hypothesis' confidence matches its measured accuracy).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from opsgraph.rca.evidence import ONSET, FloatArray, MetricEvidence
+
+#: Restart probability of the walk, and the weight of a step back to a caller.
+RESTART = 0.15
+BACKWARD = 0.1
+#: Exponent of the walk's share in the final score.
+WALK_WEIGHT = 0.5
+#: A node that changed this many rows after the first change is half as likely.
+ONSET_HALF_LIFE = 5.0
+#: Sharpness of the confidences (see the module docstring).
+CONFIDENCE_POWER = 2.0
+
+
+@dataclass(slots=True)
+class NodeRank:
+    node: str
+    score: float
+    confidence: float
+    anomaly: float
+    walk: float | None
+    onset_row: int | None
+    evidence: list[MetricEvidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RcaResult:
+    ranking: list[NodeRank]
+    cascade_path: list[str]
+    cascade_nodes: list[str]
+    method: str
+    fault_row: int
+
+    @property
+    def hypotheses(self) -> list[NodeRank]:
+        return self.ranking[:3]
+
+
+def _walk(nodes: list[str], edges: Sequence[tuple[str, str]], anomaly: FloatArray) -> FloatArray:
+    """Stationary distribution of the anomaly-weighted walk with restarts (power iteration)."""
+    n = len(nodes)
+    where = {name: i for i, name in enumerate(nodes)}
+    pairs = [(where[a], where[b]) for a, b in edges if a in where and b in where and a != b]
+    weight = np.maximum(anomaly, 1e-6)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for caller, callee in pairs:
+        rows += [caller, callee]
+        cols += [callee, caller]
+        vals += [weight[callee], BACKWARD * weight[caller]]
+    # Staying put is as likely as the node's own anomaly: a root with quiet callees keeps it.
+    rows += list(range(n))
+    cols += list(range(n))
+    vals += weight.tolist()
+    step = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    out_sum = np.asarray(step.sum(axis=1)).ravel()
+    step = sparse.diags(1.0 / out_sum) @ step
+    restart = weight / weight.sum()
+    p = restart.copy()
+    transposed = step.T.tocsr()
+    for _ in range(100):
+        nxt = (1.0 - RESTART) * (transposed @ p) + RESTART * restart
+        if np.abs(nxt - p).sum() < 1e-10:
+            return np.asarray(nxt, dtype=np.float64)
+        p = nxt
+    return np.asarray(p, dtype=np.float64)
+
+
+def _cascade(
+    root: str, edges: Sequence[tuple[str, str]], anomalous: dict[str, int | None]
+) -> tuple[list[str], list[str]]:
+    """Anomalous nodes reached from the root through their callers, and the longest such chain
+    (root first, the farthest symptom last)."""
+    callers: dict[str, list[str]] = {}
+    for caller, callee in edges:
+        callers.setdefault(callee, []).append(caller)
+    parent: dict[str, str | None] = {root: None}
+    depth = {root: 0}
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        for up in sorted(callers.get(node, [])):
+            if up in anomalous and up not in parent:
+                parent[up] = node
+                depth[up] = depth[node] + 1
+                queue.append(up)
+    far = max(parent, key=lambda v: (depth[v], -(anomalous.get(v) or 0), v))
+    path = [far]
+    while (up := parent[path[-1]]) is not None:
+        path.append(up)
+    return path[::-1], sorted(parent, key=lambda v: (depth[v], v))
+
+
+def rank_root_causes(
+    evidence: Sequence[MetricEvidence],
+    *,
+    nodes: Sequence[str] | None = None,
+    edges: Sequence[tuple[str, str]] | None = None,
+    fault_row: int = 0,
+) -> RcaResult:
+    """Rank every node with evidence (or every node of `nodes`) as the fault's root cause."""
+    by_node: dict[str, list[MetricEvidence]] = {}
+    for e in evidence:
+        by_node.setdefault(e.node, []).append(e)
+    names = sorted(set(nodes or []) | set(by_node))
+    if not names:
+        raise ValueError("no node has evidence to rank")
+    anomaly = np.array([max((e.score for e in by_node.get(v, [])), default=0.0) for v in names])
+    onsets = [
+        min((e.change_row for e in by_node.get(v, []) if e.change_row is not None), default=None)
+        for v in names
+    ]
+    score = anomaly / max(float(anomaly.max()), 1e-12)
+    walk: FloatArray | None = None
+    if edges:
+        walk = _walk(names, edges, anomaly)
+        score = score * (walk / walk.max()) ** WALK_WEIGHT
+    # Timing: among anomalous nodes, the later a node's first change, the less likely.
+    changed = [o for o, a in zip(onsets, anomaly, strict=True) if o is not None and a >= ONSET]
+    if changed:
+        first = min(changed)
+        late = np.array([(o - first) if o is not None else 0.0 for o in onsets], dtype=float)
+        score = score * 0.5 ** (late / ONSET_HALF_LIFE)
+    weights = score**CONFIDENCE_POWER
+    confidence = weights / max(float(weights.sum()), 1e-300)
+    order = np.argsort(-score, kind="stable")
+    ranking = [
+        NodeRank(
+            node=names[i],
+            score=float(score[i]),
+            confidence=float(confidence[i]),
+            anomaly=float(anomaly[i]),
+            walk=None if walk is None else float(walk[i]),
+            onset_row=onsets[i],
+            evidence=sorted(by_node.get(names[i], []), key=lambda e: -e.score)[:3],
+        )
+        for i in order.tolist()
+    ]
+    root = ranking[0].node
+    anomalous = {
+        v: o for v, o, a in zip(names, onsets, anomaly, strict=True) if a >= ONSET or v == root
+    }
+    if edges:
+        path, reached = _cascade(root, edges, anomalous)
+        method = "robust evidence + anomaly-weighted random walk + change timing"
+    else:
+        # No graph: the order in which the anomalous nodes changed, the root first.
+        timeline = sorted(
+            (v for v in anomalous if v != root),
+            key=lambda v: (anomalous[v] if anomalous[v] is not None else 1 << 30, v),
+        )
+        path = [root, *timeline]
+        reached = path
+        method = "robust evidence + change timing (no graph: the path is the order of change)"
+    return RcaResult(ranking, path, reached, method, fault_row)
