@@ -81,7 +81,7 @@ def score_metrics(
     peak = np.argmax(deviation, axis=0)
     crossed = deviation >= ONSET
     first = np.argmax(crossed, axis=0)
-    any_crossed = crossed.any(axis=0)
+    any_crossed = np.asarray(crossed.any(axis=0), dtype=np.bool_)
     pick = np.arange(cols.shape[0])
     out = [
         MetricEvidence(

@@ -1,10 +1,13 @@
 """Root-cause ranking: anomaly evidence, a random walk over the dependency graph and timing.
 
 1. Each node's anomaly is its strongest metric's score (`evidence.py`).
-2. With a graph, a personalised PageRank walks from anomalous nodes towards what they call
-   (a caller suffers when its callee fails, so causes lie downstream of symptoms): each step
-   goes to a callee in proportion to its anomaly, back to a caller with a small weight, or
-   stays; restarts follow the anomaly scores. Nodes where the walk gathers explain the others.
+2. With a graph, a personalised PageRank walks from anomalous nodes towards their causes.
+   Symptoms (latency, errors, saturation) travel from callee to caller, so the walk goes to a
+   callee in proportion to the callee's symptom anomaly. Load travels the other way: a surge
+   of requests comes from the callers, so the walk goes back to a caller in proportion to the
+   caller's traffic anomaly (plus a small weight for any anomaly). Or it stays, in proportion
+   to the node's own anomaly; restarts follow the anomaly scores. Nodes where the walk gathers
+   explain the others.
 3. Who changed first: a node whose first change comes later than another candidate's is less
    likely the cause.
 
@@ -33,6 +36,14 @@ WALK_WEIGHT = 0.5
 ONSET_HALF_LIFE = 5.0
 #: Sharpness of the confidences (see the module docstring).
 CONFIDENCE_POWER = 2.0
+#: How much more a loaded node's blame goes to its loaded callers.
+LOAD_GAIN = 4.0
+#: A node joins the cascade when its anomaly reaches this.
+CASCADE_MIN = 6.0
+#: Metrics that measure load: their anomalies point to callers, the others to callees.
+TRAFFIC_METRICS = frozenset(
+    {"request_count", "requests", "rps", "throughput", "net_in", "net_out", "lod", "load"}
+)
 
 
 @dataclass(slots=True)
@@ -59,7 +70,14 @@ class RcaResult:
         return self.ranking[:3]
 
 
-def _walk(nodes: list[str], edges: Sequence[tuple[str, str]], anomaly: FloatArray) -> FloatArray:
+def _walk(
+    nodes: list[str],
+    edges: Sequence[tuple[str, str]],
+    members: Sequence[tuple[str, str]],
+    anomaly: FloatArray,
+    symptom: FloatArray,
+    traffic: FloatArray,
+) -> FloatArray:
     """Stationary distribution of the anomaly-weighted walk with restarts (power iteration)."""
     n = len(nodes)
     where = {name: i for i, name in enumerate(nodes)}
@@ -68,10 +86,21 @@ def _walk(nodes: list[str], edges: Sequence[tuple[str, str]], anomaly: FloatArra
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
+    # A node whose own load rose hands the blame to its callers, not to its callees: its
+    # symptoms may come from the load, and the load comes from upstream.
+    loaded = traffic >= ONSET
     for caller, callee in pairs:
         rows += [caller, callee]
         cols += [callee, caller]
-        vals += [weight[callee], BACKWARD * weight[caller]]
+        down = 0.0 if loaded[caller] else symptom[callee]
+        up = traffic[caller] * (LOAD_GAIN if loaded[callee] else 1.0) + BACKWARD * weight[caller]
+        vals += [down, up]
+    # A group's metrics are its members': its blame goes to them, theirs never to it.
+    for group, member in members:
+        if group in where and member in where and group != member:
+            rows.append(where[group])
+            cols.append(where[member])
+            vals.append(weight[where[member]])
     # Staying put is as likely as the node's own anomaly: a root with quiet callees keeps it.
     rows += list(range(n))
     cols += list(range(n))
@@ -91,27 +120,34 @@ def _walk(nodes: list[str], edges: Sequence[tuple[str, str]], anomaly: FloatArra
 
 
 def _cascade(
-    root: str, edges: Sequence[tuple[str, str]], anomalous: dict[str, int | None]
+    root: str,
+    edges: Sequence[tuple[str, str]],
+    members: Sequence[tuple[str, str]],
+    anomalous: dict[str, int | None],
 ) -> tuple[list[str], list[str]]:
-    """Anomalous nodes reached from the root through their callers, and the longest such chain
-    (root first, the farthest symptom last)."""
-    callers: dict[str, list[str]] = {}
-    for caller, callee in edges:
-        callers.setdefault(callee, []).append(caller)
+    """Anomalous nodes connected to the root through anomalous nodes, and the longest such
+    chain (root first, the farthest symptom last). Calls are followed both ways, since errors
+    climb to callers and load descends to callees; groups and members both ways too."""
+    near: dict[str, set[str]] = {}
+    for a, b in [*edges, *members]:
+        near.setdefault(a, set()).add(b)
+        near.setdefault(b, set()).add(a)
     parent: dict[str, str | None] = {root: None}
     depth = {root: 0}
     queue = deque([root])
     while queue:
         node = queue.popleft()
-        for up in sorted(callers.get(node, [])):
-            if up in anomalous and up not in parent:
-                parent[up] = node
-                depth[up] = depth[node] + 1
-                queue.append(up)
+        for nxt in sorted(near.get(node, ())):
+            if nxt in anomalous and nxt not in parent:
+                parent[nxt] = node
+                depth[nxt] = depth[node] + 1
+                queue.append(nxt)
     far = max(parent, key=lambda v: (depth[v], -(anomalous.get(v) or 0), v))
     path = [far]
-    while (up := parent[path[-1]]) is not None:
-        path.append(up)
+    step = parent[far]
+    while step is not None:
+        path.append(step)
+        step = parent[step]
     return path[::-1], sorted(parent, key=lambda v: (depth[v], v))
 
 
@@ -120,16 +156,28 @@ def rank_root_causes(
     *,
     nodes: Sequence[str] | None = None,
     edges: Sequence[tuple[str, str]] | None = None,
+    members: Sequence[tuple[str, str]] = (),
     fault_row: int = 0,
 ) -> RcaResult:
-    """Rank every node with evidence (or every node of `nodes`) as the fault's root cause."""
+    """Rank every node with evidence (or every node of `nodes`) as the fault's root cause.
+
+    `edges` are calls (caller, callee); `members` are (group, member) pairs such as an Auto
+    Scaling group and its instances."""
     by_node: dict[str, list[MetricEvidence]] = {}
     for e in evidence:
         by_node.setdefault(e.node, []).append(e)
     names = sorted(set(nodes or []) | set(by_node))
     if not names:
         raise ValueError("no node has evidence to rank")
-    anomaly = np.array([max((e.score for e in by_node.get(v, [])), default=0.0) for v in names])
+    def strongest(v: str, traffic: bool | None = None) -> float:
+        scores = [
+            e.score
+            for e in by_node.get(v, [])
+            if traffic is None or (e.metric in TRAFFIC_METRICS) == traffic
+        ]
+        return max(scores, default=0.0)
+
+    anomaly = np.array([strongest(v) for v in names])
     onsets = [
         min((e.change_row for e in by_node.get(v, []) if e.change_row is not None), default=None)
         for v in names
@@ -137,7 +185,9 @@ def rank_root_causes(
     score = anomaly / max(float(anomaly.max()), 1e-12)
     walk: FloatArray | None = None
     if edges:
-        walk = _walk(names, edges, anomaly)
+        symptom = np.array([strongest(v, traffic=False) for v in names])
+        traffic = np.array([strongest(v, traffic=True) for v in names])
+        walk = _walk(names, edges, members, anomaly, symptom, traffic)
         score = score * (walk / walk.max()) ** WALK_WEIGHT
     # Timing: among anomalous nodes, the later a node's first change, the less likely.
     changed = [o for o, a in zip(onsets, anomaly, strict=True) if o is not None and a >= ONSET]
@@ -162,10 +212,12 @@ def rank_root_causes(
     ]
     root = ranking[0].node
     anomalous = {
-        v: o for v, o, a in zip(names, onsets, anomaly, strict=True) if a >= ONSET or v == root
+        v: o
+        for v, o, a in zip(names, onsets, anomaly, strict=True)
+        if a >= CASCADE_MIN or v == root
     }
     if edges:
-        path, reached = _cascade(root, edges, anomalous)
+        path, reached = _cascade(root, edges, members, anomalous)
         method = "robust evidence + anomaly-weighted random walk + change timing"
     else:
         # No graph: the order in which the anomalous nodes changed, the root first.
