@@ -256,3 +256,53 @@ def bench_calendar(
     if out is not None:
         out.write_text(json.dumps(report, indent=2))
         console.print(f"written to {out}")
+
+
+@bench_app.command("rca")
+def bench_rca(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Real cases in the Sock Shop layout instead of simulated incidents."),
+    ] = None,
+    incidents: Annotated[
+        int, typer.Option(min=8, help="Simulated incidents per topology (20, 200, 2,000 nodes).")
+    ] = 104,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Root-cause Top-1 / Top-3 / Avg@5 and cascade precision / recall, against the random,
+    most-anomalous-node and N-sigma baselines."""
+    from opsgraph.bench.rca import run_rca_bench
+
+    try:
+        with console.status("ranking root causes"):
+            if data is not None:
+                report = run_rca_bench(data=data)
+            else:
+                report = run_rca_bench(
+                    topologies=[(20, 1, incidents), (200, 2, incidents), (2000, 3, incidents)]
+                )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    for group, results in report["groups"].items():
+        table = Table(title=f"root cause: {group} ({results['opsgraph']['cases']} cases)")
+        for col in ("ranker", "top-1", "top-3", "avg@5", "path P", "path R", "conf", "max s"):
+            table.add_column(col, justify="right")
+        for name, r in results.items():
+
+            def fmt(v: float | None) -> str:
+                return "-" if v is None else f"{v:.3f}"
+
+            table.add_row(
+                name,
+                fmt(r["top1"]),
+                fmt(r["top3"]),
+                fmt(r["avg5"]),
+                fmt(r["cascade_precision"]),
+                fmt(r["cascade_recall"]),
+                fmt(r["mean_top1_confidence"]),
+                fmt(r["max_seconds"]),
+            )
+        console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")

@@ -38,7 +38,7 @@ class Case:
     edges: list[tuple[str, str]]
     members: list[tuple[str, str]]
     root: str
-    affected: set[str]
+    affected: set[str] | None  # ground-truth cascade, when known
 
 
 @dataclass(slots=True)
@@ -162,7 +162,7 @@ def sockshop_cases(root: Path) -> Iterator[Case]:
             edges=[],
             members=[],
             root=service,
-            affected={service},
+            affected=None,
         )
 
 
@@ -188,7 +188,7 @@ def _score(cases: list[Case], ranker: Ranker) -> dict[str, Any]:
         tally = by_kind.setdefault(case.kind, [0, 0])
         tally[0] += pos < 1
         tally[1] += 1
-        if cascade is not None:
+        if cascade is not None and case.affected is not None:
             hit = len(cascade & case.affected)
             precision.append(hit / len(cascade) if cascade else 0.0)
             recall.append(hit / len(case.affected) if case.affected else 0.0)

@@ -2,8 +2,9 @@
 
 Metrics: a `time` (or `timestamp`) column, then one column per `<node>_<metric>`; the node is
 everything before the first underscore, so node names may contain `-` and metric names `_`
-(`carts-db_cpu`, `carts_lat_90`). Edges: `source,target` per line, caller -> callee, with an
-optional header.
+(`carts-db_cpu`, `carts_lat_90`). Edges: `source,target[,kind]` per line, caller -> callee,
+with an optional header; kind is `calls` (the default) or `member` (source is a group such as an
+Auto Scaling group, target one of its members).
 """
 
 from __future__ import annotations
@@ -95,11 +96,17 @@ def read_metrics(path: Path) -> MetricTable:
     return MetricTable(np.array(times), nodes, metrics, np.array(rows, dtype=np.float64))
 
 
-def read_edges(path: Path, known: set[str] | None = None) -> list[tuple[str, str]]:
-    """caller -> callee pairs; with `known`, an edge naming an unknown node is an error."""
+@dataclass(slots=True)
+class Edges:
+    calls: list[tuple[str, str]]
+    members: list[tuple[str, str]]
+
+
+def read_edges(path: Path, known: set[str] | None = None) -> Edges:
+    """Calls and memberships; with `known`, an edge naming another node is an error."""
     if not path.is_file():
         raise InvalidInputError("graph", f"{path} not found")
-    edges = []
+    out = Edges([], [])
     with path.open(newline="") as handle:
         for line, row in enumerate(csv.reader(handle), start=1):
             cells = [c.strip() for c in row]
@@ -107,10 +114,15 @@ def read_edges(path: Path, known: set[str] | None = None) -> list[tuple[str, str
                 continue
             if line == 1 and [c.lower() for c in cells[:2]] == ["source", "target"]:
                 continue
-            if len(cells) != 2 or not all(cells):
-                raise InvalidInputError("graph", f"line {line}: expected source,target")
-            for name in cells:
+            if len(cells) not in (2, 3) or not cells[0] or not cells[1]:
+                raise InvalidInputError("graph", f"line {line}: expected source,target[,kind]")
+            kind = cells[2].lower() if len(cells) == 3 and cells[2] else "calls"
+            if kind not in ("calls", "member"):
+                raise InvalidInputError("graph", f"line {line}: kind {kind!r} is not calls/member")
+            for name in cells[:2]:
                 if known is not None and name not in known:
-                    raise InvalidInputError("graph", f"line {line}: unknown node {name!r}")
-            edges.append((cells[0], cells[1]))
-    return edges
+                    raise InvalidInputError(
+                        "graph", f"line {line}: node {name!r} has no column in the metrics"
+                    )
+            (out.calls if kind == "calls" else out.members).append((cells[0], cells[1]))
+    return out

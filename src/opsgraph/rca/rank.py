@@ -169,6 +169,7 @@ def rank_root_causes(
     names = sorted(set(nodes or []) | set(by_node))
     if not names:
         raise ValueError("no node has evidence to rank")
+
     def strongest(v: str, traffic: bool | None = None) -> float:
         scores = [
             e.score
