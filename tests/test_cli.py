@@ -30,6 +30,8 @@ runner = CliRunner()
         ["bench", "sim-detect"],
         ["bench", "multivariate"],
         ["bench", "calendar"],
+        ["bench", "rca"],
+        ["rca", "run"],
         ["detect", "score"],
         ["detect", "calendar"],
         ["backtest"],

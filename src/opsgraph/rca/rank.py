@@ -35,7 +35,7 @@ WALK_WEIGHT = 0.5
 #: A node that changed this many rows after the first change is half as likely.
 ONSET_HALF_LIFE = 5.0
 #: Sharpness of the confidences (see the module docstring).
-CONFIDENCE_POWER = 2.0
+CONFIDENCE_POWER = 4.0
 #: How much more a loaded node's blame goes to its loaded callers.
 LOAD_GAIN = 4.0
 #: A node joins the cascade when its anomaly reaches this.
