@@ -85,6 +85,8 @@ class Runtime:
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
         self._calendar_active: set[str] = set()
+        # Explanations by anomaly, kept while the anomaly does not change (bounded).
+        self._explained: dict[tuple[int, float, float | None], dict[str, Any]] = {}
         self.started_at = time.time()
         self.steps = 0
         self._fault_rng = random.Random(settings.sim.seed)
@@ -306,6 +308,20 @@ class Runtime:
     def now(self) -> float:
         """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
         return self.ingestor.latest_ts if self.ingestor.latest_ts is not None else time.time()
+
+    def explain(self, anomaly_id: int) -> dict[str, Any]:
+        """Root causes, cascade path and evidence of an anomaly (cached per anomaly state)."""
+        from opsgraph.rca.live import explain_anomaly
+
+        anomaly = self.store.get_anomaly(anomaly_id)
+        key = (anomaly_id, anomaly.last_ts, anomaly.end_ts)
+        cached = self._explained.get(key)
+        if cached is None:
+            cached = explain_anomaly(self.store, anomaly, self.dependencies)
+            if len(self._explained) >= 256:
+                self._explained.pop(next(iter(self._explained)))
+            self._explained[key] = cached
+        return cached
 
     def give_feedback(
         self, anomaly_id: int, verdict: FeedbackVerdict, *, note: str = "", actor: str = "api"

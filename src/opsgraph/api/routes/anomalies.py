@@ -5,11 +5,11 @@ Newest first; an anomaly is an episode of one series with its peak score and sev
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from opsgraph.api.deps import StoreDep
+from opsgraph.api.deps import RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, TimeBound
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
 
@@ -44,3 +44,11 @@ def list_anomalies(
 @router.get("/{anomaly_id}", summary="One anomaly")
 def get_anomaly(anomaly_id: int, store: StoreDep) -> Anomaly:
     return store.get_anomaly(anomaly_id)
+
+
+@router.get("/{anomaly_id}/explain", summary="Root causes, cascade path and evidence")
+def explain_anomaly(anomaly_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    """Ranks the likely root causes around the anomaly's resource from the recorded metrics:
+    hypotheses with confidence and evidence, the cascade path, the importance of the
+    resource's own signals, and a one-line summary. Cached while the anomaly is unchanged."""
+    return runtime.explain(anomaly_id)
