@@ -110,6 +110,24 @@ def test_live_fault_is_highlighted_and_inspectable(
     assert page.get_by_test_id("node-severity").get_attribute("data-anomalous") == "true"
     _shot(page, artifacts / "dashboard-3-panel.png")
 
+    # Explain the node's newest anomaly: root causes, cascade path on the graph, importance.
+    explain_button = page.get_by_test_id("explain-btn").first
+    explain_button.wait_for(state="visible", timeout=15_000)
+    explain_button.click()
+    section = page.get_by_test_id("explain")
+    section.wait_for(state="visible", timeout=5_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"explain-summary\"]').textContent"
+        ".includes('likely root cause')",
+        timeout=15_000,
+    )
+    hypotheses = page.get_by_test_id("hypothesis")
+    assert hypotheses.count() >= 1
+    assert page.get_by_test_id("importance-bar").count() >= 1
+    path = page.evaluate("window.opsgraph.cascadePath")
+    assert path and path[0] == hypotheses.first.get_attribute("data-node")
+    _shot(page, artifacts / "dashboard-4-explain.png")
+
     # A few more steps so the charts show the fault's effect, then the picture for the docs
     # (with the pointer off the canvas, so no tooltip hides the node).
     page.mouse.move(700, 20)

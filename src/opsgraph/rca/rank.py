@@ -151,6 +151,13 @@ def _cascade(
     return path[::-1], sorted(parent, key=lambda v: (depth[v], v))
 
 
+def _strongest(evidence: list[MetricEvidence], keep: int = 3) -> list[MetricEvidence]:
+    """A node's strongest evidence: up to `keep` metrics past the onset, else its best one."""
+    ranked = sorted(evidence, key=lambda e: -e.score)
+    strong = [e for e in ranked[:keep] if e.score >= ONSET]
+    return strong or ranked[:1]
+
+
 def rank_root_causes(
     evidence: Sequence[MetricEvidence],
     *,
@@ -207,7 +214,7 @@ def rank_root_causes(
             anomaly=float(anomaly[i]),
             walk=None if walk is None else float(walk[i]),
             onset_row=onsets[i],
-            evidence=sorted(by_node.get(names[i], []), key=lambda e: -e.score)[:3],
+            evidence=_strongest(by_node.get(names[i], [])),
         )
         for i in order.tolist()
     ]

@@ -87,6 +87,8 @@ export const api = {
   anomalies: (params, opts = {}) => request("GET", "/anomalies", { ...opts, params }),
   metrics: (resourceId, params, opts = {}) =>
     request("GET", `/resources/${encodeURIComponent(resourceId)}/metrics`, { ...opts, params }),
+  explain: (anomalyId, opts = {}) =>
+    request("GET", `/anomalies/${encodeURIComponent(anomalyId)}/explain`, opts),
   faults: (opts) => request("GET", "/sim/faults", opts),
   injectFault: (body, opts = {}) => request("POST", "/sim/faults", { ...opts, body }),
 };

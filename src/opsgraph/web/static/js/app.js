@@ -4,6 +4,7 @@
 import { AlertList } from "./alerts.js";
 import { LiveConnection, api } from "./api.js";
 import { FaultForm } from "./faults.js";
+import { ExplainView } from "./explain.js";
 import { el, formatDateTime, formatTime } from "./format.js";
 import { GraphView } from "./graph.js";
 import { NodePanel } from "./panel.js";
@@ -46,6 +47,13 @@ const panel = new NodePanel($("[data-testid=node-panel]"), {
     selectNode(null);
     graph.canvas.focus();
   },
+  onExplain: (anomalyId) => explanation.show(anomalyId),
+});
+
+const explanation = new ExplainView($("[data-testid=explain]"), {
+  nodeName,
+  onSelect: (id) => selectNode(id, { center: true, keepExplanation: true }),
+  onPath: (ids) => graph.setPath(ids),
 });
 
 const alerts = new AlertList($("[data-testid=alert-list]"), {
@@ -91,8 +99,9 @@ function neighbours(id) {
   return { calls: pick(out.calls), calledBy: pick(out.calledBy), members: pick(out.members), groups: pick(out.groups) };
 }
 
-function selectNode(id, { center = false, focusPanel = false } = {}) {
+function selectNode(id, { center = false, focusPanel = false, keepExplanation = false } = {}) {
   const node = id ? state.nodes.get(id) : null;
+  if (!keepExplanation && (!node || id !== state.selected)) explanation.clear();
   state.selected = node ? id : null;
   if (node) {
     panel.open(node, neighbours(id));
@@ -405,6 +414,10 @@ function exposeTestHooks() {
     },
     get alertCount() {
       return alerts.size;
+    },
+    /** Resource ids of the cascade path drawn on the graph (root first). */
+    get cascadePath() {
+      return graph.pathIds || [];
     },
     nodeState(id) {
       const n = state.nodes.get(id);

@@ -38,6 +38,7 @@ export class GraphView {
     this.autoFit = true;
     this.hover = -1;
     this.selected = -1;
+    this.path = []; // node indices of the cascade path being shown, root first
     this.insets = { right: 0, bottom: 0 };
     this.hoverAt = [0, 0];
     this.tooltipStale = false;
@@ -84,6 +85,7 @@ export class GraphView {
     this.layout.setGraph(nodes.length, links, previous);
     this.signature = signature;
     this.selected = selectedId !== null && index.has(selectedId) ? index.get(selectedId) : -1;
+    this.path = (this.pathIds || []).map((id) => index.get(id)).filter((i) => i !== undefined);
     this.hover = -1;
     this.requestRender();
   }
@@ -116,6 +118,14 @@ export class GraphView {
 
   setPalette(palette) {
     this.palette = palette;
+    this.requestRender();
+  }
+
+  /** Draw a cascade path (resource ids, root first) over the graph; [] clears it. */
+  setPath(ids) {
+    this.pathIds = ids;
+    this.path = ids.map((id) => this.index.get(id)).filter((i) => i !== undefined);
+    this.canvas.dataset.path = ids.join(" ");
     this.requestRender();
   }
 

@@ -20,13 +20,15 @@ const MAX_ANOMALIES = 10;
 export class NodePanel {
   /**
    * root: the panel element (see index.html); simNow(): latest simulated time or null;
-   * onSelect(id): a neighbour was picked; onClose(): the close button or Escape.
+   * onSelect(id): a neighbour was picked; onClose(): the close button or Escape;
+   * onExplain(anomalyId): an anomaly's Explain button was pressed.
    */
-  constructor(root, { simNow, onSelect, onClose }) {
+  constructor(root, { simNow, onSelect, onClose, onExplain = () => {} }) {
     this.root = root;
     this.simNow = simNow;
     this.onSelect = onSelect;
     this.onClose = onClose;
+    this.onExplain = onExplain;
     this.node = null;
     this.palette = null;
     this.series = {};
@@ -35,6 +37,10 @@ export class NodePanel {
     this.drawRequested = false;
     this.q = (sel) => root.querySelector(sel);
     this.q("[data-action=close]").addEventListener("click", () => this.onClose());
+    this.q(".node-anomalies").addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-explain]");
+      if (button) this.onExplain(Number(button.dataset.explain));
+    });
     root.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         e.preventDefault();
@@ -266,6 +272,17 @@ export class NodePanel {
           el("span", { className: "na-value" }, `${formatMetric(a.metric, a.value)} vs ${formatMetric(a.metric, a.expected)}`),
           el("time", { datetime: isoTime(a.start_ts), title: formatDateTime(a.start_ts) }, formatTime(a.start_ts)),
           a.status === "resolved" ? el("span", { className: "muted" }, "resolved") : null,
+          el(
+            "button",
+            {
+              type: "button",
+              className: "link-btn na-explain",
+              "data-explain": a.id,
+              "data-testid": "explain-btn",
+              "aria-label": `Explain the ${metricLabel(a.metric)} anomaly`,
+            },
+            "Explain",
+          ),
         ),
       );
     }

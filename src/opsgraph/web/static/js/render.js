@@ -43,6 +43,7 @@ export function drawGraph(g) {
 
   ctx.setTransform(dpr * k, 0, 0, dpr * k, dpr * tx, dpr * ty);
   drawEdges(g, ctx, k, visible);
+  drawPath(g, ctx, k);
 
   // Halos behind anomalous nodes.
   const anomalous = [];
@@ -248,4 +249,26 @@ function placePulses(g, list) {
     ring.style.width = `${size}px`;
     ring.style.height = `${size}px`;
   }
+}
+
+/** The cascade path of an explanation: a thick accent line from the root, which gets a ring. */
+function drawPath(g, ctx, k) {
+  const path = g.path || [];
+  if (!path.length) return;
+  const lx = g.layout.x;
+  const ly = g.layout.y;
+  ctx.save();
+  ctx.strokeStyle = withAlpha(g.palette.accent, 0.85);
+  ctx.lineWidth = 4 / k;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.beginPath();
+  path.forEach((i, j) => (j ? ctx.lineTo(lx[i], ly[i]) : ctx.moveTo(lx[i], ly[i])));
+  ctx.stroke();
+  const root = path[0];
+  ctx.lineWidth = 3 / k;
+  ctx.beginPath();
+  ctx.arc(lx[root], ly[root], g.radius(root) + 6 / k, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.restore();
 }
