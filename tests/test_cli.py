@@ -32,6 +32,8 @@ runner = CliRunner()
         ["bench", "calendar"],
         ["bench", "rca"],
         ["rca", "run"],
+        ["topology", "validate"],
+        ["topology", "load"],
         ["detect", "score"],
         ["detect", "calendar"],
         ["backtest"],

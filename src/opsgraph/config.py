@@ -67,6 +67,13 @@ class SimSettings(_Section):
     )
 
 
+class TopologySettings(_Section):
+    file: Path | None = Field(
+        default=None,
+        description="YAML file of resources and dependencies, loaded at start (see README).",
+    )
+
+
 class DemoSettings(_Section):
     fault_every_s: float = Field(
         default=120.0, ge=0, description="Real seconds between injected faults; 0 = never."
@@ -190,6 +197,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     store: StoreSettings = Field(default_factory=StoreSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
+    topology: TopologySettings = Field(default_factory=TopologySettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -82,6 +82,11 @@ class Runtime:
         for feedback in self.store.all_feedback():
             self.ingestor.apply_feedback(feedback)
         self.ingestor.set_maintenance(self.store.list_maintenance())
+        if settings.topology.file is not None:
+            from opsgraph.sources.topology import YamlTopology
+
+            topology = YamlTopology(settings.topology.file).discover()
+            self.upsert_topology(topology.resources, topology.dependencies)
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
         self._calendar_active: set[str] = set()
