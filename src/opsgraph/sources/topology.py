@@ -4,7 +4,7 @@
 
     resources:
       - id: shop-lb                      # required: letters, digits, _ . : @ -
-        kind: elb                        # elb ec2 asg lambda rds s3 cache k8s_service k8s_pod generic
+        kind: elb                # elb ec2 asg lambda rds s3 cache k8s_service k8s_pod generic
         name: shop load balancer         # optional
         region: eu-west-1                # optional
         tags: {team: shop, env: prod}    # optional, strings
