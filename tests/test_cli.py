@@ -34,6 +34,8 @@ runner = CliRunner()
         ["rca", "run"],
         ["topology", "validate"],
         ["topology", "load"],
+        ["topology", "infer"],
+        ["bench", "infer"],
         ["detect", "score"],
         ["detect", "calendar"],
         ["backtest"],

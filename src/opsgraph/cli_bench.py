@@ -306,3 +306,29 @@ def bench_rca(
     if out is not None:
         out.write_text(json.dumps(report, indent=2))
         console.print(f"written to {out}")
+
+
+@bench_app.command("infer")
+def bench_infer(
+    resources: Annotated[int, typer.Option(min=10, max=2000, help="Simulated resources.")] = 50,
+    steps: Annotated[int, typer.Option(min=50, help="Fault-free steps of metrics.")] = 720,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Precision and recall of dependencies inferred from metrics against the true topology."""
+    from opsgraph.bench.infer import run_infer_bench
+
+    report = run_infer_bench(resources=resources, steps=steps)
+    table = Table(
+        title=f"inferred edges, {resources} resources, {report['true_edges']} true edges "
+        f"(chance precision {report['chance_precision']:.3f})"
+    )
+    for col in ("links per node", "edges", "precision", "recall"):
+        table.add_column(col, justify="right")
+    for r in report["results"]:
+        table.add_row(
+            str(r["per_node"]), str(r["edges"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}"
+        )
+    console.print(table)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")

@@ -58,3 +58,42 @@ def topology_load(
     console.print(
         f"registered {result['resources']} resources and {result['dependencies']} dependencies"
     )
+
+
+@topology_app.command("infer")
+def topology_infer(
+    metrics: Annotated[
+        Path, typer.Option(help="Wide CSV: a time column, then one column per <node>_<metric>.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the edges as source,target,kind (for rca run).")
+    ] = None,
+    min_corr: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Correlation of changes that links two nodes.")
+    ] = 0.6,
+    per_node: Annotated[int, typer.Option(min=1, help="Strongest links kept per node.")] = 3,
+) -> None:
+    """Infer dependencies from metrics alone (no topology given); the edges are marked inferred."""
+    from opsgraph.rca.files import read_metrics
+    from opsgraph.sources.inferred import infer_edges
+
+    try:
+        table = read_metrics(metrics)
+        edges = infer_edges(
+            table.nodes, table.metrics, table.values, min_corr=min_corr, per_node=per_node
+        )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"metrics: {exc}")
+    for e in edges:
+        lead = f"leads by {e.lag} row{'s' if e.lag != 1 else ''}" if e.lag else "same row"
+        console.print(
+            f"{e.source} -> {e.target}  corr {e.correlation:.2f} on {e.metric} ({lead})",
+            soft_wrap=True,
+        )
+    console.print(f"{len(edges)} inferred dependencies")
+    if out is not None:
+        lines = ["source,target,kind"] + [f"{e.source},{e.target},calls" for e in edges]
+        out.write_text("\n".join(lines) + "\n")
+        console.print(f"written to {out}")
