@@ -35,6 +35,7 @@ runner = CliRunner()
         ["topology", "validate"],
         ["topology", "load"],
         ["topology", "infer"],
+        ["topology", "discover-aws"],
         ["bench", "infer"],
         ["detect", "score"],
         ["detect", "calendar"],

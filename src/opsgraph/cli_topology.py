@@ -97,3 +97,55 @@ def topology_infer(
         lines = ["source,target,kind"] + [f"{e.source},{e.target},calls" for e in edges]
         out.write_text("\n".join(lines) + "\n")
         console.print(f"written to {out}")
+
+
+@topology_app.command("discover-aws")
+def topology_discover_aws(
+    region: Annotated[list[str], typer.Option("--region", help="Region to discover (repeatable).")],
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="Another endpoint, such as a local moto server.")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Named AWS profile.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the topology as YAML (for topology.file).")
+    ] = None,
+    load: Annotated[bool, typer.Option(help="Register it with a running server.")] = False,
+    url: Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")] = (
+        DEFAULT_URL
+    ),
+) -> None:
+    """Discover EC2, Auto Scaling, ELBv2, Lambda, RDS, S3 and ElastiCache with their
+    dependencies (target groups, memberships, event sources, security groups, tags)."""
+    import yaml
+    from botocore.exceptions import BotoCoreError
+
+    from opsgraph.sources.aws import AwsTopology, boto3_clients
+
+    try:
+        clients = boto3_clients(endpoint_url=endpoint_url, profile=profile)
+        topology = AwsTopology(region, clients).discover()
+    except OpsgraphError as exc:
+        fail(str(exc))
+    except (BotoCoreError, ValueError) as exc:  # set-up: unknown profile, bad endpoint URL
+        fail(f"aws: {exc}")
+    body = {
+        "resources": [r.model_dump(mode="json", exclude_defaults=True) for r in topology.resources],
+        "dependencies": [
+            d.model_dump(mode="json", exclude_defaults=True) for d in topology.dependencies
+        ],
+    }
+    kinds = Counter(r.kind.value for r in topology.resources)
+    console.print(
+        f"discovered {len(topology.resources)} resources "
+        f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items())) or 'none'}) "
+        f"and {len(topology.dependencies)} dependencies",
+        soft_wrap=True,
+    )
+    if out is not None:
+        out.write_text(yaml.safe_dump(body, sort_keys=False))
+        console.print(f"written to {out}")
+    if load:
+        result = call_api("POST", f"{url.rstrip('/')}/resources", body)
+        console.print(
+            f"registered {result['resources']} resources and {result['dependencies']} dependencies"
+        )

@@ -72,6 +72,14 @@ class TopologySettings(_Section):
         default=None,
         description="YAML file of resources and dependencies, loaded at start (see README).",
     )
+    aws_regions: list[str] = Field(
+        default_factory=list,
+        description="AWS regions discovered at start through boto3's credential chain.",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None, description="Another AWS endpoint (a local moto server, a proxy)."
+    )
+    aws_profile: str | None = Field(default=None, description="Named AWS profile to use.")
 
 
 class DemoSettings(_Section):

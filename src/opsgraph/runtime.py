@@ -87,6 +87,13 @@ class Runtime:
 
             topology = YamlTopology(settings.topology.file).discover()
             self.upsert_topology(topology.resources, topology.dependencies)
+        if settings.topology.aws_regions:
+            from opsgraph.sources.aws import AwsTopology, boto3_clients
+
+            cfg = settings.topology
+            clients = boto3_clients(endpoint_url=cfg.aws_endpoint_url, profile=cfg.aws_profile)
+            topology = AwsTopology(cfg.aws_regions, clients).discover()
+            self.upsert_topology(topology.resources, topology.dependencies)
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
         self._calendar_active: set[str] = set()
