@@ -192,7 +192,8 @@ def bench_nab(
     Scores are normalised (null detector 0, perfect 100) for the standard, reward_low_FP_rate
     and reward_low_FN_rate profiles, with one threshold per profile over the whole corpus.
     """
-    from opsgraph.bench.nab.run import DEFAULT_MEMBERS, run_nab
+    from opsgraph.bench.nab.run import run_nab
+    from opsgraph.detect.members import DEFAULT_MEMBERS
 
     try:
         with console.status("running the detector over the corpus"):

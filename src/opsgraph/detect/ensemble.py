@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from opsgraph.detect.base import FloatArray, IndexArray, StreamingDetector
+from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, StreamingDetector
 from opsgraph.detect.tail import TailCalibrator
 
 
@@ -36,20 +36,41 @@ class CalibratedEnsemble:
             member.reserve(n_series)
             calibrator.reserve(n_series)
 
+    def score(
+        self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray, list[FloatArray]]:
+        """Probability of anomaly of each point, the first member's expected value, and each
+        member's raw scores (what `learn` needs)."""
+        best = np.zeros(idx.shape[0])
+        expected = np.full(idx.shape[0], np.nan)
+        raws = []
+        for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
+            raw, exp = member.score(idx, values, ts)
+            raws.append(raw)
+            np.maximum(best, calibrator.probability(idx, raw), out=best)
+            if k == 0:
+                expected = exp
+        return best, expected, raws
+
+    def learn(
+        self,
+        idx: IndexArray,
+        values: FloatArray,
+        raws: list[FloatArray],
+        accept: BoolArray | None = None,
+        ts: FloatArray | None = None,
+    ) -> None:
+        """Members take the points, calibrators the raw scores `score` gave for them."""
+        for member, calibrator, raw in zip(self.members, self.calibrators, raws, strict=True):
+            calibrator.learn(idx, raw if accept is None else np.where(accept, raw, np.nan))
+            member.learn(idx, values, accept, ts=ts)
+
     def step(
         self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """Probability of anomaly of each point and the first member's expected value."""
-        best = np.zeros(idx.shape[0])
-        expected = np.full(idx.shape[0], np.nan)
-        for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
-            raw, exp = member.score(idx, values, ts)
-            p = calibrator.probability(idx, raw)
-            calibrator.learn(idx, raw)
-            member.learn(idx, values, ts=ts)
-            np.maximum(best, p, out=best)
-            if k == 0:
-                expected = exp
+        """Score, then learn: the probability of anomaly and the first member's expectation."""
+        best, expected, raws = self.score(idx, values, ts)
+        self.learn(idx, values, raws, ts=ts)
         return best, expected
 
 

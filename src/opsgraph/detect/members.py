@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsgraph.core.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from opsgraph.detect.base import StreamingDetector
 
 #: The best NAB configuration so far (docs/benchmarks.md).
 DEFAULT_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week"
@@ -42,3 +45,18 @@ def parse_members(spec: str) -> list[Member]:
         except ValueError:
             raise InvalidInputError("members", f"{part!r}: the window must be an integer") from None
     return members
+
+
+def create_members(members: list[Member], min_points: int | None = None) -> list[StreamingDetector]:
+    """The registered detectors of a spec. A member with a window warms up on
+    min(min_points or 20, window) points; one without keeps its own warm-up unless
+    `min_points` is given."""
+    from opsgraph.detect.registry import create_detector
+
+    out = []
+    for name, window, params in members:
+        defaults: dict[str, int] | None = None if min_points is None else {"min_points": min_points}
+        if window is not None:
+            defaults = {"window": window, "min_points": min(min_points or 20, window)}
+        out.append(create_detector(name, params, defaults=defaults))
+    return out

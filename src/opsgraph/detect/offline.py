@@ -19,9 +19,14 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly
 from opsgraph.detect.base import FloatArray
 from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
-from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
+from opsgraph.detect.members import (
+    DEFAULT_MEMBERS,
+    TAIL_LEVEL,
+    Member,
+    create_members,
+    parse_members,
+)
 from opsgraph.detect.multivariate import MultivariateEnsemble
-from opsgraph.detect.registry import create_detector
 from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 
@@ -33,17 +38,7 @@ _NEEDS_TIME = {"seasonal"}
 
 
 def build_ensemble(members: list[Member], *, level: float = TAIL_LEVEL) -> CalibratedEnsemble:
-    return CalibratedEnsemble(
-        [
-            create_detector(
-                name,
-                params,
-                defaults=None if w is None else {"window": w, "min_points": min(20, w)},
-            )
-            for name, w, params in members
-        ],
-        level=level,
-    )
+    return CalibratedEnsemble(create_members(members), level=level)
 
 
 @dataclass(slots=True)

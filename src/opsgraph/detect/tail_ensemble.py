@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
-from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, parse_members
-from opsgraph.detect.tail import TailCalibrator
+from opsgraph.detect.ensemble import CalibratedEnsemble
+from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, create_members, parse_members
 
 #: Tail probabilities below this are reported as this (surprise at most 12).
 FLOOR = 1e-12
@@ -30,38 +30,22 @@ class TailEnsembleDetector:
         history: int = 2000,
         min_points: int = 20,
     ) -> None:
-        from opsgraph.detect.registry import create_detector
-
         parsed = parse_members(members)
         if any(name == self.name for name, _, _ in parsed):
             raise ValueError("an ensemble cannot hold itself")
         self.spec = members
-        self.members = []
-        for name, window, params in parsed:
-            defaults: dict[str, int] = {"min_points": min_points}
-            if window is not None:
-                defaults = {"window": window, "min_points": min(min_points, window)}
-            self.members.append(create_detector(name, params, defaults=defaults))
-        self.calibrators = [TailCalibrator(history=history, level=level) for _ in self.members]
+        self.ensemble = CalibratedEnsemble(
+            create_members(parsed, min_points), history=history, level=level
+        )
         self._last: tuple[IndexArray, list[FloatArray]] | None = None
 
     def reserve(self, n_series: int) -> None:
-        for member, calibrator in zip(self.members, self.calibrators, strict=True):
-            member.reserve(n_series)
-            calibrator.reserve(n_series)
+        self.ensemble.reserve(n_series)
 
     def score(
         self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        best = np.zeros(idx.shape[0])
-        expected = np.full(idx.shape[0], np.nan)
-        raws = []
-        for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
-            raw, exp = member.score(idx, values, ts)
-            raws.append(raw)
-            np.maximum(best, calibrator.probability(idx, raw), out=best)
-            if k == 0:
-                expected = exp
+        best, expected, raws = self.ensemble.score(idx, values, ts)
         self._last = (idx.copy(), raws)
         surprise = -np.log10(np.maximum(1.0 - best, FLOOR))
         # Not a single member is ready for a point it cannot judge (missing value): NaN.
@@ -75,10 +59,11 @@ class TailEnsembleDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        # The calibrators learn the raw scores of the points just scored (score, then learn).
+        # The calibrators learn the raw scores of the points just scored (score, then learn);
+        # without a matching score, only the members learn.
         if self._last is not None and np.array_equal(self._last[0], idx):
-            for calibrator, raw in zip(self.calibrators, self._last[1], strict=True):
-                calibrator.learn(idx, raw if accept is None else np.where(accept, raw, np.nan))
+            self.ensemble.learn(idx, values, self._last[1], accept, ts=ts)
+        else:
+            for member in self.ensemble.members:
+                member.learn(idx, values, accept, ts=ts)
         self._last = None
-        for member in self.members:
-            member.learn(idx, values, accept, ts=ts)

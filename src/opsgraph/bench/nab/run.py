@@ -26,17 +26,14 @@ from opsgraph.bench.nab.scoring import (
 )
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.ensemble import RepeatDamper, RestPeriod
-from opsgraph.detect.members import DEFAULT_MEMBERS as FILE_MEMBERS
-from opsgraph.detect.members import TAIL_LEVEL, Member, parse_members
+from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
 from opsgraph.detect.offline import build_ensemble
 
-#: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
-#: The ensemble `opsgraph bench nab` runs unless told otherwise (see docs/benchmarks.md).
-DEFAULT_MEMBERS = FILE_MEMBERS
 #: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced.
 REST_ROWS = 50
 REST_LEVEL = 0.9995
 
+#: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 StreamScorer = Callable[
     [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
     npt.NDArray[np.float64],
