@@ -10,7 +10,6 @@ Auto Scaling group, target one of its members).
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +17,7 @@ import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.rca.evidence import FloatArray
-
-TIME_COLUMNS = ("time", "timestamp")
+from opsgraph.sources.files import read_table
 
 
 @dataclass(slots=True)
@@ -51,49 +49,22 @@ class MetricTable:
         return int(after[0])
 
 
-def _number(text: str, where: str) -> float:
-    try:
-        value = float(text) if text.strip() else math.nan
-    except ValueError:
-        raise InvalidInputError(where, f"{text!r} is not a number") from None
-    if math.isinf(value):
-        raise InvalidInputError(where, "infinite values are not accepted")
-    return value
-
-
 def read_metrics(path: Path) -> MetricTable:
-    if not path.is_file():
-        raise InvalidInputError("metrics", f"{path} not found")
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header:
-            raise InvalidInputError("metrics", f"{path} is empty")
-        header = [h.strip() for h in header]
-        time_col = next((i for i, h in enumerate(header) if h.lower() in TIME_COLUMNS), None)
-        if time_col is None:
-            raise InvalidInputError("metrics", f"{path} has no time column (time or timestamp)")
-        columns = [i for i in range(len(header)) if i != time_col]
-        nodes, metrics = [], []
-        for i in columns:
-            node, sep, metric = header[i].partition("_")
-            if not sep or not node or not metric:
-                raise InvalidInputError("metrics", f"column {header[i]!r} is not <node>_<metric>")
-            nodes.append(node)
-            metrics.append(metric)
-        times, rows = [], []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise InvalidInputError(
-                    "metrics", f"{path.name} line {line}: {len(row)} fields, expected {len(header)}"
-                )
-            times.append(_number(row[time_col], f"metrics line {line} time"))
-            rows.append([_number(row[i], f"metrics line {line} {header[i]}") for i in columns])
-    if len(rows) < 2:
+    """The wide CSV through the shared reader (sources/files.py), then the RCA layout: a time
+    column and `<node>_<metric>` columns."""
+    table = read_table(path)
+    if table.ts is None:
+        raise InvalidInputError("metrics", f"{path} has no time column (time or timestamp)")
+    nodes, metrics = [], []
+    for column in table.columns:
+        node, sep, metric = column.partition("_")
+        if not sep or not node or not metric:
+            raise InvalidInputError("metrics", f"column {column!r} is not <node>_<metric>")
+        nodes.append(node)
+        metrics.append(metric)
+    if table.values.shape[0] < 2:
         raise InvalidInputError("metrics", f"{path} needs at least two rows")
-    return MetricTable(np.array(times), nodes, metrics, np.array(rows, dtype=np.float64))
+    return MetricTable(table.ts, nodes, metrics, table.values)
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from opsgraph.core.models import Anomaly, Dependency, DependencyKind
 from opsgraph.rca.evidence import score_metrics
 from opsgraph.rca.rank import rank_root_causes
 from opsgraph.rca.summary import evidence_json, result_json
+from opsgraph.sources.files import table_from_series
 from opsgraph.store import Store
 
 #: Seconds of normal history before the anomaly's start, and of fault after it.
@@ -57,32 +58,26 @@ def explain_anomaly(
     """Evidence, ranked root causes, cascade path and summary for one anomaly."""
     nodes = neighbourhood(anomaly.resource_id, dependencies, HOPS, MAX_NODES)
     start, end = anomaly.start_ts - before_s, anomaly.start_ts + after_s
-    columns: list[tuple[str, str, list[float], list[float]]] = []
+    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     for node in nodes:
         for metric, (ts, values) in store.read_samples(node, start=start, end=end).items():
             if ts:
-                columns.append((node, metric, ts, values))
-    if not columns:
+                series[(node, metric)] = (ts, values)
+    if not series:
         raise InvalidInputError("anomaly", "no samples recorded around its start")
-    times = np.unique(np.concatenate([np.asarray(c[2], dtype=np.float64) for c in columns]))
+    table = table_from_series(series)
+    times = table.ts if table.ts is not None else np.zeros(0)
     fault_row = int(np.searchsorted(times, anomaly.start_ts))
     if not 0 < fault_row < times.shape[0]:
         raise InvalidInputError("anomaly", "too little history before or after its start")
-    matrix = np.full((times.shape[0], len(columns)), np.nan)
-    for k, (_, _, ts, values) in enumerate(columns):
-        matrix[np.searchsorted(times, ts), k] = values
     kept = set(nodes)
-    calls = [
-        (d.source, d.target)
-        for d in dependencies
-        if d.kind is DependencyKind.CALLS and d.source in kept and d.target in kept
-    ]
-    members = [
-        (d.source, d.target)
-        for d in dependencies
-        if d.kind is DependencyKind.MEMBER and d.source in kept and d.target in kept
-    ]
-    evidence = score_metrics([c[0] for c in columns], [c[1] for c in columns], matrix, fault_row)
+    edges: dict[DependencyKind, list[tuple[str, str]]] = {k: [] for k in DependencyKind}
+    for d in dependencies:
+        if d.source in kept and d.target in kept:
+            edges[d.kind].append((d.source, d.target))
+    calls, members = edges[DependencyKind.CALLS], edges[DependencyKind.MEMBER]
+    keys = list(series)
+    evidence = score_metrics([n for n, _ in keys], [m for _, m in keys], table.values, fault_row)
     if not evidence:
         raise InvalidInputError("anomaly", "too little history before its start")
     result = rank_root_causes(
@@ -112,7 +107,7 @@ def explain_anomaly(
                 "fault": float(times[fault_row]),
                 "end": float(times[-1]),
                 "nodes": len(nodes),
-                "series": len(columns),
+                "series": len(series),
             },
         }
     )

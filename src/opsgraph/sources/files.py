@@ -76,7 +76,7 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
         if len(row) != len(header):
             raise InvalidInputError(
                 f"{path.name}: line {i + 2}",
-                f"{len(row)} fields where the header has {len(header)}",
+                f"{len(row)} fields, expected {len(header)} as in the header",
             )
     return header, rows
 
