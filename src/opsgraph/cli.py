@@ -25,6 +25,7 @@ from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli_rca import rca_app
 from opsgraph.cli_topology import topology_app
+from opsgraph.cli_train import train_app
 from opsgraph.config import Settings, load_settings, settings_as_yaml
 from opsgraph.core.errors import OpsgraphError
 
@@ -49,6 +50,7 @@ app.command("feedback")(feedback)
 app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(rca_app, name="rca")
 app.add_typer(topology_app, name="topology")
+app.add_typer(train_app, name="train")
 
 
 ConfigOpt = Annotated[

@@ -183,6 +183,27 @@ class DetectSettings(_Section):
     )
 
 
+class GnnSettings(_Section):
+    model: Literal["graphsage", "graph_deviation"] = Field(
+        default="graphsage",
+        description="Registered graph model served by /predict and used in explanations.",
+    )
+    bootstrap: bool = Field(
+        default=True,
+        description="With no registered model, train a small one on the simulator at start.",
+    )
+    bootstrap_incidents: int = Field(
+        default=12, ge=4, le=500, description="Simulated incidents per topology when bootstrapping."
+    )
+    bootstrap_epochs: int = Field(default=100, ge=1, le=5000, description="Bootstrap epochs.")
+    shap_samples: int = Field(
+        default=64, ge=8, le=2048, description="SHAP KernelExplainer samples per explanation."
+    )
+    explain_epochs: int = Field(
+        default=200, ge=10, le=2000, description="GNNExplainer optimisation epochs."
+    )
+
+
 class ApiSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535)
@@ -208,6 +229,7 @@ class Settings(BaseSettings):
     topology: TopologySettings = Field(default_factory=TopologySettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
+    gnn: GnnSettings = Field(default_factory=GnnSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @field_validator("data_dir")

@@ -30,6 +30,7 @@ from opsgraph.core.models import (
     Resource,
     SampleFrame,
 )
+from opsgraph.detect.gnn.service import GraphModels
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
 from opsgraph.sim import (
@@ -94,6 +95,14 @@ class Runtime:
             clients = boto3_clients(endpoint_url=cfg.aws_endpoint_url, profile=cfg.aws_profile)
             topology = AwsTopology(cfg.aws_regions, clients).discover()
             self.upsert_topology(topology.resources, topology.dependencies)
+        gnn = settings.gnn
+        self.graph_models = GraphModels(
+            settings.data_dir / "models",
+            name=gnn.model,
+            bootstrap=gnn.bootstrap,
+            bootstrap_incidents=gnn.bootstrap_incidents,
+            bootstrap_epochs=gnn.bootstrap_epochs,
+        )
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
         self._calendar_active: set[str] = set()
@@ -204,6 +213,7 @@ class Runtime:
         cfg = self.settings.sim
         interval = cfg.step_s / cfg.speed
         loop = asyncio.get_running_loop()
+        self.graph_models.start()
         self.hub.bind(loop)
         next_step = loop.time()
         demo = self.settings.demo
@@ -321,6 +331,32 @@ class Runtime:
         """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
         return self.ingestor.latest_ts if self.ingestor.latest_ts is not None else time.time()
 
+    def _graph_explainer(self) -> Callable[[Any, int], dict[str, Any]] | None:
+        """SHAP x GNNExplainer with the served GraphSAGE model, or None while there is none."""
+        from opsgraph.core.errors import ConflictError, UnavailableError
+
+        try:
+            detector, info = self.graph_models.get()
+        except (ConflictError, UnavailableError):
+            return None
+        if info.detector != "graphsage":
+            return None
+        cfg = self.settings.gnn
+
+        def run(window: Any, node: int) -> dict[str, Any]:
+            from opsgraph.detect.gnn.explain import explain_node
+
+            result = explain_node(
+                detector,
+                window,
+                node,
+                shap_samples=cfg.shap_samples,
+                gnn_epochs=cfg.explain_epochs,
+            ).to_json()
+            return result | {"model": {"name": info.name, "version": info.version}}
+
+        return run
+
     def explain(self, anomaly_id: int) -> dict[str, Any]:
         """Root causes, cascade path and evidence of an anomaly (cached per anomaly state)."""
         from opsgraph.rca.live import explain_anomaly
@@ -329,7 +365,9 @@ class Runtime:
         key = (anomaly_id, anomaly.last_ts, anomaly.end_ts)
         cached = self._explained.get(key)
         if cached is None:
-            cached = explain_anomaly(self.store, anomaly, self.dependencies)
+            cached = explain_anomaly(
+                self.store, anomaly, self.dependencies, graph_model=self._graph_explainer()
+            )
             if len(self._explained) >= 256:
                 self._explained.pop(next(iter(self._explained)))
             self._explained[key] = cached

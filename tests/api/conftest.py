@@ -10,6 +10,10 @@ from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
 from opsgraph.config import Settings
+from opsgraph.detect.gnn.contract import FitReport
+from opsgraph.detect.gnn.dataset import sim_windows
+from opsgraph.detect.gnn.detector import GraphSageDetector
+from opsgraph.detect.gnn.registry import ModelRegistry
 from opsgraph.runtime import Runtime
 
 
@@ -30,3 +34,23 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, run_pipeline=False)) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def trained() -> tuple[GraphSageDetector, FitReport]:
+    """A small GraphSAGE trained once for every API test that needs a served model."""
+    data = sim_windows(40, 1, incidents=12)
+    detector = GraphSageDetector(epochs=40)
+    return detector, detector.fit(data.windows, data.labels)
+
+
+@pytest.fixture
+def served(runtime: Runtime, trained: tuple[GraphSageDetector, FitReport]) -> Runtime:
+    """The runtime with that model registered in its data folder."""
+    detector, report = trained
+    ModelRegistry(runtime.settings.data_dir / "models").save(
+        detector, report, data={"source": "test"}, metrics={"held_out": {"f1": 0.9}}
+    )
+    runtime.settings.gnn.explain_epochs = 30
+    runtime.settings.gnn.shap_samples = 32
+    return runtime

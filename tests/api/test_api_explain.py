@@ -33,6 +33,34 @@ def test_an_outage_is_explained_with_its_root_and_path(
     assert client.get(f"/anomalies/{caller['id']}/explain").json() == body
 
 
+def test_with_a_served_model_importance_comes_from_shap_and_gnnexplainer(
+    client: TestClient, served: Runtime
+) -> None:
+    runtime = served
+    app = next(r.id for r in runtime.resources.values() if r.kind.value == "ec2")
+    client.post("/sim/faults", json={"kind": "cpu_hog", "node": app})
+    for _ in range(6):
+        runtime.step()
+    anomalies = client.get("/anomalies", params={"resource_id": app}).json()["items"]
+    assert anomalies
+    body = client.get(f"/anomalies/{anomalies[0]['id']}/explain").json()
+    gnn = body["gnn"]
+    assert gnn["node_id"] == app and gnn["model"]["version"] == 1
+    assert gnn["method"] in body["method"]
+    assert body["feature_importance"] == gnn["feature_importance"]
+    assert set(body["feature_importance"]) == {
+        "cpu",
+        "memory",
+        "latency_ms",
+        "error_rate",
+        "request_count",
+    }
+    assert abs(sum(body["feature_importance"].values()) - 1.0) < 1e-3
+    assert body["deviation_share"] and body["hypotheses"]
+    for edge in gnn["important_edges"]:
+        assert edge["importance"] >= 0.5
+
+
 def test_explain_an_unknown_anomaly_is_404(client: TestClient) -> None:
     r = client.get("/anomalies/999999/explain")
     assert r.status_code == 404 and "999999" in r.text

@@ -22,6 +22,7 @@ from opsgraph.api.routes import (
     graph,
     health,
     ingest,
+    predict,
     resources,
     sim,
     ws,
@@ -51,7 +52,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, graph, anomalies, control, events, resources, ingest, sim, ws):
+    for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -10,6 +10,7 @@ from opsgraph.core.errors import (
     NotFoundError,
     OpsgraphError,
     StoreError,
+    UnavailableError,
 )
 from opsgraph.core.graph import ResourceGraph
 from opsgraph.core.metrics import SIGNALS, SIM_METRICS
@@ -61,5 +62,6 @@ __all__ = [
     "SampleFrame",
     "Severity",
     "StoreError",
+    "UnavailableError",
     "severity_for",
 ]

@@ -53,3 +53,9 @@ class StoreError(OpsgraphError):
     """The database refused or failed an operation; the transaction was rolled back."""
 
     http_status = 503
+
+
+class UnavailableError(OpsgraphError):
+    """Something the request needs is not ready yet, such as a model still training (HTTP 503)."""
+
+    http_status = 503

@@ -1,4 +1,5 @@
-"""Detectors by name, registered through the `opsgraph.detectors` entry-point group.
+"""Detectors by name, registered through the `opsgraph.detectors`, `opsgraph.batch_detectors`
+and `opsgraph.graph_detectors` entry-point groups.
 
 A plugin package adds a detector without editing opsgraph by declaring an entry point there.
 """
@@ -12,10 +13,12 @@ from typing import Any
 
 from opsgraph.core.errors import ConfigError
 from opsgraph.detect.base import StreamingDetector
+from opsgraph.detect.gnn.contract import GraphDetector
 from opsgraph.detect.multivariate import BatchDetector
 
 GROUP = "opsgraph.detectors"
 BATCH_GROUP = "opsgraph.batch_detectors"
+GRAPH_GROUP = "opsgraph.graph_detectors"
 
 
 def available() -> dict[str, EntryPoint]:
@@ -66,4 +69,23 @@ def create_batch_detector(name: str, params: Mapping[str, Any] | None = None) ->
         detector: BatchDetector = found[name].load()(**(params or {}))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"batch detector {name!r} refused its parameters: {exc}") from exc
+    return detector
+
+
+def available_graph() -> dict[str, EntryPoint]:
+    """Every registered graph detector (scores all nodes of a graph at once), by name."""
+    return {ep.name: ep for ep in entry_points(group=GRAPH_GROUP)}
+
+
+def create_graph_detector(name: str, params: Mapping[str, Any] | None = None) -> GraphDetector:
+    found = available_graph()
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"unknown graph detector {name!r} (registered: {known})")
+    try:
+        detector = found[name].load()(**(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"graph detector {name!r} refused its parameters: {exc}") from exc
+    if not isinstance(detector, GraphDetector):
+        raise ConfigError(f"{name!r} does not implement GraphDetector")
     return detector

@@ -4,14 +4,16 @@ neighbourhood of its resource in the dependency graph."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import Anomaly, Dependency, DependencyKind
+from opsgraph.detect.gnn.features import RECENT_ROWS, WINDOW_ROWS, GraphWindow
 from opsgraph.rca.evidence import score_metrics
 from opsgraph.rca.rank import rank_root_causes
 from opsgraph.rca.summary import evidence_json, result_json
@@ -54,8 +56,11 @@ def explain_anomaly(
     *,
     before_s: float = BEFORE_S,
     after_s: float = AFTER_S,
+    graph_model: GraphExplainer | None = None,
 ) -> dict[str, Any]:
-    """Evidence, ranked root causes, cascade path and summary for one anomaly."""
+    """Evidence, ranked root causes, cascade path and summary for one anomaly; with a graph
+    model, the resource's feature importance comes from SHAP x GNNExplainer instead of each
+    signal's share of the deviation."""
     nodes = neighbourhood(anomaly.resource_id, dependencies, HOPS, MAX_NODES)
     start, end = anomaly.start_ts - before_s, anomaly.start_ts + after_s
     series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
@@ -101,6 +106,7 @@ def explain_anomaly(
                 for d in dependencies
                 if (d.source, d.target) in on_path or (d.target, d.source) in on_path
             ],
+            "deviation_share": {e.metric: round(e.score / total, 4) for e in own},
             "evidence": [evidence_json(e, times) for e in own[:5]],
             "window": {
                 "start": float(times[0]),
@@ -111,4 +117,36 @@ def explain_anomaly(
             },
         }
     )
+    body["method"] = f"{result.method}; importance: share of each signal's deviation"
+    if graph_model is not None:
+        gnn = graph_model(
+            _graph_window(keys, table.values, fault_row, nodes, calls + members),
+            nodes.index(anomaly.resource_id),
+        )
+        body["feature_importance"] = gnn["feature_importance"]
+        body["gnn"] = gnn
+        body["method"] = f"{result.method}; importance: {gnn['method']}"
     return body
+
+
+#: Scores and explains one node of a graph window (the GNN explainer with a served model).
+GraphExplainer = Callable[[GraphWindow, int], dict[str, Any]]
+
+
+def _graph_window(
+    keys: Sequence[tuple[str, str]],
+    values: np.ndarray,
+    fault_row: int,
+    nodes: Sequence[str],
+    edges: Sequence[tuple[str, str]],
+) -> GraphWindow:
+    """The neighbourhood's five signals in the rows that end RECENT_ROWS after the start."""
+    end = min(values.shape[0], fault_row + RECENT_ROWS)
+    rows = values[max(0, end - WINDOW_ROWS) : end]
+    index = {n: i for i, n in enumerate(nodes)}
+    cube = np.full((rows.shape[0], len(nodes), len(SIGNALS)), np.nan)
+    for col, (node, metric) in enumerate(keys):
+        if metric in SIGNALS:
+            cube[:, index[node], SIGNALS.index(metric)] = rows[:, col]
+    pairs = np.asarray([(index[a], index[b]) for a, b in edges], dtype=np.int64)
+    return GraphWindow(list(nodes), cube, edges=pairs.T.reshape(2, -1))

@@ -122,3 +122,23 @@ def result_json(result: RcaResult, times: FloatArray | None = None, top: int = 5
         "cascade_nodes": result.cascade_nodes,
         "summary": summary(result, times),
     }
+
+
+def gnn_summary(result: dict[str, Any], threshold: float) -> str:
+    """`web-3 scores 0.93 (anomalous): latency_ms carries 61 % of the evidence, then
+    error_rate 22 %; db-1 (1.00) and cache-2 (0.71) matter most among its neighbours.`"""
+    node, score = result["node_id"], float(result["score"])
+    verdict = "anomalous" if score >= threshold else "normal"
+    ranked = sorted(result["feature_importance"].items(), key=lambda kv: -kv[1])
+    parts = [f"{m} {w * 100:.0f} %" for m, w in ranked[:2] if w > 0]
+    text = f"{node} scores {score:.2f} ({verdict})"
+    if parts:
+        text += f": {parts[0].replace(' ', ' carries ', 1)} of the evidence"
+        text += f", then {parts[1]}" if len(parts) > 1 else ""
+    near = [n for n in result.get("important_nodes", []) if n["node"] != node][:2]
+    if near:
+        names = " and ".join(f"{n['node']} ({n['importance']:.2f})" for n in near)
+        text += f"; {names} matter most among its neighbours"
+    if result.get("fallback_reason"):
+        text += f". Note: {result['fallback_reason']}"
+    return text + "."
