@@ -490,4 +490,5 @@ class Runtime:
         return {"ts": self.ingestor.latest_ts, "nodes": nodes, "edges": edges}
 
     def close(self) -> None:
+        self.graph_models.stop()
         self.store.close()

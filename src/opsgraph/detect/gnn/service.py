@@ -1,13 +1,16 @@
 """The graph model a running opsgraph serves: the newest registered version, loaded once.
 
-With an empty registry and bootstrap on, a small model is trained on the simulator in a
-background thread at start, so a fresh install answers graph predictions within a minute;
-until then requests get "not ready" (503) rather than waiting.
+With an empty registry and bootstrap on, a small model is trained on the simulator at start
+by `opsgraph train gnn` in a child process (its own CPU time, stopped cleanly with the
+service), so a fresh install answers graph predictions within a minute or two; until then
+requests get "not ready" (503) rather than waiting.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,8 +36,7 @@ class GraphModels:
         self._plan = (bootstrap_incidents, bootstrap_epochs)
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
-        self._training: threading.Thread | None = None
-        self._error: str | None = None
+        self._child: subprocess.Popen[bytes] | None = None
 
     def registry(self) -> Any:
         from opsgraph.detect.gnn.registry import ModelRegistry
@@ -43,40 +45,42 @@ class GraphModels:
 
     def start(self) -> None:
         """Begin bootstrap training when no model of our name is registered."""
-        if not self.bootstrap or self.registry().list(self.name):
+        if not self.bootstrap or self.registry().list(self.name) or self._child is not None:
             return
-        with self._lock:
-            if self._training is None:
-                self._training = threading.Thread(
-                    target=self._train, name="gnn-bootstrap", daemon=True
-                )
-                self._training.start()
-
-    def _train(self) -> None:
-        from opsgraph.detect.gnn.training import Plan, evaluate, held_out_set, training_set
-        from opsgraph.detect.registry import create_graph_detector
-
         incidents, epochs = self._plan
-        try:
-            plan = Plan(incidents=incidents, held_out_topologies=((70, 11),))
-            train = training_set(plan)
-            if self.name == "graph_deviation":
-                train = train.only([""])
-            detector = create_graph_detector(self.name, {"epochs": epochs})
-            report = detector.fit(train.windows, train.labels)
-            scores = evaluate(detector, held_out_set(plan), plan.unseen_kinds)
-            data = plan.describe() | {"windows": len(train), "bootstrap": True}
-            info = self.registry().save(detector, report, data=data, metrics=scores)
-            with self._lock:
-                self._loaded = (detector, info)
-            log.info("bootstrap %s model registered at %s", self.name, info.path)
-        except Exception as exc:  # a failed bootstrap must not take the service down
-            log.exception("bootstrap training of %s failed", self.name)
-            self._error = f"{type(exc).__name__}: {exc}"
+        mode = "self-supervised" if self.name == "graph_deviation" else "supervised"
+        self.root.mkdir(parents=True, exist_ok=True)
+        log_path = self.root / f"bootstrap-{self.name}.log"
+        command = [
+            sys.executable, "-m", "opsgraph", "train", "gnn", "--mode", mode,
+            "--incidents", str(incidents), "--epochs", str(epochs), "--models", str(self.root),
+        ]  # fmt: skip
+        with log_path.open("wb") as out:
+            self._child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        log.info("training a bootstrap %s model (log: %s)", self.name, log_path)
+
+    def stop(self) -> None:
+        """Stop a bootstrap still running (the registry never holds half a model)."""
+        child, self._child = self._child, None
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=10)
+
+    def _training(self) -> bool:
+        return self._child is not None and self._child.poll() is None
+
+    def _failure(self) -> str | None:
+        code = None if self._child is None else self._child.poll()
+        if code:
+            return f"`opsgraph train gnn` exited with {code}; see {self.root}/bootstrap-*.log"
+        return None
 
     def status(self) -> dict[str, Any]:
-        training = self._training is not None and self._training.is_alive()
-        return {"name": self.name, "training": training, "error": self._error}
+        return {"name": self.name, "training": self._training(), "error": self._failure()}
 
     def get(self) -> tuple[Any, Any]:
         """(detector, ModelInfo) of the newest version; a version registered while serving
@@ -87,11 +91,12 @@ class GraphModels:
         if versions and loaded is not None and loaded[1].version == versions[-1].version:
             return loaded
         if not versions:
-            if self._training is not None and self._training.is_alive():
+            if self._training():
                 raise UnavailableError(
                     f"the {self.name} model is still training (first start); retry in a minute"
                 )
-            failed = f" (bootstrap failed: {self._error})" if self._error else ""
+            error = self._failure()
+            failed = f" (bootstrap failed: {error})" if error else ""
             raise ConflictError(
                 f"no trained {self.name} model in {self.root}; train one with "
                 f"`opsgraph train gnn`{failed}"

@@ -39,7 +39,13 @@ export class ExplainView {
     this.root.dataset.anomalyId = anomalyId;
     this.root.classList.add("loading");
     this.q(".explain-status").textContent = "Ranking root causes…";
-    for (const sel of [".explain-summary", ".explain-hypotheses", ".explain-path", ".explain-importance"]) {
+    for (const sel of [
+      ".explain-summary",
+      ".explain-hypotheses",
+      ".explain-path",
+      ".explain-importance",
+      ".explain-gnn",
+    ]) {
       this.q(sel).replaceChildren();
     }
     let body;
@@ -117,7 +123,28 @@ export class ExplainView {
         ),
       );
     }
+    this.renderGnn(body.gnn);
     this.onPath(body.cascade_path || []);
+  }
+
+  /** What the graph model says of the resource, and the neighbours it leaned on. */
+  renderGnn(gnn) {
+    const line = this.q(".explain-gnn");
+    if (!gnn) {
+      line.textContent = "Importance: each signal's share of the deviation (no graph model served yet).";
+      return;
+    }
+    const model = gnn.model ? `${gnn.model.name} v${gnn.model.version}` : "graph model";
+    const near = (gnn.important_nodes || []).filter((n) => n.node !== gnn.node_id).slice(0, 3);
+    line.append(`Importance from ${model} (${gnn.method}), score ${gnn.score.toFixed(2)}`);
+    if (near.length) {
+      line.append("; neighbours it leaned on: ");
+      near.forEach((n, i) => {
+        if (i) line.append(", ");
+        line.append(this.nodeButton(n.node));
+      });
+    }
+    if (gnn.fallback_reason) line.append(`. ${gnn.fallback_reason}`);
   }
 }
 
