@@ -45,6 +45,9 @@ runner = CliRunner()
         ["maintenance", "list"],
         ["maintenance", "delete"],
         ["version"],
+        ["train", "gnn"],
+        ["train", "list"],
+        ["bench", "gnn"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:

@@ -46,7 +46,7 @@ def test_bootstrap_trains_and_registers_a_model(tmp_path: Path) -> None:
         time.sleep(0.5)
     status = models.status()
     assert status["error"] is None, (tmp_path / "bootstrap-graphsage.log").read_text()
-    detector, info = models.get()
+    _, info = models.get()
     assert info.version == 1 and info.config["epochs"] == 3
     assert info.metrics["held_out"]["nodes"] > 0
 
