@@ -60,7 +60,8 @@ def sparse_adjacency(edge_index: Tensor, n: int) -> Tensor:
     explainers keep the edge list, which they need for edge masks."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-        return to_torch_csr_tensor(edge_index.flip(0), size=(n, n))
+        adj: Tensor = to_torch_csr_tensor(edge_index.flip(0), size=(n, n))
+    return adj
 
 
 def _split(n: int, seed: int, fraction: float) -> tuple[list[int], list[int]]:
