@@ -64,6 +64,19 @@ def _check(detector: GraphSageDetector, window: GraphWindow, node: int, **counts
             raise InvalidInputError(name, f"must be at least 1, got {value}")
 
 
+class _LogOdds(nn.Module):
+    """The detector's log-odds instead of its probability. A clearly anomalous node sits at
+    P = 1.0, where the sigmoid is flat: both explainers would see no gradient and no change
+    exactly where an operator asks "why"."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        return self.model.logits(x, edge_index)  # type: ignore[operator,no-any-return]
+
+
 def _gnn_masks(
     model: nn.Module, x: Tensor, edge_index: Tensor, target: int, epochs: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -75,7 +88,7 @@ def _gnn_masks(
         node_mask_type="attributes",
         # An isolated node has no edge to mask; asking for one fails on an empty gradient.
         edge_mask_type="object" if edge_index.shape[1] else None,
-        model_config=dict(mode="binary_classification", task_level="node", return_type="probs"),
+        model_config=dict(mode="binary_classification", task_level="node", return_type="raw"),
     )
     out = explainer(x, edge_index, index=target)
     edge = out.get("edge_mask")
@@ -172,10 +185,13 @@ def explain_node(
     x_sub, target = x_all[subset], int(mapping[0])
     ids = [window.node_ids[int(i)] for i in subset]
 
+    log_odds = _LogOdds(model).eval()
     with torch.random.fork_rng(devices=[]):  # seeded, without moving the caller's stream
         torch.manual_seed(seed)
-        node_mask, edge_mask = _gnn_masks(model, x_sub, e_sub, target, gnn_epochs)
-    shap_vals, outputs = _shap_values(model, x_sub, e_sub, target, background, shap_samples, seed)
+        node_mask, edge_mask = _gnn_masks(log_odds, x_sub, e_sub, target, gnn_epochs)
+    shap_vals, outputs = _shap_values(
+        log_odds, x_sub, e_sub, target, background, shap_samples, seed
+    )
 
     blend = np.sqrt(np.abs(shap_vals) * node_mask[target])
     variance = float(np.var(outputs))
