@@ -116,13 +116,9 @@ def sim_cases(
     columns_metrics = [m for _ in frames[0].resource_ids for m in metrics]
     for n in range(incidents):
         kind = kinds[n % len(kinds)]
-        record = None
-        for node in rng.sample(ids, k=len(ids)):
-            try:
-                record = sim.inject(kind, node, duration_s=fault_steps * sim.step_s)
-                break
-            except InvalidInputError:
-                continue
+        record = sim.inject_first(
+            kind, rng.sample(ids, k=len(ids)), duration_s=fault_steps * sim.step_s
+        )
         if record is None:
             continue
         after = [sim.step() for _ in range(fault_steps)]

@@ -6,7 +6,7 @@ Deterministic by seed; each step is a handful of numpy passes over the graph's l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -242,6 +242,21 @@ class SimulatedCloud:
         self.faults.append(record)
         self._live.append(record)
         return record
+
+    def inject_first(
+        self,
+        kind: FaultKind | str,
+        candidates: Sequence[str],
+        *,
+        duration_s: float | None = None,
+    ) -> FaultRecord | None:
+        """Start `kind` on the first of `candidates` it can hit; None when none accepts it."""
+        for node in candidates:
+            try:
+                return self.inject(kind, node, duration_s=duration_s)
+            except InvalidInputError:
+                continue
+        return None
 
     def active_faults(self) -> list[FaultRecord]:
         """Faults that will shape the next frame (the one at `now`)."""

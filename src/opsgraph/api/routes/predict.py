@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from opsgraph.api.deps import RuntimeDep
+from opsgraph.core.errors import ConflictError
 from opsgraph.core.metrics import RESOURCE_ID_RE, SIGNALS
 from opsgraph.core.models import severity_for
 
@@ -198,8 +199,6 @@ def explain(body: ExplainIn, runtime: RuntimeDep) -> dict[str, Any]:
 
     detector, info = runtime.graph_models.get()
     if info.detector != "graphsage":
-        from opsgraph.core.errors import ConflictError
-
         raise ConflictError(f"explanations need a graphsage model; {info.detector} is served")
     window = body.window()
     scores = detector.score(window)

@@ -95,13 +95,9 @@ def sim_windows(
         if n % normal_every == 0:
             take(np.zeros(len(ids), dtype=bool), "")
         kind = kinds[n % len(kinds)]
-        record = None
-        for node in rng.sample(ids, k=len(ids)):
-            try:
-                record = sim.inject(kind, node, duration_s=FAULT_STEPS * sim.step_s)
-                break
-            except InvalidInputError:
-                continue
+        record = sim.inject_first(
+            kind, rng.sample(ids, k=len(ids)), duration_s=FAULT_STEPS * sim.step_s
+        )
         if record is None:
             continue
         hit = set(record.affected)

@@ -32,7 +32,7 @@ from opsgraph.detect.gnn.features import (
     healthy_baseline,
     levels,
     node_features,
-    own_baseline,
+    node_normal,
 )
 from opsgraph.detect.gnn.model import GraphSAGE, NeighbourPredictor, NodeMLP
 
@@ -184,25 +184,10 @@ class SupervisedNodeDetector:
     # -- saving ----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        if self.normaliser is None or self.baseline is None:
-            raise InvalidInputError("model", f"{self.name} is not fitted")
-        return {
-            "detector": self.name,
-            "params": dict(self.params),
-            "features": list(FEATURES),
-            "weights": self.model.state_dict(),
-            "normaliser": [self.normaliser.mean.tolist(), self.normaliser.std.tolist()],
-            "baseline": self.baseline.to_json(),
-        }
+        return _saved(self)
 
     def load_state(self, state: dict[str, Any]) -> None:
-        if list(state.get("features", [])) != list(FEATURES):
-            raise InvalidInputError("model", "saved with other features; retrain it")
-        self.model.load_state_dict(state["weights"])
-        self.model.eval()
-        mean, std = state["normaliser"]
-        self.normaliser = Normaliser(np.asarray(mean), np.asarray(std))
-        self.baseline = Baseline.from_json(state["baseline"])
+        _restore(self, state)
 
 
 class GraphSageDetector(SupervisedNodeDetector):
@@ -245,10 +230,7 @@ class GraphDeviationDetector:
     def _inputs(self, window: GraphWindow) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(own past, everyone's present features, present levels to predict)."""
         feats = node_features(window, self.baseline)
-        med, scale, enough = own_baseline(window)
-        if self.baseline is not None and not enough.all():
-            h_med, h_scale = self.baseline.for_nodes(window.kinds, window.n_nodes)
-            med[~enough], scale[~enough] = h_med[~enough], h_scale[~enough]
+        med, scale = node_normal(window, self.baseline)
         past = np.nan_to_num(levels(med))
         own = np.concatenate([past, np.log1p(np.nan_to_num(np.abs(scale)))], axis=1)
         return own, feats, feats[:, _TARGET]
@@ -324,27 +306,47 @@ class GraphDeviationDetector:
         return self.calibrate(self.deviations(window).max(axis=1))
 
     def state(self) -> dict[str, Any]:
-        if self.normaliser is None or self.own_norm is None or self.baseline is None:
+        if self.own_norm is None:
             raise InvalidInputError("model", f"{self.name} is not fitted")
-        return {
-            "detector": self.name,
-            "params": dict(self.params),
-            "features": list(FEATURES),
-            "weights": self.model.state_dict(),
-            "normaliser": [self.normaliser.mean.tolist(), self.normaliser.std.tolist()],
-            "own_normaliser": [self.own_norm.mean.tolist(), self.own_norm.std.tolist()],
-            "baseline": self.baseline.to_json(),
-            "spread": self.spread.tolist(),
-            "cdf": self.cdf.tolist(),
-        }
+        return _saved(
+            self,
+            own_normaliser=[self.own_norm.mean.tolist(), self.own_norm.std.tolist()],
+            spread=self.spread.tolist(),
+            cdf=self.cdf.tolist(),
+        )
 
     def load_state(self, state: dict[str, Any]) -> None:
-        if list(state.get("features", [])) != list(FEATURES):
-            raise InvalidInputError("model", "saved with other features; retrain it")
-        self.model.load_state_dict(state["weights"])
-        self.model.eval()
-        self.normaliser = Normaliser(*(np.asarray(a) for a in state["normaliser"]))
+        _restore(self, state)
         self.own_norm = Normaliser(*(np.asarray(a) for a in state["own_normaliser"]))
-        self.baseline = Baseline.from_json(state["baseline"])
         self.spread = np.asarray(state["spread"])
         self.cdf = np.asarray(state["cdf"])
+
+
+def _saved(
+    detector: SupervisedNodeDetector | GraphDeviationDetector, **extra: Any
+) -> dict[str, Any]:
+    """What every graph detector saves: name, parameters, features, weights, normaliser and
+    healthy baseline, plus its own `extra`."""
+    if detector.normaliser is None or detector.baseline is None:
+        raise InvalidInputError("model", f"{detector.name} is not fitted")
+    norm = detector.normaliser
+    return {
+        "detector": detector.name,
+        "params": dict(detector.params),
+        "features": list(FEATURES),
+        "weights": detector.model.state_dict(),
+        "normaliser": [norm.mean.tolist(), norm.std.tolist()],
+        "baseline": detector.baseline.to_json(),
+        **extra,
+    }
+
+
+def _restore(
+    detector: SupervisedNodeDetector | GraphDeviationDetector, state: dict[str, Any]
+) -> None:
+    if list(state.get("features", [])) != list(FEATURES):
+        raise InvalidInputError("model", "saved with other features; retrain it")
+    detector.model.load_state_dict(state["weights"])
+    detector.model.eval()
+    detector.normaliser = Normaliser(*(np.asarray(a) for a in state["normaliser"]))
+    detector.baseline = Baseline.from_json(state["baseline"])

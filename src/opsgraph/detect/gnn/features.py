@@ -163,12 +163,19 @@ def levels(values: FloatArray) -> FloatArray:
         return np.where(_LOG_LEVEL, np.log1p(np.maximum(values, 0.0)), values)
 
 
-def node_features(window: GraphWindow, healthy: Baseline | None = None) -> FloatArray:
-    """[nodes, FEATURES] for the last rows of the window; missing values become 0 (normal)."""
+def node_normal(window: GraphWindow, healthy: Baseline | None) -> tuple[FloatArray, FloatArray]:
+    """Each node's normal (median, robust scale): its own earlier rows, or the healthy
+    baseline of its kind where it has too few of them."""
     med, scale, enough = own_baseline(window)
     if healthy is not None and not enough.all():
         h_med, h_scale = healthy.for_nodes(window.kinds, window.n_nodes)
         med[~enough], scale[~enough] = h_med[~enough], h_scale[~enough]
+    return med, scale
+
+
+def node_features(window: GraphWindow, healthy: Baseline | None = None) -> FloatArray:
+    """[nodes, FEATURES] for the last rows of the window; missing values become 0 (normal)."""
+    med, scale = node_normal(window, healthy)
     recent = window.values[-RECENT_ROWS:]
     now = _nan_quiet(np.nanmean, recent, axis=0)
     last = window.values[-1]

@@ -131,6 +131,16 @@ class ModelRegistry:
                     out.append(ModelInfo.model_validate_json(meta.read_text()))
         return out
 
+    def latest_version(self, name: str) -> int | None:
+        """The newest complete version of `name` from the folder names alone (no metadata
+        read), for checks on every request."""
+        done = [
+            v
+            for v in _versions(self.root / name)
+            if (self.root / name / f"v{v:04d}" / "meta.json").is_file()
+        ]
+        return done[-1] if done else None
+
     def info(self, name: str, version: int | None = None) -> ModelInfo:
         versions = [m for m in self.list(name) if version is None or m.version == version]
         if not versions:

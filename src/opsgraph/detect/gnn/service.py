@@ -45,7 +45,9 @@ class GraphModels:
 
     def start(self) -> None:
         """Begin bootstrap training when no model of our name is registered."""
-        if not self.bootstrap or self.registry().list(self.name) or self._child is not None:
+        if not self.bootstrap or self._child is not None:
+            return
+        if self.registry().latest_version(self.name) is not None:
             return
         incidents, epochs = self._plan
         mode = "self-supervised" if self.name == "graph_deviation" else "supervised"
@@ -85,12 +87,12 @@ class GraphModels:
     def get(self) -> tuple[Any, Any]:
         """(detector, ModelInfo) of the newest version; a version registered while serving
         (by `opsgraph train gnn`) replaces the loaded one at the next request."""
-        versions = self.registry().list(self.name)
+        latest = self.registry().latest_version(self.name)
         with self._lock:
             loaded = self._loaded
-        if versions and loaded is not None and loaded[1].version == versions[-1].version:
+        if latest is not None and loaded is not None and loaded[1].version == latest:
             return loaded
-        if not versions:
+        if latest is None:
             if self._training():
                 raise UnavailableError(
                     f"the {self.name} model is still training (first start); retry in a minute"
@@ -101,7 +103,7 @@ class GraphModels:
                 f"no trained {self.name} model in {self.root}; train one with "
                 f"`opsgraph train gnn`{failed}"
             )
-        fresh: tuple[Any, Any] = self.registry().load(self.name, versions[-1].version)
+        fresh: tuple[Any, Any] = self.registry().load(self.name, latest)
         with self._lock:
             self._loaded = fresh
         return fresh
