@@ -204,6 +204,10 @@ class GnnSettings(_Section):
     )
 
 
+class SourcesSettings(_Section):
+    """Pull sources the runtime polls (each off unless configured; see docs/ingest.md)."""
+
+
 class ApiSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535)
@@ -231,6 +235,7 @@ class Settings(BaseSettings):
     detect: DetectSettings = Field(default_factory=DetectSettings)
     gnn: GnnSettings = Field(default_factory=GnnSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
 
     @field_validator("data_dir")
     @classmethod

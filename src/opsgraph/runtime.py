@@ -41,6 +41,8 @@ from opsgraph.sim import (
     FaultRecord,
     SimulatedCloud,
 )
+from opsgraph.sources.pull import Batch, run_pull_source
+from opsgraph.sources.registry import build_pull_sources
 from opsgraph.store import Store
 
 log = logging.getLogger("opsgraph.runtime")
@@ -177,6 +179,16 @@ class Runtime:
             self.store.add_events(changes)
         self._calendar_active = set(now)
 
+    def accept(self, batch: Batch, source: str = "push") -> IngestResult:
+        """Samples from an outside source: register the resources new to us, ingest, publish."""
+        new = [r for r in batch.resources if r.id not in self.resources]
+        if new:
+            self.upsert_topology(new, [])
+            self.hub.publish("graph:update", {"nodes": [], "topology": True, "source": source})
+        result = self.ingestor.ingest_samples(batch.samples)
+        self.publish(result)
+        return result
+
     def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
         hub = self.hub
         for anomaly in result.opened:
@@ -215,6 +227,10 @@ class Runtime:
         loop = asyncio.get_running_loop()
         self.graph_models.start()
         self.hub.bind(loop)
+        pulls = [
+            asyncio.create_task(run_pull_source(source, self.accept, stop))
+            for source in build_pull_sources(self.settings)
+        ]
         next_step = loop.time()
         demo = self.settings.demo
         next_fault = (
@@ -238,6 +254,7 @@ class Runtime:
                 delay = 0.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0))
+        await asyncio.gather(*pulls, return_exceptions=True)
 
     # -- the simulated cloud's controls --------------------------------------------------
     def require_sim(self) -> SimulatedCloud:

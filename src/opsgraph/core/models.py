@@ -190,6 +190,29 @@ class Anomaly(_Model):
     incident_id: int | None = None
 
 
+class ExternalAlert(_Model):
+    """An alert raised by another system (Alertmanager, a CloudWatch alarm): it joins the
+    anomalies as an episode of its own, grouped into incidents like ours.
+
+    `fingerprint` identifies the alert across notifications (same fingerprint, same episode);
+    `metric` names what it is about, `resource_id` where (registered when new)."""
+
+    source: str = Field(min_length=1, max_length=64)
+    fingerprint: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    resource_id: str
+    metric: str
+    firing: bool
+    severity: Severity
+    starts_at: float
+    ends_at: float | None = None
+    value: float = 1.0
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    _check_id = field_validator("resource_id")(_check_resource_id)
+
+
 class IncidentStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -1,0 +1,58 @@
+"""Pull sources: pollers (Prometheus query_range, CloudWatch, file replay) the runtime runs.
+
+A source returns a `Batch` of samples plus the resources they name; the runtime registers new
+resources, ingests the samples and publishes what changed, one `poll` per interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from opsgraph.core.models import Resource, Sample
+
+log = logging.getLogger("opsgraph.sources")
+
+
+@dataclass(slots=True)
+class Batch:
+    """Samples read by one poll, and the resources they name (registered when new)."""
+
+    samples: list[Sample] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    done: bool = False  # the source has nothing more to give (a replayed file reached its end)
+
+
+@runtime_checkable
+class PullSource(Protocol):
+    """A source polled every `interval_s` real seconds; `poll` runs in a worker thread."""
+
+    name: str
+    interval_s: float
+
+    def poll(self) -> Batch: ...
+
+
+async def run_pull_source(
+    source: PullSource, accept: Callable[[Batch, str], object], stop: asyncio.Event
+) -> None:
+    """Poll until stop or the source is done; a failed poll is logged and retried next time."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        started = loop.time()
+        try:
+            batch = await asyncio.to_thread(source.poll)
+            if batch.samples or batch.resources:
+                await asyncio.to_thread(accept, batch, source.name)
+            if batch.done:
+                log.info("source %s is done", source.name)
+                return
+        except Exception:  # one bad poll (server down, bad answer) must not end the source
+            log.exception("source %s: poll failed", source.name)
+        delay = max(source.interval_s - (loop.time() - started), 0.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
