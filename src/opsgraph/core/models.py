@@ -7,6 +7,7 @@ numpy form that the hot path (ingest -> detect) uses so no stage loops over samp
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -168,6 +169,7 @@ class SampleFrame:
 
 class AnomalyStatus(StrEnum):
     OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
 
 
@@ -188,6 +190,10 @@ class Anomaly(_Model):
     expected: float
     status: AnomalyStatus = AnomalyStatus.OPEN
     incident_id: int | None = None
+    fingerprint: str = ""  # same fingerprint, same alert (fields set by alerts.fingerprint)
+    duplicate_of: int | None = None  # an open anomaly with the same fingerprint
+    silence_id: int | None = None  # the silence that muted its notifications
+    reason: str = ""  # why it was suppressed, deduplicated or left out of an incident
 
 
 class ExternalAlert(_Model):
@@ -231,6 +237,73 @@ class Incident(_Model):
     root_resource_id: str | None = None
     resource_ids: list[str] = Field(default_factory=list)
     summary: str = ""
+    updated_ts: float | None = None
+    acknowledged_ts: float | None = None
+    acknowledged_by: str | None = None
+
+
+class IncidentEvent(_Model):
+    """One line of an incident's timeline: opened, grouped (with why), acknowledged, resolved,
+    reopened, a note, an action."""
+
+    id: int | None = None
+    incident_id: int
+    ts: float
+    kind: str = Field(min_length=1, max_length=64)
+    actor: str = "opsgraph"
+    message: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class Matcher(_Model):
+    """Matches one label of an alert: equality, or a full-match regular expression."""
+
+    label: str = Field(min_length=1, max_length=128)
+    value: str = Field(max_length=1000)
+    regex: bool = False
+    negate: bool = False
+
+    @model_validator(mode="after")
+    def _check_regex(self) -> Matcher:
+        if self.regex:
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"value is not a valid regular expression: {exc}") from exc
+        return self
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        actual = labels.get(self.label, "")
+        hit = bool(re.fullmatch(self.value, actual)) if self.regex else actual == self.value
+        return hit != self.negate
+
+
+class Silence(_Model):
+    """Mutes the notifications of alerts whose labels match every matcher, for a time range.
+    Silenced anomalies are still recorded, with the silence and its comment as the reason."""
+
+    id: int | None = None
+    matchers: list[Matcher] = Field(min_length=1, max_length=50)
+    starts_ts: float
+    ends_ts: float
+    comment: str = Field(default="", max_length=2000)
+    created_by: str = "api"
+    created_ts: float
+
+    def active_at(self, ts: float) -> bool:
+        return self.starts_ts <= ts < self.ends_ts
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        return all(m.matches(labels) for m in self.matchers)
+
+    def describe(self) -> str:
+        rules = ", ".join(
+            f"{m.label}{'!' if m.negate else ''}{'=~' if m.regex else '='}{m.value!r}"
+            for m in self.matchers
+        )
+        return f"silence #{self.id} ({rules}) by {self.created_by}" + (
+            f": {self.comment}" if self.comment else ""
+        )
 
 
 class Event(_Model):

@@ -106,6 +106,10 @@ def anomaly_from_row(row: AnomalyRow) -> Anomaly:
         expected=row.expected,
         status=AnomalyStatus(row.status),
         incident_id=row.incident_id,
+        fingerprint=row.fingerprint,
+        duplicate_of=row.duplicate_of,
+        silence_id=row.silence_id,
+        reason=row.reason,
     )
 
 
@@ -119,6 +123,10 @@ ANOMALY_UPDATE_FIELDS: tuple[str, ...] = (
     "value",
     "expected",
     "status",
+    "fingerprint",
+    "duplicate_of",
+    "silence_id",
+    "reason",
 )
 
 
@@ -138,6 +146,10 @@ def anomaly_values(anomaly: Anomaly) -> dict[str, Any]:
         "expected": anomaly.expected,
         "status": anomaly.status.value,
         "incident_id": anomaly.incident_id,
+        "fingerprint": anomaly.fingerprint,
+        "duplicate_of": anomaly.duplicate_of,
+        "silence_id": anomaly.silence_id,
+        "reason": anomaly.reason,
     }
 
 
@@ -175,6 +187,9 @@ def incident_from_row(row: IncidentRow) -> Incident:
         root_resource_id=row.root_resource_id,
         resource_ids=list(row.resource_ids),
         summary=row.summary,
+        updated_ts=row.updated_ts,
+        acknowledged_ts=row.acknowledged_ts,
+        acknowledged_by=row.acknowledged_by,
     )
 
 
@@ -189,6 +204,9 @@ def incident_values(incident: Incident) -> dict[str, Any]:
         "root_resource_id": incident.root_resource_id,
         "resource_ids": list(incident.resource_ids),
         "summary": incident.summary,
+        "updated_ts": incident.updated_ts,
+        "acknowledged_ts": incident.acknowledged_ts,
+        "acknowledged_by": incident.acknowledged_by,
     }
 
 

@@ -124,6 +124,9 @@ class IncidentRow(Base):
     root_resource_id: Mapped[str | None] = mapped_column(String(ID_LEN))
     resource_ids: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text)
+    updated_ts: Mapped[float | None] = mapped_column(Double)
+    acknowledged_ts: Mapped[float | None] = mapped_column(Double)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
 
 
 class AnomalyRow(Base):
@@ -146,6 +149,10 @@ class AnomalyRow(Base):
     incident_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("incidents.id", ondelete="SET NULL")
     )
+    fingerprint: Mapped[str] = mapped_column(String(64), server_default="", index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    silence_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class AuditEventRow(Base):
@@ -190,6 +197,76 @@ class MaintenanceRow(Base):
     created_ts: Mapped[float] = mapped_column(Double)
 
 
+class IncidentEventRow(Base):
+    __tablename__ = "incident_events"
+    __table_args__ = (Index(None, "incident_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("incidents.id", ondelete="CASCADE")
+    )
+    ts: Mapped[float] = mapped_column(Double)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SilenceRow(Base):
+    __tablename__ = "silences"
+    __table_args__ = (Index(None, "ends_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    matchers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    starts_ts: Mapped[float] = mapped_column(Double)
+    ends_ts: Mapped[float] = mapped_column(Double)
+    comment: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(NAME_LEN))
+    created_ts: Mapped[float] = mapped_column(Double)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(ENUM_LEN))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_ts: Mapped[float] = mapped_column(Double)
+    last_login_ts: Mapped[float | None] = mapped_column(Double)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(ENUM_LEN))
+    user_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_ts: Mapped[float] = mapped_column(Double)
+    expires_ts: Mapped[float | None] = mapped_column(Double)
+    last_used_ts: Mapped[float | None] = mapped_column(Double)
+    revoked_ts: Mapped[float | None] = mapped_column(Double)
+
+
+class AuthSessionRow(Base):
+    """One refresh token (by its id, never the token): revoked at logout or on reuse."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index(None, "user_id"),)
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"))
+    created_ts: Mapped[float] = mapped_column(Double)
+    expires_ts: Mapped[float] = mapped_column(Double)
+    revoked_ts: Mapped[float | None] = mapped_column(Double)
+
+
 #: Every table, in the order `Store.counts` reports them.
 TABLE_NAMES: tuple[str, ...] = (
     "resources",
@@ -202,4 +279,9 @@ TABLE_NAMES: tuple[str, ...] = (
     "audit_events",
     "feedback",
     "maintenance_windows",
+    "incident_events",
+    "silences",
+    "users",
+    "api_keys",
+    "auth_sessions",
 )
