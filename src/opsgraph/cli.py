@@ -23,6 +23,7 @@ from opsgraph import __version__
 from opsgraph.cli_bench import bench_app
 from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
+from opsgraph.cli_ingest import ingest_app
 from opsgraph.cli_rca import rca_app
 from opsgraph.cli_topology import topology_app
 from opsgraph.cli_train import train_app
@@ -51,6 +52,7 @@ app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(rca_app, name="rca")
 app.add_typer(topology_app, name="topology")
 app.add_typer(train_app, name="train")
+app.add_typer(ingest_app, name="ingest")
 
 
 ConfigOpt = Annotated[

@@ -369,3 +369,49 @@ def bench_gnn(
     if out is not None:
         out.write_text(json.dumps(report, indent=2))
         console.print(f"written to {out}")
+
+
+@bench_app.command("api")
+def bench_api(
+    resources: Annotated[int, typer.Option(min=1, help="Resources registered.")] = 1000,
+    signals: Annotated[int, typer.Option(min=1, max=8, help="Signals per resource.")] = 5,
+    batch: Annotated[int, typer.Option(min=1, help="Samples per request.")] = 5000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight.")] = 4,
+    rate: Annotated[
+        float, typer.Option(min=0, help="Target samples/s (0 = as fast as answered).")
+    ] = 50_000,
+    duration: Annotated[float, typer.Option(min=0.1, help="Seconds of JSON ingest.")] = 20,
+    remote_write_duration: Annotated[
+        float, typer.Option(min=0, help="Seconds of Prometheus remote write (0 = skip).")
+    ] = 10,
+    ws_clients: Annotated[int, typer.Option(min=1, help="WebSocket clients.")] = 500,
+    ws_events: Annotated[int, typer.Option(min=1, help="Anomalies timed on the way.")] = 20,
+    store_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL (a fresh schema); default SQLite.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """A real server (no simulator) measured over HTTP: sustained JSON ingest and remote write
+    (samples/s, request latency), WebSocket fan-out delay, and nothing lost in the store."""
+    from opsgraph.bench.api import ApiBenchConfig, print_report, run_api_bench
+
+    cfg = ApiBenchConfig(
+        resources=resources,
+        signals=signals,
+        batch=batch,
+        concurrency=concurrency,
+        rate=rate,
+        duration_s=duration,
+        remote_write_s=remote_write_duration,
+        ws_clients=ws_clients,
+        ws_events=ws_events,
+        store_url=store_url,
+    )
+    try:
+        report = run_api_bench(cfg, console)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    print_report(report, console)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")

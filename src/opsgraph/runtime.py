@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from opsgraph import __version__
+from opsgraph.alerts import AlertLifecycle
+from opsgraph.auth import AuthService
 from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
@@ -24,15 +26,13 @@ from opsgraph.core.models import (
     AuditEvent,
     Dependency,
     Event,
-    Feedback,
-    FeedbackVerdict,
-    MaintenanceWindow,
     Resource,
     SampleFrame,
 )
 from opsgraph.detect.gnn.service import GraphModels
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
+from opsgraph.runtime_control import OperatorControl
 from opsgraph.sim import (
     ActionKind,
     ActionOutcome,
@@ -61,7 +61,7 @@ def _remove_sqlite(url: str) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-class Runtime:
+class Runtime(OperatorControl):
     """One opsgraph process: the store, the hub, the sources and the ingest path."""
 
     def __init__(self, settings: Settings, *, demo: bool = False) -> None:
@@ -104,6 +104,16 @@ class Runtime:
             bootstrap=gnn.bootstrap,
             bootstrap_incidents=gnn.bootstrap_incidents,
             bootstrap_epochs=gnn.bootstrap_epochs,
+        )
+        self.auth = AuthService(self.store, settings)
+        # Shown once by the CLI when this start created the first admin account.
+        self.admin_password = self.auth.ensure_admin() if settings.auth.enabled else None
+        self.alerts = AlertLifecycle(
+            self.store,
+            settings.alerts,
+            resources=lambda: self.resources,
+            dependencies=lambda: self.dependencies,
+            publish=self.hub.publish,
         )
         self.sim: SimulatedCloud | None = None
         self._sim_lock = threading.Lock()
@@ -191,6 +201,11 @@ class Runtime:
 
     def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
         hub = self.hub
+        if result.opened or result.closed:
+            try:
+                self.alerts.process(result.opened, result.closed)
+            except Exception:  # the samples are stored; a lifecycle failure must not lose them
+                log.exception("alert lifecycle failed")
         for anomaly in result.opened:
             hub.publish("anomaly:new", anomaly.model_dump(mode="json"))
         for anomaly in result.closed:
@@ -342,111 +357,6 @@ class Runtime:
             )
         )
         self.hub.publish(message_type, event.payload)
-
-    # -- operator control -----------------------------------------------------------------
-    def now(self) -> float:
-        """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
-        return self.ingestor.latest_ts if self.ingestor.latest_ts is not None else time.time()
-
-    def _graph_explainer(self) -> Callable[[Any, int], dict[str, Any]] | None:
-        """SHAP x GNNExplainer with the served GraphSAGE model, or None while there is none."""
-        from opsgraph.core.errors import ConflictError, UnavailableError
-
-        try:
-            detector, info = self.graph_models.get()
-        except (ConflictError, UnavailableError):
-            return None
-        if info.detector != "graphsage":
-            return None
-        cfg = self.settings.gnn
-
-        def run(window: Any, node: int) -> dict[str, Any]:
-            from opsgraph.detect.gnn.explain import explain_node
-
-            result = explain_node(
-                detector,
-                window,
-                node,
-                shap_samples=cfg.shap_samples,
-                gnn_epochs=cfg.explain_epochs,
-            ).to_json()
-            return result | {"model": {"name": info.name, "version": info.version}}
-
-        return run
-
-    def explain(self, anomaly_id: int) -> dict[str, Any]:
-        """Root causes, cascade path and evidence of an anomaly (cached per anomaly state)."""
-        from opsgraph.rca.live import explain_anomaly
-
-        anomaly = self.store.get_anomaly(anomaly_id)
-        key = (anomaly_id, anomaly.last_ts, anomaly.end_ts)
-        cached = self._explained.get(key)
-        if cached is None:
-            cached = explain_anomaly(
-                self.store, anomaly, self.dependencies, graph_model=self._graph_explainer()
-            )
-            if len(self._explained) >= 256:
-                self._explained.pop(next(iter(self._explained)))
-            self._explained[key] = cached
-        return cached
-
-    def give_feedback(
-        self, anomaly_id: int, verdict: FeedbackVerdict, *, note: str = "", actor: str = "api"
-    ) -> tuple[Feedback, float]:
-        """Store a verdict, let the decision step learn from it; returns the new threshold."""
-        anomaly = self.store.get_anomaly(anomaly_id)
-        feedback = self.store.add_feedback(
-            Feedback(
-                anomaly_id=anomaly_id,
-                resource_id=anomaly.resource_id,
-                metric=anomaly.metric,
-                verdict=verdict,
-                score=anomaly.max_score,
-                note=note,
-                actor=actor,
-                ts=time.time(),
-            )
-        )
-        threshold = self.ingestor.apply_feedback(feedback)
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action="detect.feedback",
-                target=f"{anomaly.resource_id}/{anomaly.metric}",
-                reason=note,
-                inputs={"anomaly_id": anomaly_id, "verdict": verdict.value},
-                result={"threshold": threshold},
-            )
-        )
-        return feedback, threshold
-
-    def add_maintenance(self, window: MaintenanceWindow) -> MaintenanceWindow:
-        saved = self.store.add_maintenance(window)
-        self.ingestor.set_maintenance(self.store.list_maintenance())
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=window.actor,
-                action="detect.maintenance.add",
-                target=",".join(window.resource_ids),
-                reason=window.reason,
-                inputs=saved.model_dump(mode="json"),
-            )
-        )
-        return saved
-
-    def delete_maintenance(self, window_id: int, *, actor: str = "api") -> None:
-        self.store.delete_maintenance(window_id)
-        self.ingestor.set_maintenance(self.store.list_maintenance())
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action="detect.maintenance.delete",
-                target=str(window_id),
-            )
-        )
 
     def _inject_demo_fault(self) -> FaultRecord | None:
         """Inject the next fault kind of the demo cycle on a node it can apply to."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
+from opsgraph.auth import Principal
 from opsgraph.config import Settings
+from opsgraph.core.auth import Role
 from opsgraph.detect.gnn.contract import FitReport
 from opsgraph.detect.gnn.dataset import sim_windows
 from opsgraph.detect.gnn.detector import GraphSageDetector
@@ -30,8 +32,32 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     rt.close()
 
 
+def _api_key(runtime: Runtime, role: Role = Role.ADMIN) -> str:
+    key, _ = runtime.auth.create_key(
+        f"test-{role.value}", role, by=Principal("admin", Role.ADMIN, "user", None)
+    )
+    return key
+
+
+@pytest.fixture
+def make_key(runtime: Runtime) -> Callable[[Role], str]:
+    """Make a fresh API key of a role, as an admin would."""
+    return lambda role: _api_key(runtime, role)
+
+
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
+    """A client that calls as an admin (through an API key)."""
+    with TestClient(
+        create_app(runtime, run_pipeline=False),
+        headers={"Authorization": f"Bearer {_api_key(runtime)}"},
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(runtime: Runtime) -> Iterator[TestClient]:
+    """A client without any credential."""
     with TestClient(create_app(runtime, run_pipeline=False)) as c:
         yield c
 

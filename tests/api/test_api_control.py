@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
+from opsgraph.core.auth import Role
 from opsgraph.runtime import Runtime
 
 
@@ -95,8 +98,12 @@ def test_bad_control_requests(client: TestClient, runtime: Runtime) -> None:
     assert runtime.store.counts()["maintenance_windows"] == 0
 
 
-def test_app_without_pipeline_serves_control(runtime: Runtime) -> None:
+def test_app_without_pipeline_serves_control(
+    runtime: Runtime, make_key: Callable[[Role], str]
+) -> None:
     with TestClient(create_app(runtime, run_pipeline=False)) as c:
+        assert c.get("/maintenance").status_code == 401  # no credential
+        c.headers["Authorization"] = f"Bearer {make_key(Role.VIEWER)}"
         assert c.get("/maintenance").status_code == 200
 
 

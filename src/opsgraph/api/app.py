@@ -7,34 +7,83 @@ cleanly on shutdown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
 from opsgraph.api.errors import BodySizeLimit, install_error_handlers
 from opsgraph.api.routes import (
+    alerts_in,
     anomalies,
+    auth,
+    cloudwatch,
     control,
     events,
     graph,
     health,
+    incidents,
     ingest,
+    live,
+    metrics,
     predict,
+    prometheus,
     resources,
     sim,
     ws,
 )
+from opsgraph.api.security import authorize
+from opsgraph.notify.dispatch import Dispatcher
+from opsgraph.notify.hub import Message
+from opsgraph.notify.redis_bridge import bridge_from_settings
 from opsgraph.runtime import Runtime
 from opsgraph.web import STATIC_DIR
+
+log = logging.getLogger("opsgraph.api")
+
+
+def _topology_follower(runtime: Runtime) -> Callable[[Message], None]:
+    """A hook for events from other replicas: when one registers resources, take the topology
+    from the shared store, so this replica's /resources, /graph and ingest know them too."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def reload() -> None:
+        try:
+            resources = runtime.store.list_resources()
+            runtime.resources.update({r.id: r for r in resources})
+            runtime.dependencies = runtime.store.list_dependencies()
+            runtime.ingestor.add_resources(resources)
+        except Exception:  # the next topology message tries again
+            log.exception("reloading the topology registered on another replica failed")
+
+    def hook(message: Message) -> None:
+        data = message.data
+        if message.type == "graph:update" and isinstance(data, dict) and data.get("topology"):
+            task = asyncio.get_running_loop().create_task(asyncio.to_thread(reload))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    return hook
 
 
 def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.hub.bind(asyncio.get_running_loop())
+        # Replicas: relay events through Redis, and follow topology registered on the others.
+        bridge = bridge_from_settings(
+            runtime.settings.events, runtime.hub, on_remote=_topology_follower(runtime)
+        )
+        app.state.event_bridge = bridge
+        if bridge is not None:
+            await bridge.start()
+        # Notifications run as a task of their own on the hub (nothing subscribes without routes).
+        dispatcher = Dispatcher.from_settings(runtime.hub, runtime.settings, runtime.store)
+        app.state.notify = dispatcher
+        notify_task = asyncio.create_task(dispatcher.run(), name="notify")
         stop = asyncio.Event()
         task = asyncio.create_task(runtime.run(stop)) if run_pipeline else None
         try:
@@ -43,16 +92,30 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            notify_task.cancel()
+            await asyncio.gather(notify_task, return_exceptions=True)
+            if bridge is not None:
+                await bridge.stop()
 
     app = FastAPI(
         title="opsgraph",
         version=__version__,
         description="AIOps for a cloud estate seen as a graph of resources.",
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
+        app.include_router(module.router)
+    # Prometheus: remote write in, /metrics out.
+    for module in (prometheus, metrics):
+        app.include_router(module.router)
+    app.include_router(cloudwatch.router)  # EventBridge: CloudWatch alarm state changes
+    for module in (auth, incidents):
+        app.include_router(module.router)
+    # Long-poll fallback of /ws, and Alertmanager's webhook in.
+    for module in (live, alerts_in):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -22,5 +22,13 @@ def get_store(request: Request) -> Store:
     return get_runtime(request).store
 
 
+def get_actor(request: Request) -> str:
+    """The caller's name, for audit records (set by the app-wide authorisation)."""
+    from opsgraph.api.security import current
+
+    return current(request).name
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ActorDep = Annotated[str, Depends(get_actor)]
 StoreDep = Annotated[Store, Depends(get_store)]

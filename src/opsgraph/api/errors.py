@@ -5,6 +5,7 @@ Also the request-body size limit, enforced before a body is parsed.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opsgraph.core.errors import InvalidInputError, OpsgraphError
+from opsgraph.core.errors import AuthError, InvalidInputError, OpsgraphError, RateLimitedError
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -39,9 +40,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpsgraphError)
     async def _ours(_: Request, exc: OpsgraphError) -> JSONResponse:
         body: dict[str, Any] = {"detail": str(exc)}
+        headers: dict[str, str] = {}
         if isinstance(exc, InvalidInputError):
             body["errors"] = [{"field": exc.field, "message": exc.reason, "type": "invalid"}]
-        return JSONResponse(status_code=exc.http_status, content=body)
+        if isinstance(exc, AuthError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return JSONResponse(status_code=exc.http_status, content=body, headers=headers)
 
 
 class _TooLarge(Exception):

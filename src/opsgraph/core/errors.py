@@ -59,3 +59,26 @@ class UnavailableError(OpsgraphError):
     """Something the request needs is not ready yet, such as a model still training (HTTP 503)."""
 
     http_status = 503
+
+
+class AuthError(OpsgraphError):
+    """No credential, or one that is wrong, expired or revoked (HTTP 401). The message never
+    says which."""
+
+    http_status = 401
+
+
+class ForbiddenError(OpsgraphError):
+    """A valid caller whose role does not allow the request (HTTP 403)."""
+
+    http_status = 403
+
+
+class RateLimitedError(OpsgraphError):
+    """Too many attempts; `retry_after` seconds until the next is allowed (HTTP 429)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,16 +1,21 @@
 """In-process publish/subscribe of typed messages, safe to publish from worker threads.
 
 Each subscriber has a bounded queue; a slow subscriber loses its oldest messages rather than
-stalling the pipeline.
+stalling the pipeline. Every message gets a monotonically increasing id and is kept in a bounded
+ring buffer, so HTTP clients can long-poll for what came after a cursor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import itertools
 import threading
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The message types a subscriber may see.
@@ -34,56 +39,135 @@ MESSAGE_TYPES = frozenset(
 class Message:
     type: str
     data: Any
+    #: Position in the hub's stream (1, 2, ...); 0 for a message that never went through a hub.
+    id: int = 0
+    #: False for a message relayed from another replica (notifications go out only where a
+    #: message was published, so replicas do not notify twice).
+    local: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {"type": self.type, "data": self.data}
 
 
-class EventHub:
-    """Fans messages out to every subscriber's queue on the hub's event loop."""
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What a long-poll returns: the messages after the cursor and the cursor to ask from next.
 
-    def __init__(self, queue_size: int = 1000) -> None:
+    `missed` counts messages after the cursor that the ring buffer no longer holds; `reset` says
+    the cursor was ahead of the stream (the server restarted), so `messages` starts afresh.
+    """
+
+    messages: list[Message] = field(default_factory=list)
+    cursor: int = 0
+    missed: int = 0
+    reset: bool = False
+
+
+class EventHub:
+    """Fans messages out to every subscriber's queue on the hub's event loop, and keeps the last
+    `history_size` of them for long-polling clients."""
+
+    def __init__(
+        self, queue_size: int = 1000, history_size: int = 1000, poll_grace_s: float = 30.0
+    ) -> None:
+        if history_size < 1:
+            raise ValueError("history_size must be at least 1")
         self.queue_size = queue_size
+        self.history_size = history_size
+        self.poll_grace_s = poll_grace_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[asyncio.Queue[Message]] = set()
         self._lock = threading.Lock()
+        self._history: deque[Message] = deque(maxlen=history_size)
+        self._last_id = 0
+        # Queue delivery runs on the loop in id order, whatever order threads scheduled it in.
+        self._delivered = 0
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._last_poll = float("-inf")
         self.published = 0
         self.dropped = 0
+        #: Called with every message published here (not those from deliver_remote); the
+        #: Redis bridge forwards them to other replicas. It must not block.
+        self.on_publish: Callable[[Message], None] | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Deliver on this loop; publishing before binding (or from no loop) is a no-op."""
+        """Deliver to queues on this loop; before binding, messages only enter the ring buffer."""
         self._loop = loop
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        """Queue subscribers, plus one while long-polling clients are waiting or polled lately
+        (publishers skip costly messages when nobody listens)."""
+        polling = bool(self._waiters) or time.monotonic() - self._last_poll < self.poll_grace_s
+        return len(self._subscribers) + int(polling)
 
-    def publish(self, type_: str, data: Any) -> None:
+    @property
+    def waiting(self) -> int:
+        """Long-polls waiting for a message now."""
+        return len(self._waiters)
+
+    @property
+    def last_id(self) -> int:
+        return self._last_id
+
+    def publish(self, type_: str, data: Any, *, forward: bool = True) -> None:
         if type_ not in MESSAGE_TYPES:
             raise ValueError(f"unknown message type {type_!r}")
-        self.published += 1
-        loop = self._loop
-        if loop is None or loop.is_closed() or not self._subscribers:
-            return
-        message = Message(type_, data)
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._deliver(message)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: shutting down
-                loop.call_soon_threadsafe(self._deliver, message)
-
-    def _deliver(self, message: Message) -> None:
+        deliver_here = False
         with self._lock:
+            self._last_id += 1
+            message = Message(type_, data, self._last_id, local=forward)
+            self._history.append(message)
+            self.published += 1
+            waiters = list(self._waiters)
+            self._waiters.clear()
+            loop = self._loop
+            if loop is None or loop.is_closed() or not self._subscribers:
+                self._delivered = (
+                    self._last_id
+                )  # nobody to deliver to: later subscribers start here
+            else:
+                try:
+                    running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+                except RuntimeError:
+                    running = None
+                if running is loop:
+                    deliver_here = True
+                else:
+                    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                        loop.call_soon_threadsafe(self._deliver)
+        for waiter in waiters:
+            with contextlib.suppress(RuntimeError):  # that poll's loop closed: nobody waits
+                waiter.get_loop().call_soon_threadsafe(_wake, waiter)
+        if deliver_here:
+            self._deliver()
+        if forward and self.on_publish is not None:
+            self.on_publish(message)
+
+    def deliver_remote(self, message: Message) -> None:
+        """Deliver a message published on another replica to local subscribers only."""
+        self.publish(message.type, message.data, forward=False)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            after = self._delivered
+            new = self._slice_after(after)
+            self._delivered = self._last_id
             queues = list(self._subscribers)
-        for queue in queues:
-            if queue.full():
-                queue.get_nowait()
-                self.dropped += 1
-            queue.put_nowait(message)
+        for message in new:
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                    self.dropped += 1
+                queue.put_nowait(message)
+
+    def _slice_after(self, after: int) -> list[Message]:
+        """Buffered messages with id > after, oldest first (ids in the buffer are contiguous)."""
+        if not self._history or after >= self._last_id:
+            return []
+        first = self._history[0].id
+        start = max(after + 1 - first, 0)
+        return list(itertools.islice(self._history, start, None))
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[Message]]:
@@ -95,3 +179,59 @@ class EventHub:
         finally:
             with self._lock:
                 self._subscribers.discard(queue)
+
+    def history(self, after: int = 0, *, limit: int | None = None) -> PollResult:
+        """The buffered messages after a cursor, without waiting."""
+        with self._lock:
+            return self._read(after, limit, None)
+
+    def _read(self, after: int, limit: int | None, types: frozenset[str] | None) -> PollResult:
+        if after > self._last_id:
+            # The cursor belongs to an earlier run of the server: start over from the buffer.
+            return dataclasses.replace(self._read(0, limit, types), reset=True)
+        new = self._slice_after(after)
+        missed = new[0].id - after - 1 if new else 0
+        if limit is not None:
+            new = new[:limit]
+        cursor = new[-1].id if new else after
+        if types is not None:
+            new = [m for m in new if m.type in types]
+        return PollResult(messages=new, cursor=cursor, missed=missed)
+
+    async def poll(
+        self,
+        after: int,
+        timeout: float,
+        *,
+        limit: int | None = None,
+        types: Iterable[str] | None = None,
+    ) -> PollResult:
+        """Messages after `after` (optionally only of `types`), waiting up to `timeout` seconds
+        for the first one. The returned cursor moves past filtered-out messages too."""
+        wanted = frozenset(types) if types is not None else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        cursor, missed, reset = after, 0, False
+        while True:
+            self._last_poll = time.monotonic()
+            with self._lock:
+                result = self._read(cursor, limit, wanted)
+                missed += result.missed
+                reset = reset or result.reset
+                cursor = result.cursor
+                remaining = deadline - loop.time()
+                if result.messages or remaining <= 0:
+                    return PollResult(result.messages, cursor, missed, reset)
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._waiters.add(waiter)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter, remaining)
+            finally:
+                with self._lock:
+                    self._waiters.discard(waiter)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from opsgraph.core.models import Resource, Sample
+from opsgraph.core.models import ExternalAlert, Resource, Sample
 
 log = logging.getLogger("opsgraph.sources")
 
@@ -25,6 +25,8 @@ class Batch:
     samples: list[Sample] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     done: bool = False  # the source has nothing more to give (a replayed file reached its end)
+    # Alerts raised by another system (CloudWatch alarms), for Runtime.receive_alerts.
+    alerts: list[ExternalAlert] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -46,7 +48,7 @@ async def run_pull_source(
         started = loop.time()
         try:
             batch = await asyncio.to_thread(source.poll)
-            if batch.samples or batch.resources:
+            if batch.samples or batch.resources or batch.alerts:
                 await asyncio.to_thread(accept, batch, source.name)
             if batch.done:
                 log.info("source %s is done", source.name)

@@ -123,10 +123,6 @@ ANOMALY_UPDATE_FIELDS: tuple[str, ...] = (
     "value",
     "expected",
     "status",
-    "fingerprint",
-    "duplicate_of",
-    "silence_id",
-    "reason",
 )
 
 

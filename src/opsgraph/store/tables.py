@@ -284,4 +284,21 @@ TABLE_NAMES: tuple[str, ...] = (
     "users",
     "api_keys",
     "auth_sessions",
+    "logs",
 )
+
+
+class LogRow(Base):
+    """A scored log line (store/_logs.py); the template id is drain3's, valid in one process."""
+
+    __tablename__ = "logs"
+    __table_args__ = (Index(None, "ts"), Index(None, "resource_id", "ts"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[float] = mapped_column(Double)
+    resource_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))
+    level: Mapped[str] = mapped_column(String(ENUM_LEN))
+    message: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Double)

@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from opsgraph.api.deps import RuntimeDep, StoreDep
+from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, TimeBound
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
+from opsgraph.runtime import Runtime
 
 router = APIRouter(prefix="/anomalies", tags=["anomalies"])
 
@@ -41,6 +43,24 @@ def list_anomalies(
     return Page[Anomaly](items=items, total=total, limit=limit, offset=offset)
 
 
+@router.get("/stats", summary="Anomalies by status and severity")
+def anomaly_stats(
+    store: StoreDep, start: TimeBound = None, end: TimeBound = None
+) -> dict[str, Any]:
+    """Counts of anomalies overlapping [start, end] by status and severity, and totals."""
+    by_status = store.anomaly_stats(start=start, end=end)
+    severity: dict[str, int] = {s.value: 0 for s in Severity}
+    for counts in by_status.values():
+        for name, n in counts.items():
+            severity[name] = severity.get(name, 0) + n
+    return {
+        "total": sum(severity.values()),
+        "by_severity": severity,
+        "by_status": {s.value: sum(by_status.get(s.value, {}).values()) for s in AnomalyStatus},
+        "open_by_severity": {s.value: by_status.get("open", {}).get(s.value, 0) for s in Severity},
+    }
+
+
 @router.get("/{anomaly_id}", summary="One anomaly")
 def get_anomaly(anomaly_id: int, store: StoreDep) -> Anomaly:
     return store.get_anomaly(anomaly_id)
@@ -52,3 +72,37 @@ def explain_anomaly(anomaly_id: int, runtime: RuntimeDep) -> dict[str, Any]:
     hypotheses with confidence and evidence, the cascade path, the importance of the
     resource's own signals, and a one-line summary. Cached while the anomaly is unchanged."""
     return runtime.explain(anomaly_id)
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=2000)
+
+
+def _change(
+    runtime: Runtime, anomaly_id: int, status: AnomalyStatus, body: StatusChange | None, who: str
+) -> Anomaly:
+    note = body.note if body is not None else ""
+    return runtime.set_anomaly_status(anomaly_id, status, actor=who, note=note)
+
+
+@router.patch("/{anomaly_id}/resolve", summary="Resolve an anomaly by hand")
+def resolve_anomaly(
+    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+) -> Anomaly:
+    """Ends the episode; if the series is still abnormal, detection opens a new anomaly."""
+    return _change(runtime, anomaly_id, AnomalyStatus.RESOLVED, body, who)
+
+
+@router.patch("/{anomaly_id}/acknowledge", summary="Acknowledge an anomaly")
+def acknowledge_anomaly(
+    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+) -> Anomaly:
+    return _change(runtime, anomaly_id, AnomalyStatus.ACKNOWLEDGED, body, who)
+
+
+@router.patch("/{anomaly_id}/reopen", summary="Reopen a resolved or acknowledged anomaly")
+def reopen_anomaly(
+    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+) -> Anomaly:
+    return _change(runtime, anomaly_id, AnomalyStatus.OPEN, body, who)

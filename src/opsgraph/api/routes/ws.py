@@ -11,6 +11,8 @@ import contextlib
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from opsgraph import __version__
+from opsgraph.api.security import resolve
+from opsgraph.core.errors import OpsgraphError
 from opsgraph.runtime import Runtime
 
 router = APIRouter(tags=["live"])
@@ -19,6 +21,14 @@ router = APIRouter(tags=["live"])
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
+    try:
+        principal = resolve(websocket)
+    except OpsgraphError:
+        principal = None
+    if principal is None:
+        # Policy violation: no valid credential (cookie, bearer header or API key).
+        await websocket.close(code=1008, reason="authentication required")
+        return
     await websocket.accept()
     async with runtime.hub.subscribe() as queue:
         await websocket.send_json({"type": "hello", "data": {"version": __version__}})

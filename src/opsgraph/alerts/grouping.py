@@ -1,0 +1,134 @@
+"""Grouping on the dependency graph: an anomaly joins an open incident that holds a resource
+near its own (within `max_hops`, within `window_s`), or opens one with its related, ungrouped
+neighbours once `min_anomalies` of them fire. Every decision carries its reason in words.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from opsgraph.core.models import Anomaly, Dependency, Incident, Severity
+
+
+class Topology:
+    """Undirected hop distances (bounded) and directed reachability over the dependencies."""
+
+    def __init__(self, dependencies: Iterable[Dependency]) -> None:
+        self.neighbours: dict[str, set[str]] = {}
+        self.callees: dict[str, set[str]] = {}
+        for d in dependencies:
+            self.neighbours.setdefault(d.source, set()).add(d.target)
+            self.neighbours.setdefault(d.target, set()).add(d.source)
+            self.callees.setdefault(d.source, set()).add(d.target)
+
+    def within(self, start: str, max_hops: int) -> dict[str, int]:
+        """Resources at most max_hops from start (undirected), with their distance."""
+        seen = {start: 0}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if seen[node] >= max_hops:
+                continue
+            for nxt in self.neighbours.get(node, ()):
+                if nxt not in seen:
+                    seen[nxt] = seen[node] + 1
+                    queue.append(nxt)
+        return seen
+
+    def reaches(self, source: str) -> set[str]:
+        """Everything `source` depends on, directly or through others."""
+        out: set[str] = set()
+        stack = [source]
+        while stack:
+            for nxt in self.callees.get(stack.pop(), ()):
+                if nxt not in out:
+                    out.add(nxt)
+                    stack.append(nxt)
+        return out
+
+
+@dataclass(slots=True)
+class GroupDecision:
+    action: Literal["join", "open", "wait"]
+    reason: str
+    incident: Incident | None = None  # the incident joined
+    members: list[Anomaly] = field(default_factory=list)  # anomalies of a new incident
+    root: str | None = None
+
+
+def likely_root(members: Sequence[Anomaly], topology: Topology) -> str:
+    """The member resource most others depend on (a fault spreads to callers); ties go to the
+    one whose anomaly started first."""
+    resources = {a.resource_id for a in members}
+    first: dict[str, float] = {}
+    for a in sorted(members, key=lambda a: (a.start_ts, a.id or 0)):
+        first.setdefault(a.resource_id, a.start_ts)
+
+    def depended_on(r: str) -> int:
+        return sum(1 for other in resources if other != r and r in topology.reaches(other))
+
+    return max(resources, key=lambda r: (depended_on(r), -first[r]))
+
+
+def group(
+    anomaly: Anomaly,
+    *,
+    topology: Topology,
+    open_incidents: Sequence[tuple[Incident, Sequence[str]]],
+    pool: Sequence[Anomaly],
+    window_s: float,
+    max_hops: int,
+    min_anomalies: int,
+    open_alone_at: Severity | None,
+) -> GroupDecision:
+    """Decide where a new anomaly goes. `open_incidents` pairs each unresolved incident with its
+    resources; `pool` is the ungrouped, unresolved anomalies (the new one may be among them)."""
+    near = topology.within(anomaly.resource_id, max_hops)
+    for incident, resources in open_incidents:
+        last = incident.updated_ts if incident.updated_ts is not None else incident.opened_ts
+        if anomaly.start_ts - last > window_s:
+            continue
+        close = [(near[r], r) for r in resources if r in near]
+        if close:
+            hops, via = min(close)
+            where = "the same resource" if hops == 0 else f"{hops} hop(s) from {via}"
+            return GroupDecision(
+                "join",
+                f"joined incident #{incident.id}: {anomaly.resource_id} is {where} "
+                f"in the dependency graph, within {window_s:g} s of its last activity",
+                incident=incident,
+            )
+    related = [
+        a
+        for a in pool
+        if a.id != anomaly.id
+        and a.resource_id in near
+        and abs(a.start_ts - anomaly.start_ts) <= window_s
+    ]
+    members = [*related, anomaly]
+    if len(members) >= min_anomalies:
+        root = likely_root(members, topology)
+        names = ", ".join(sorted({f"{a.resource_id}/{a.metric}" for a in members}))
+        return GroupDecision(
+            "open",
+            f"{len(members)} related anomalies within {max_hops} hop(s) and {window_s:g} s "
+            f"({names}); at least {min_anomalies} open an incident",
+            members=members,
+            root=root,
+        )
+    if open_alone_at is not None and anomaly.severity.rank >= open_alone_at.rank:
+        return GroupDecision(
+            "open",
+            f"{anomaly.severity.value} anomaly: at {open_alone_at.value} severity or above one "
+            "anomaly opens an incident on its own",
+            members=[anomaly],
+            root=anomaly.resource_id,
+        )
+    return GroupDecision(
+        "wait",
+        f"waiting for related anomalies: {len(members)} of {min_anomalies} within "
+        f"{max_hops} hop(s) and {window_s:g} s",
+    )

@@ -1,0 +1,375 @@
+"""What happens to an anomaly after detection: fingerprint and dedup, silences, grouping into
+incidents, auto-resolution; and the operator's acknowledge / resolve / reopen, audited.
+
+Every suppression or grouping is written down: on the anomaly (`reason`) or on the incident's
+timeline, so "why did this not page me" and "why are these together" have an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from opsgraph.alerts.grouping import Topology, group
+from opsgraph.alerts.labels import fingerprint, labels_of
+from opsgraph.config import AlertSettings
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import (
+    Anomaly,
+    AnomalyStatus,
+    AuditEvent,
+    Dependency,
+    ExternalAlert,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Resource,
+    Severity,
+    Silence,
+)
+from opsgraph.store import Store
+
+Publish = Callable[[str, Any], None]
+
+#: The score an outside alert carries, by its severity (the middle of each severity's band).
+EXTERNAL_SCORE = {
+    Severity.LOW: 0.2,
+    Severity.MEDIUM: 0.5,
+    Severity.HIGH: 0.75,
+    Severity.CRITICAL: 0.95,
+}
+
+
+def _metric_name(text: str) -> str:
+    name = re.sub(r"[^a-zA-Z0-9_:.]", "_", text)[:128]
+    return name if re.match(r"^[a-zA-Z_]", name) else f"alert_{name}"[:128]
+
+
+class AlertLifecycle:
+    """The lifecycle of anomalies and incidents over one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: AlertSettings,
+        *,
+        resources: Callable[[], dict[str, Resource]],
+        dependencies: Callable[[], Sequence[Dependency]],
+        publish: Publish,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self._resources = resources
+        self._dependencies = dependencies
+        self._publish = publish
+        self._topology: tuple[int, Topology] | None = None
+
+    # -- after detection -----------------------------------------------------------------------
+    def process(self, opened: Sequence[Anomaly], closed: Sequence[Anomaly]) -> None:
+        """Label, deduplicate, silence and group new anomalies; resolve incidents that cleared.
+
+        The anomalies are changed in place too, so the detector's copies stay in step."""
+        if opened:
+            silences = self.active_silences(max(a.last_ts for a in opened))
+            for anomaly in opened:
+                self._place(anomaly, silences)
+        if closed and self.settings.auto_resolve:
+            incidents = set()
+            for anomaly in closed:
+                if anomaly.id is not None:
+                    stored = self.store.get_anomaly(anomaly.id)
+                    if stored.incident_id is not None:
+                        incidents.add(stored.incident_id)
+            for incident_id in sorted(incidents):
+                self._maybe_resolve(incident_id)
+
+    def active_silences(self, ts: float) -> list[Silence]:
+        return [s for s in self.store.list_silences(ending_after=ts) if s.active_at(ts)]
+
+    def _place(self, anomaly: Anomaly, silences: Sequence[Silence]) -> None:
+        assert anomaly.id is not None
+        labels = labels_of(anomaly, self._resources().get(anomaly.resource_id))
+        anomaly.fingerprint = fingerprint(labels, self.settings.fingerprint_fields)
+        first = self.store.find_open_by_fingerprint(anomaly.fingerprint, exclude_id=anomaly.id)
+        if first is not None and first.id is not None and first.id < anomaly.id:
+            fields = ", ".join(self.settings.fingerprint_fields)
+            anomaly.duplicate_of = first.id
+            anomaly.reason = f"duplicate of anomaly #{first.id}: same {fields}"
+        else:
+            silence = next((s for s in silences if s.matches(labels)), None)
+            if silence is not None:
+                anomaly.silence_id = silence.id
+                anomaly.reason = f"silenced by {silence.describe()}"
+        self.store.set_anomaly_fields(
+            anomaly.id,
+            fingerprint=anomaly.fingerprint,
+            duplicate_of=anomaly.duplicate_of,
+            silence_id=anomaly.silence_id,
+            reason=anomaly.reason,
+        )
+        if anomaly.duplicate_of is None and anomaly.silence_id is None:
+            self._group(anomaly)
+
+    def topology(self) -> Topology:
+        deps = self._dependencies()
+        if self._topology is None or self._topology[0] != id(deps):
+            self._topology = (id(deps), Topology(deps))
+        return self._topology[1]
+
+    def _group(self, anomaly: Anomaly) -> None:
+        assert anomaly.id is not None
+        cfg = self.settings
+        incidents = self.store.open_incidents()
+        decision = group(
+            anomaly,
+            topology=self.topology(),
+            open_incidents=[(i, i.resource_ids) for i in incidents],
+            pool=self.store.ungrouped_anomalies(since=anomaly.start_ts - cfg.group_window_s),
+            window_s=cfg.group_window_s,
+            max_hops=cfg.group_max_hops,
+            min_anomalies=cfg.min_anomalies,
+            open_alone_at=cfg.open_alone_at,
+        )
+        if decision.action == "wait":
+            anomaly.reason = decision.reason
+            self.store.set_anomaly_fields(anomaly.id, reason=decision.reason)
+            return
+        if decision.action == "join":
+            incident = decision.incident
+            assert incident is not None and incident.id is not None
+            self.store.link_anomalies([anomaly.id], incident.id)
+            anomaly.incident_id, anomaly.reason = incident.id, ""
+            if anomaly.resource_id not in incident.resource_ids:
+                incident.resource_ids = [*incident.resource_ids, anomaly.resource_id]
+            if anomaly.severity.rank > incident.severity.rank:
+                incident.severity = anomaly.severity
+            incident.updated_ts = max(incident.updated_ts or 0.0, anomaly.last_ts)
+            self.store.update_incident(incident)
+            self._timeline(incident, "grouped", decision.reason, anomaly=anomaly)
+            return
+        members = decision.members
+        severity = max((a.severity for a in members), key=lambda s: s.rank)
+        metrics = sorted({a.metric for a in members})
+        incident = self.store.add_incident(
+            Incident(
+                title=f"{decision.root}: {', '.join(metrics[:3])}"
+                + (f" and {len(metrics) - 3} more" if len(metrics) > 3 else ""),
+                severity=severity,
+                opened_ts=min(a.start_ts for a in members),
+                root_resource_id=decision.root,
+                resource_ids=sorted({a.resource_id for a in members}),
+                summary=decision.reason,
+                updated_ts=max(a.last_ts for a in members),
+            )
+        )
+        assert incident.id is not None
+        self.store.link_anomalies([a.id for a in members if a.id is not None], incident.id)
+        anomaly.incident_id, anomaly.reason = incident.id, ""
+        self._timeline(incident, "opened", decision.reason, members=members)
+
+    def _timeline(
+        self,
+        incident: Incident,
+        kind: str,
+        message: str,
+        *,
+        actor: str = "opsgraph",
+        anomaly: Anomaly | None = None,
+        members: Iterable[Anomaly] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        assert incident.id is not None
+        ids = [a.id for a in ([anomaly] if anomaly else list(members)) if a is not None]
+        payload = {"anomaly_ids": ids, **(extra or {})}
+        self.store.add_incident_events(
+            [
+                IncidentEvent(
+                    incident_id=incident.id,
+                    ts=time.time(),
+                    kind=kind,
+                    actor=actor,
+                    message=message,
+                    payload=payload,
+                )
+            ]
+        )
+        self._publish("incident:update", incident.model_dump(mode="json") | {"event": kind})
+
+    def _maybe_resolve(self, incident_id: int) -> None:
+        incident = self.store.get_incident(incident_id)
+        if incident.status is IncidentStatus.RESOLVED:
+            return
+        anomalies = self.store.incident_anomalies(incident_id)
+        if any(a.status is not AnomalyStatus.RESOLVED for a in anomalies):
+            return
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_ts = max((a.end_ts or a.last_ts) for a in anomalies)
+        incident.updated_ts = incident.resolved_ts
+        self.store.update_incident(incident)
+        self._timeline(incident, "resolved", f"all {len(anomalies)} anomalies cleared")
+
+    # -- alerts from other systems -------------------------------------------------------------
+    def receive(self, alerts: Sequence[ExternalAlert]) -> tuple[list[Anomaly], list[Anomaly]]:
+        """Open, update or close one anomaly per outside alert (by source and fingerprint);
+        returns (opened, changed). Unknown resources are registered by the caller first."""
+        opened: list[Anomaly] = []
+        updated: list[Anomaly] = []
+        closed: list[Anomaly] = []
+        for alert in alerts:
+            key = hashlib.sha256(f"{alert.source}\x1f{alert.fingerprint}".encode()).hexdigest()
+            current = self.store.find_open_by_fingerprint(key[:32])
+            score = EXTERNAL_SCORE[alert.severity]
+            if current is None:
+                if not alert.firing:
+                    continue  # a resolution of something never seen (or already closed)
+                opened.append(
+                    Anomaly(
+                        resource_id=alert.resource_id,
+                        metric=_metric_name(alert.metric),
+                        detector=alert.source,
+                        start_ts=alert.starts_at,
+                        last_ts=max(alert.starts_at, time.time()),
+                        score=score,
+                        max_score=score,
+                        severity=alert.severity,
+                        value=alert.value,
+                        expected=0.0,
+                        fingerprint=key[:32],
+                    )
+                )
+                continue
+            current.last_ts = max(current.last_ts, alert.ends_at or time.time())
+            current.score = score
+            if alert.firing:
+                if score > current.max_score:
+                    current.max_score, current.severity = score, alert.severity
+                updated.append(current)
+            else:
+                current.status = AnomalyStatus.RESOLVED
+                current.end_ts = alert.ends_at or current.last_ts
+                closed.append(current)
+        empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+        stored = self.store.write_batch(
+            series_ids=empty_i,
+            ts=empty_f,
+            values=empty_f,
+            new_anomalies=opened,
+            updated_anomalies=updated + closed,
+        )
+        for mine, theirs in zip(opened, stored, strict=True):
+            mine.id = theirs.id
+            self.store.set_anomaly_fields(theirs.id or 0, fingerprint=mine.fingerprint)
+        self.process([], closed)
+        for anomaly in opened:
+            self._place_external(anomaly)
+        return opened, updated + closed
+
+    def _place_external(self, anomaly: Anomaly) -> None:
+        """Outside alerts keep their own fingerprint; silences and grouping apply as usual."""
+        assert anomaly.id is not None
+        labels = labels_of(anomaly, self._resources().get(anomaly.resource_id))
+        silence = next(
+            (s for s in self.active_silences(anomaly.last_ts) if s.matches(labels)), None
+        )
+        if silence is not None:
+            anomaly.silence_id, anomaly.reason = silence.id, f"silenced by {silence.describe()}"
+            self.store.set_anomaly_fields(anomaly.id, silence_id=silence.id, reason=anomaly.reason)
+            return
+        self._group(anomaly)
+
+    # -- operator actions ----------------------------------------------------------------------
+    def set_anomaly_status(
+        self, anomaly: Anomaly, status: AnomalyStatus, *, actor: str, note: str = ""
+    ) -> Anomaly:
+        """Acknowledge, resolve or reopen an anomaly (audited)."""
+        assert anomaly.id is not None
+        if anomaly.status is status:
+            raise InvalidInputError("status", f"anomaly #{anomaly.id} is already {status.value}")
+        end = (anomaly.end_ts or anomaly.last_ts) if status is AnomalyStatus.RESOLVED else None
+        saved = self.store.set_anomaly_fields(anomaly.id, status=status, end_ts=end)
+        self._audit(actor, f"anomaly.{status.value}", f"anomaly:{anomaly.id}", note)
+        self._publish(
+            "anomaly:resolved" if status is AnomalyStatus.RESOLVED else "anomaly:update",
+            saved.model_dump(mode="json"),
+        )
+        if status is AnomalyStatus.RESOLVED and self.settings.auto_resolve and saved.incident_id:
+            self._maybe_resolve(saved.incident_id)
+        return saved
+
+    def set_incident_status(
+        self, incident_id: int, status: IncidentStatus, *, actor: str, note: str = ""
+    ) -> Incident:
+        incident = self.store.get_incident(incident_id)
+        if incident.status is status:
+            raise InvalidInputError("status", f"incident #{incident_id} is already {status.value}")
+        now = time.time()
+        verb = {
+            IncidentStatus.ACKNOWLEDGED: "acknowledged",
+            IncidentStatus.RESOLVED: "resolved",
+            IncidentStatus.OPEN: "reopened",
+        }[status]
+        if status is IncidentStatus.ACKNOWLEDGED:
+            incident.acknowledged_ts, incident.acknowledged_by = now, actor
+        if status is IncidentStatus.RESOLVED:
+            incident.resolved_ts = now
+        if status is IncidentStatus.OPEN:
+            incident.resolved_ts = None
+            incident.acknowledged_ts = incident.acknowledged_by = None
+        incident.status = status
+        self.store.update_incident(incident)
+        message = f"{verb} by {actor}" + (f": {note}" if note else "")
+        self._timeline(incident, verb, message, actor=actor)
+        self._audit(actor, f"incident.{verb}", f"incident:{incident_id}", note)
+        return incident
+
+    def add_note(self, incident_id: int, *, actor: str, note: str) -> IncidentEvent:
+        incident = self.store.get_incident(incident_id)
+        event = self.store.add_incident_events(
+            [
+                IncidentEvent(
+                    incident_id=incident_id, ts=time.time(), kind="note", actor=actor, message=note
+                )
+            ]
+        )[0]
+        self._publish("incident:update", incident.model_dump(mode="json") | {"event": "note"})
+        return event
+
+    def add_silence(self, silence: Silence) -> Silence:
+        saved = self.store.add_silence(silence)
+        self._audit(
+            silence.created_by,
+            "alerts.silence.add",
+            f"silence:{saved.id}",
+            silence.comment,
+            inputs=saved.model_dump(mode="json"),
+        )
+        return saved
+
+    def expire_silence(self, silence_id: int, *, actor: str) -> Silence:
+        saved = self.store.expire_silence(silence_id, time.time())
+        self._audit(actor, "alerts.silence.expire", f"silence:{silence_id}", "")
+        return saved
+
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        reason: str,
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action=action,
+                target=target,
+                reason=reason,
+                inputs=inputs or {},
+            )
+        )

@@ -1,0 +1,187 @@
+"""GET /metrics: opsgraph's health and every series' anomaly score in Prometheus' text format.
+
+A custom collector reads the runtime at scrape time, so ingest never pays for the export.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample as PromSample
+
+from opsgraph import __version__
+from opsgraph.api.deps import RuntimeDep
+from opsgraph.api.routes.prometheus import get_receiver
+from opsgraph.core.models import Severity
+from opsgraph.runtime import Runtime
+from opsgraph.sources.prometheus import SAMPLE_OUTCOMES, RemoteWriteReceiver
+
+router = APIRouter(tags=["health"])
+
+#: The names this endpoint exposes (the Grafana dashboard's test holds it to them).
+METRIC_NAMES = (
+    "opsgraph_up",
+    "opsgraph_build_info",
+    "opsgraph_start_time_seconds",
+    "opsgraph_resources",
+    "opsgraph_series",
+    "opsgraph_pipeline_steps_total",
+    "opsgraph_latest_sample_timestamp_seconds",
+    "opsgraph_anomalies_open",
+    "opsgraph_hub_subscribers",
+    "opsgraph_hub_messages_published_total",
+    "opsgraph_hub_messages_dropped_total",
+    "opsgraph_anomaly_score",
+    "opsgraph_remote_write_requests_total",
+    "opsgraph_remote_write_samples_total",
+    "opsgraph_remote_write_request_duration_seconds",
+)
+
+
+class RuntimeCollector(Collector):
+    """Everything /metrics shows, computed from the runtime when Prometheus asks."""
+
+    def __init__(self, runtime: Runtime, receiver: RemoteWriteReceiver | None = None) -> None:
+        self.runtime = runtime
+        self.receiver = receiver
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._health()
+        yield self._anomaly_scores()
+        if self.receiver is not None:
+            yield from self._remote_write(self.receiver)
+
+    def _health(self) -> Iterator[Metric]:
+        rt = self.runtime
+        ingestor = rt.ingestor
+        yield GaugeMetricFamily("opsgraph_up", "1 while opsgraph answers.", value=1)
+        yield InfoMetricFamily(
+            "opsgraph_build",
+            "Version of opsgraph and the store's database dialect.",
+            value={"version": __version__, "store": rt.store.dialect},
+        )
+        yield GaugeMetricFamily(
+            "opsgraph_start_time_seconds", "When the runtime started (epoch).", value=rt.started_at
+        )
+        yield GaugeMetricFamily(
+            "opsgraph_resources", "Resources watched (registered).", value=len(rt.resources)
+        )
+        yield GaugeMetricFamily(
+            "opsgraph_series", "(resource, metric) series scored.", value=len(ingestor.keys)
+        )
+        yield CounterMetricFamily(
+            "opsgraph_pipeline_steps", "Steps of the simulated estate run.", value=rt.steps
+        )
+        latest = GaugeMetricFamily(
+            "opsgraph_latest_sample_timestamp_seconds",
+            "Timestamp of the newest sample ingested (absent before the first).",
+        )
+        if ingestor.latest_ts is not None:
+            latest.add_metric([], ingestor.latest_ts)
+        yield latest
+        # A copy in C: the pipeline thread may open or close episodes meanwhile.
+        open_now = list(ingestor.tracker.open.values())
+        by_severity = Counter(a.severity for a in open_now)
+        anomalies = GaugeMetricFamily(
+            "opsgraph_anomalies_open", "Open anomaly episodes by severity.", labels=["severity"]
+        )
+        for severity in Severity:
+            anomalies.add_metric([severity.value], by_severity.get(severity, 0))
+        yield anomalies
+        hub = rt.hub
+        yield GaugeMetricFamily(
+            "opsgraph_hub_subscribers", "Live event subscribers.", value=hub.subscriber_count
+        )
+        yield CounterMetricFamily(
+            "opsgraph_hub_messages_published", "Live events published.", value=hub.published
+        )
+        yield CounterMetricFamily(
+            "opsgraph_hub_messages_dropped",
+            "Live events dropped for slow subscribers.",
+            value=hub.dropped,
+        )
+
+    def _anomaly_scores(self) -> Metric:
+        ingestor = self.runtime.ingestor
+        # Series are registered key first, arrays grown after: the keys up to the scores'
+        # length are consistent with them even while another thread registers series.
+        scores = ingestor.latest_score.tolist()
+        keys = ingestor.keys[: len(scores)]
+        resources = ingestor.resources
+        family = GaugeMetricFamily(
+            "opsgraph_anomaly_score",
+            "Latest calibrated anomaly score of a series, 0 (normal) to 1 (certainly anomalous).",
+            labels=["resource", "metric", "kind", "region"],
+        )
+        described: dict[str, tuple[str, str]] = {}
+        name = "opsgraph_anomaly_score"
+        samples = family.samples
+        for (resource_id, metric), score in zip(keys, scores, strict=True):
+            kind_region = described.get(resource_id)
+            if kind_region is None:
+                resource = resources.get(resource_id)
+                kind_region = (
+                    (resource.kind.value, resource.region) if resource is not None else ("", "")
+                )
+                described[resource_id] = kind_region
+            labels = {
+                "resource": resource_id,
+                "metric": metric,
+                "kind": kind_region[0],
+                "region": kind_region[1],
+            }
+            # Appended directly: add_metric's per-call checks cost more than the sample itself.
+            samples.append(PromSample(name, labels, score, None, None))
+        return family
+
+    def _remote_write(self, receiver: RemoteWriteReceiver) -> Iterator[Metric]:
+        stats = receiver.stats.snapshot()
+        requests = CounterMetricFamily(
+            "opsgraph_remote_write_requests",
+            "Remote-write requests by outcome (ok, invalid, refused, failed).",
+            labels=["outcome"],
+        )
+        for outcome in ("ok", "invalid", "refused", "failed"):
+            requests.add_metric([outcome], stats.requests.get(outcome, 0))
+        yield requests
+        samples = CounterMetricFamily(
+            "opsgraph_remote_write_samples",
+            "Remote-written samples: accepted, or dropped (stale marker, NaN, infinite, "
+            "no resource label, no metric name).",
+            labels=["outcome"],
+        )
+        for outcome in SAMPLE_OUTCOMES:
+            samples.add_metric([outcome], stats.samples.get(outcome, 0))
+        yield samples
+        yield HistogramMetricFamily(
+            "opsgraph_remote_write_request_duration_seconds",
+            "Time to decode and ingest one remote-write request.",
+            buckets=[(_bound(b), float(n)) for b, n in stats.buckets],
+            sum_value=stats.duration_sum,
+        )
+
+
+def _bound(value: float) -> str:
+    return "+Inf" if value == float("inf") else repr(value)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Health of opsgraph and `opsgraph_anomaly_score{resource, metric, kind, region}` for
+    every series, in the text format (OpenMetrics when the scraper asks for it)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RuntimeCollector(runtime, get_receiver(request)))
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(content=encoder(registry), media_type=content_type)

@@ -1,0 +1,231 @@
+"""Access control over the store: users log in (JWT access + refresh tokens, refresh rotated
+and revocable), machines present API keys; both resolve to a `Principal` with a role.
+
+Errors say only "invalid credentials" or "not allowed": nothing about which part was wrong.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+from opsgraph.auth.ratelimit import LoginLimiter
+from opsgraph.auth.secrets import (
+    DUMMY_HASH,
+    KEY_PREFIX,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    hash_api_key,
+    hash_password,
+    new_api_key,
+    signing_key,
+    verify_password,
+)
+from opsgraph.config import Settings
+from opsgraph.core.auth import ApiKey, Role, User
+from opsgraph.core.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    RateLimitedError,
+)
+from opsgraph.core.models import AuditEvent
+from opsgraph.store import Store
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user, an API key, or everyone when auth is off."""
+
+    name: str
+    role: Role
+    kind: Literal["user", "api_key", "anonymous"]
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access: str
+    refresh: str
+    access_expires: float
+    refresh_expires: float
+
+
+class AuthService:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.cfg = settings.auth
+        self.enabled = settings.auth.enabled
+        self._key = signing_key(settings.auth.secret_key, settings.data_dir)
+        self.limiter = LoginLimiter(
+            max_failures=self.cfg.login_max_failures, window_s=self.cfg.login_window_s
+        )
+
+    # -- users -------------------------------------------------------------------------------
+    def ensure_admin(self) -> str | None:
+        """Create 'admin' when there is no user at all; returns a generated password to show
+        once (None when one was configured or users exist)."""
+        if self.store.count_users():
+            return None
+        password = self.cfg.admin_password or secrets.token_urlsafe(12)
+        try:
+            self.store.add_user(
+                User(username="admin", role=Role.ADMIN, created_ts=time.time()),
+                hash_password(password),
+            )
+        except ConflictError:  # another replica created it meanwhile
+            return None
+        return None if self.cfg.admin_password else password
+
+    def register(
+        self, username: str, password: str, *, role: Role | None = None, by: Principal | None
+    ) -> User:
+        """Sign up (when allowed) or, for an admin, create a user with any role. The first
+        user of an empty store becomes admin."""
+        _check_password(password)
+        first = self.store.count_users() == 0
+        if by is not None and by.role is Role.ADMIN:
+            chosen = role or Role.VIEWER
+        elif first:
+            chosen = Role.ADMIN
+        elif not self.cfg.allow_signup:
+            raise ForbiddenError("sign-up is turned off; ask an admin for an account")
+        elif role not in (None, Role.VIEWER):
+            raise ForbiddenError("only an admin can create users with that role")
+        else:
+            chosen = Role.VIEWER
+        user = self.store.add_user(
+            User(username=username, role=chosen, created_ts=time.time()), hash_password(password)
+        )
+        self.audit(by.name if by else username, "auth.user.create", username, {"role": chosen})
+        return user
+
+    def login(self, username: str, password: str, *, client: str) -> tuple[User, Tokens]:
+        keys = (f"user:{username.lower()}", f"addr:{client}")
+        wait = self.limiter.retry_after(*keys)
+        if wait > 0:
+            raise RateLimitedError("too many failed logins; try again later", retry_after=wait)
+        found = self.store.user_with_hash(username)
+        # Verify against a dummy hash for unknown users: the answer takes as long either way.
+        ok = verify_password(found[1] if found else DUMMY_HASH, password) and found is not None
+        if not ok or found is None or found[0].disabled:
+            self.limiter.failed(*keys)
+            raise AuthError("invalid username or password")
+        self.limiter.succeeded(*keys)
+        user = self.store.update_user(found[0].id or 0, last_login_ts=time.time())
+        return user, self._issue(user)
+
+    def refresh(self, token: str) -> tuple[User, Tokens]:
+        """A new pair for a valid refresh token; the old one is revoked (rotation), so a stolen
+        token that is used twice stops working."""
+        claims = self._decode(token, "refresh")
+        if not self.store.revoke_session(str(claims["jti"]), time.time()):
+            raise AuthError("refresh token is no longer valid")
+        user = self.store.get_user(int(claims["sub"]))
+        if user.disabled:
+            raise AuthError("refresh token is no longer valid")
+        return user, self._issue(user)
+
+    def logout(self, refresh_token: str | None) -> None:
+        if not refresh_token:
+            return
+        try:
+            claims = self._decode(refresh_token, "refresh")
+        except AuthError:
+            return
+        self.store.revoke_session(str(claims["jti"]), time.time())
+
+    def _issue(self, user: User) -> Tokens:
+        now = time.time()
+        access_exp = now + self.cfg.access_ttl_s
+        refresh_exp = now + self.cfg.refresh_ttl_s
+        base = {"sub": str(user.id), "name": user.username, "iat": int(now)}
+        access = jwt.encode(
+            base | {"typ": "access", "role": user.role.value, "exp": int(access_exp)},
+            self._key,
+            ALGORITHM,
+        )
+        jti = secrets.token_hex(16)
+        refresh = jwt.encode(
+            base | {"typ": "refresh", "jti": jti, "exp": int(refresh_exp)}, self._key, ALGORITHM
+        )
+        self.store.add_session(jti, user.id or 0, now, refresh_exp)
+        return Tokens(access, refresh, access_exp, refresh_exp)
+
+    def _decode(self, token: str, kind: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError("invalid or expired token") from exc
+        if claims.get("typ") != kind:
+            raise AuthError("invalid or expired token")
+        return claims
+
+    # -- credentials on requests -------------------------------------------------------------
+    def principal(self, token: str) -> Principal:
+        """The caller behind a bearer token: an API key (og_...) or an access JWT."""
+        if token.startswith(KEY_PREFIX):
+            key = self.store.api_key_by_hash(hash_api_key(token))
+            now = time.time()
+            if key is None or not key.usable_at(now):
+                raise AuthError("invalid credentials")
+            if key.last_used_ts is None or now - key.last_used_ts > 60:
+                self.store.touch_api_key(key.id or 0, now)  # at most once a minute per key
+            return Principal(f"key:{key.name}", key.role, "api_key", key.id)
+        claims = self._decode(token, "access")
+        return Principal(str(claims["name"]), Role(claims["role"]), "user", int(claims["sub"]))
+
+    # -- API keys ----------------------------------------------------------------------------
+    def create_key(
+        self, name: str, role: Role, *, by: Principal, expires_ts: float | None = None
+    ) -> tuple[str, ApiKey]:
+        if not by.role.allows(role):
+            raise ForbiddenError("a key cannot have a higher role than its creator")
+        if expires_ts is not None and expires_ts <= time.time():
+            raise InvalidInputError("expires_ts", "must be in the future")
+        key, prefix, digest = new_api_key()
+        saved = self.store.add_api_key(
+            ApiKey(
+                name=name,
+                prefix=prefix,
+                role=role,
+                user_id=by.id if by.kind == "user" else None,
+                created_ts=time.time(),
+                expires_ts=expires_ts,
+            ),
+            digest,
+        )
+        self.audit(by.name, "auth.key.create", f"key:{saved.id}", {"name": name, "role": role})
+        return key, saved
+
+    def revoke_key(self, key_id: int, *, by: Principal) -> ApiKey:
+        key = self.store.revoke_api_key(key_id, time.time())
+        self.audit(by.name, "auth.key.revoke", f"key:{key_id}", {"name": key.name})
+        return key
+
+    def audit(self, actor: str, action: str, target: str, inputs: dict[str, Any]) -> None:
+        self.store.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action=action,
+                target=target,
+                inputs={k: str(v) for k, v in inputs.items()},
+            )
+        )
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInputError(
+            "password", f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long"
+        )

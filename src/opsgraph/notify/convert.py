@@ -1,0 +1,240 @@
+"""Hub messages to notifications: anomalies, incidents and estate events become one
+`Notification` shape with labels, a stable fingerprint, a summary and a link.
+
+Resources are looked up for their kind, region and owner (the `owner` or `team` tag).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from opsgraph.core.models import (
+    Anomaly,
+    AnomalyStatus,
+    Incident,
+    IncidentStatus,
+    Resource,
+    Severity,
+)
+from opsgraph.notify.base import Notification, number
+from opsgraph.notify.hub import Message
+
+log = logging.getLogger("opsgraph.notify")
+
+ResourceLookup = Callable[[str], Resource | None]
+
+#: Resource tags that name who owns a resource, first present wins.
+OWNER_TAGS = ("owner", "team")
+
+
+def fingerprint(*parts: object) -> str:
+    """16 hex digits identifying an alert over its life, as Alertmanager's fingerprints look."""
+    key = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def owner_of(resource: Resource | None) -> str | None:
+    if resource is None:
+        return None
+    return next((resource.tags[t] for t in OWNER_TAGS if resource.tags.get(t)), None)
+
+
+def to_notification(
+    message: Message, *, lookup: ResourceLookup, base_url: str
+) -> Notification | None:
+    """The notification for a message, or None for a message that is not about anything to
+    notify (or whose data does not parse, which is logged)."""
+    try:
+        if message.type.startswith("anomaly:"):
+            anomaly = Anomaly.model_validate(message.data)
+            return _anomaly(message.type, anomaly, lookup, base_url)
+        if message.type == "incident:update":
+            incident = Incident.model_validate(message.data)
+            return _incident(incident, lookup, base_url)
+    except ValidationError as exc:
+        log.warning("%s message does not parse, not notified: %s", message.type, exc)
+        return None
+    if message.type in ("fault:new", "action:applied", "automation:log"):
+        if isinstance(message.data, dict):
+            return _event(message.type, message.data, lookup, base_url)
+        log.warning("%s message carries no object, not notified", message.type)
+    return None
+
+
+def _link(base_url: str, resource_id: str | None) -> str:
+    base = base_url.rstrip("/")
+    return f"{base}/#resource={quote(resource_id, safe='')}" if resource_id else f"{base}/"
+
+
+def _resource_labels(resource_id: str | None, lookup: ResourceLookup) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    if resource_id is None:
+        return labels
+    labels["resource"] = resource_id
+    resource = lookup(resource_id)
+    if resource is not None:
+        labels["kind"] = resource.kind.value
+        if resource.region:
+            labels["region"] = resource.region
+        owner = owner_of(resource)
+        if owner:
+            labels["owner"] = owner
+    return labels
+
+
+def _anomaly(type_: str, anomaly: Anomaly, lookup: ResourceLookup, base_url: str) -> Notification:
+    resolved = type_ == "anomaly:resolved" or anomaly.status is AnomalyStatus.RESOLVED
+    labels = {
+        "alertname": anomaly.metric,
+        **_resource_labels(anomaly.resource_id, lookup),
+        "metric": anomaly.metric,
+        "severity": anomaly.severity.value,
+        "detector": anomaly.detector,
+        "source": "opsgraph",
+    }
+    if anomaly.incident_id is not None:
+        labels["incident"] = str(anomaly.incident_id)
+    title = f"{anomaly.metric} anomaly on {anomaly.resource_id}"
+    state = "was" if resolved else "is"
+    summary = (
+        f"{anomaly.metric} on {anomaly.resource_id} {state} {number(anomaly.value)} "
+        f"(expected {number(anomaly.expected)}), score {anomaly.max_score:.2f}, "
+        f"{anomaly.severity.value}"
+    )
+    link = _link(base_url, anomaly.resource_id)
+    key = (
+        ("anomaly", anomaly.id)
+        if anomaly.id is not None
+        else ("anomaly", anomaly.resource_id, anomaly.metric, anomaly.detector, anomaly.start_ts)
+    )
+    return Notification(
+        type=type_,
+        fingerprint=fingerprint(*key),
+        status="resolved" if resolved else "firing",
+        severity=anomaly.severity,
+        title=title,
+        summary=summary,
+        labels=labels,
+        annotations={
+            "summary": title,
+            "description": summary,
+            "value": number(anomaly.value),
+            "expected": number(anomaly.expected),
+            "score": f"{anomaly.max_score:.2f}",
+            "dashboard": link,
+        },
+        starts_at=anomaly.start_ts,
+        ends_at=(anomaly.end_ts or anomaly.last_ts) if resolved else None,
+        resource_id=anomaly.resource_id,
+        metric=anomaly.metric,
+        value=anomaly.value,
+        expected=anomaly.expected,
+        owner=labels.get("owner"),
+        link=link,
+        base_url=base_url,
+        data=anomaly.model_dump(mode="json"),
+    )
+
+
+def _incident(incident: Incident, lookup: ResourceLookup, base_url: str) -> Notification:
+    resolved = incident.status is IncidentStatus.RESOLVED
+    where = incident.root_resource_id or (
+        incident.resource_ids[0] if incident.resource_ids else None
+    )
+    labels = {
+        "alertname": "incident",
+        **_resource_labels(where, lookup),
+        "severity": incident.severity.value,
+        "source": "opsgraph",
+    }
+    if incident.id is not None:
+        labels["incident"] = str(incident.id)
+    count = len(incident.resource_ids)
+    summary = incident.summary or (
+        f"{count} resource{'s' if count != 1 else ''} affected"
+        + (f", root cause {incident.root_resource_id}" if incident.root_resource_id else "")
+    )
+    link = _link(base_url, where)
+    key = (
+        ("incident", incident.id)
+        if incident.id is not None
+        else ("incident", incident.title, incident.opened_ts)
+    )
+    return Notification(
+        type="incident:update",
+        fingerprint=fingerprint(*key),
+        status="resolved" if resolved else "firing",
+        severity=incident.severity,
+        title=incident.title,
+        summary=summary,
+        labels=labels,
+        annotations={"summary": incident.title, "description": summary, "dashboard": link},
+        starts_at=incident.opened_ts,
+        ends_at=(incident.resolved_ts or time.time()) if resolved else None,
+        resource_id=where,
+        owner=labels.get("owner"),
+        link=link,
+        base_url=base_url,
+        acknowledged=incident.status is IncidentStatus.ACKNOWLEDGED,
+        data=incident.model_dump(mode="json"),
+    )
+
+
+def _event(type_: str, data: dict[str, Any], lookup: ResourceLookup, base_url: str) -> Notification:
+    # Faults, actions and automation logs are one-off events: always "firing", never resolved.
+    resource_id = next(
+        (str(data[k]) for k in ("resource_id", "root", "node", "target") if data.get(k)), None
+    )
+    severity = _severity(data.get("severity"))
+    what = data.get("message") or data.get("kind") or data.get("action") or type_
+    title = f"{type_}: {what}" + (
+        f" on {resource_id}" if resource_id and resource_id not in str(what) else ""
+    )
+    ts = next(
+        (float(data[k]) for k in ("ts", "start_ts") if isinstance(data.get(k), int | float)),
+        time.time(),
+    )
+    labels = {
+        "alertname": type_.replace(":", "_"),
+        **_resource_labels(resource_id, lookup),
+        "severity": severity.value,
+        "source": "opsgraph",
+    }
+    ident = data.get("id")
+    key = (
+        (type_, ident)
+        if ident is not None
+        else (type_, json.dumps(data, sort_keys=True, default=str))
+    )
+    link = _link(base_url, resource_id)
+    return Notification(
+        type=type_,
+        fingerprint=fingerprint(*key),
+        status="firing",
+        severity=severity,
+        title=title,
+        summary=str(what),
+        labels=labels,
+        annotations={"summary": title, "description": str(what), "dashboard": link},
+        starts_at=ts,
+        resource_id=resource_id,
+        owner=labels.get("owner"),
+        link=link,
+        base_url=base_url,
+        data=data,
+    )
+
+
+def _severity(value: Any) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        return Severity.LOW
