@@ -20,6 +20,7 @@ import uvicorn
 from rich.progress import Progress
 
 from opsgraph import __version__
+from opsgraph.cli_auth import keys_app, users_app
 from opsgraph.cli_bench import bench_app
 from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
@@ -53,6 +54,8 @@ app.add_typer(rca_app, name="rca")
 app.add_typer(topology_app, name="topology")
 app.add_typer(train_app, name="train")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 
 ConfigOpt = Annotated[
@@ -165,6 +168,11 @@ def _run_server(settings: Settings, *, demo: bool) -> None:
     )
     # Plain lines, never wrapped: people and scripts copy the address from here.
     print(f"dashboard and API: {url}  (API docs: {url}/docs)")
+    if runtime.admin_password is not None:
+        # Shown once: the account was created by this start (set auth.admin_password to choose).
+        print(f"log in as: admin / {runtime.admin_password}")
+    elif not settings.auth.enabled:
+        print("auth is off (auth.enabled: false): anyone who reaches this address is admin")
     print("Press Ctrl-C to stop.")
     sys.stdout.flush()
     # Ctrl-C and SIGTERM both shut down gracefully and exit 0.

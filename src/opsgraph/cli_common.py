@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, NoReturn
 
 import httpx
@@ -20,10 +21,17 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def api_headers() -> dict[str, str]:
+    """The credential for a running opsgraph: $OPSGRAPH_API_KEY (make one with
+    `opsgraph keys create`)."""
+    key = os.environ.get("OPSGRAPH_API_KEY", "").strip()
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
 def call_api(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     """One request to a running opsgraph; a refusal or an unreachable server exits 2."""
     try:
-        response = httpx.request(method, url, json=body, timeout=10.0)
+        response = httpx.request(method, url, json=body, timeout=10.0, headers=api_headers())
     except httpx.HTTPError as exc:
         fail(f"cannot reach {url}: {exc} (is `opsgraph demo` or `opsgraph serve` running?)")
     if response.status_code >= 400:
@@ -31,5 +39,7 @@ def call_api(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
+        if response.status_code == 401:
+            detail += " (set OPSGRAPH_API_KEY to a key from `opsgraph keys create`)"
         fail(f"{response.status_code}: {detail}")
     return response.json() if response.content else None

@@ -67,7 +67,8 @@ def replay(
         source = ReplaySource(file, speed=speed, resource_id=resource, batch_size=batch)
         source.load()
     except InvalidInputError as exc:
-        fail(str(exc))
+        options = {"resource_id": "--resource", "speed": "--speed", "batch_size": "--batch"}
+        fail(f"{options[exc.field]}: {exc.reason}" if exc.field in options else str(exc))
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     sent = batches = 0
     anomalies: list[int] = []

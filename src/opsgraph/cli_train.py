@@ -1,11 +1,12 @@
-"""`opsgraph train gnn` and `opsgraph train list`: train graph detectors and register them."""
+"""`opsgraph train gnn|multivariate|list`: train graph detectors and the multivariate resource
+model, register them as versions, and list what is registered."""
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,12 +14,26 @@ from rich.table import Table
 from opsgraph.cli_common import console, fail
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
 
+if TYPE_CHECKING:
+    from opsgraph.detect.model_registry import ModelInfo
+
 train_app = typer.Typer(help="Train models and list the registered ones.", no_args_is_help=True)
 
 
 class Mode(StrEnum):
     SUPERVISED = "supervised"
     SELF_SUPERVISED = "self-supervised"
+
+
+class Detector(StrEnum):
+    """Models of the multivariate resource model (detect.resource_model.DETECTORS)."""
+
+    ENSEMBLE = "ensemble"
+    IFOREST = "iforest"
+    OCSVM = "ocsvm"
+    LOF = "lof"
+    ECOD = "ecod"
+    AUTOENCODER = "autoencoder"
 
 
 ModelsDirOpt = Annotated[
@@ -152,35 +167,119 @@ def _recorded(metrics: Path, graph: Path | None) -> tuple[list[Any], dict[str, A
     return windows, info
 
 
+@train_app.command("multivariate")
+def train_multivariate(
+    detector: Annotated[
+        Detector,
+        typer.Option(help="ensemble: Isolation Forest + One-Class SVM + LOF; or one model alone."),
+    ] = Detector.ENSEMBLE,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Train on a CSV instead of the store: wide (optional timestamp, then one "
+            "column per feature) or long (resource_id, metric, timestamp, value)."
+        ),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Store to read history from (database URL; default: the configured)."),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(min=100, help="History rows read (default: multivariate.max_rows)."),
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Calibrated score at which a sample alarms.")
+    ] = 0.35,
+    seed: Annotated[int, typer.Option(help="Seed of the models.")] = 0,
+    models: ModelsDirOpt = None,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the model info as JSON.")] = False,
+) -> None:
+    """Fit the multivariate resource model served by /predict and /batch_predict on healthy
+    history (the store's five signals, or a CSV's columns) and register it as a new version."""
+    from opsgraph.config import load_settings
+    from opsgraph.core.metrics import SIGNALS
+    from opsgraph.detect.resource_model import ResourceModelRegistry, fit_and_register
+    from opsgraph.detect.resource_service import history_from_csv, history_from_store
+    from opsgraph.store import Store
+
+    try:
+        if data is not None and store is not None:
+            raise InvalidInputError("store", "give --data or --store, not both")
+        settings = load_settings(config)
+        root = models if models is not None else settings.data_dir / "models"
+        with console.status("reading training data…"):
+            if data is not None:
+                X, features, data_info = history_from_csv(data)
+            else:
+                source = Store(store or settings.store_url)
+                try:
+                    limit = max_rows or settings.multivariate.max_rows
+                    X, data_info = history_from_store(source, max_rows=limit)
+                finally:
+                    source.close()
+                features = list(SIGNALS)
+        with console.status(f"fitting {detector.value} on {X.shape[0]} rows…"):
+            info = fit_and_register(
+                ResourceModelRegistry(root),
+                X,
+                features,
+                data=data_info,
+                detector=detector.value,
+                threshold=threshold,
+                seed=seed,
+            )
+    except OpsgraphError as exc:
+        fail(str(exc))
+    if as_json:
+        console.print_json(json.dumps(info.model_dump()))
+        return
+    trained = info.metrics["training"]
+    console.print(
+        f"{info.name} v{info.version} ({info.detector}) fitted on {trained['rows']} rows of "
+        f"{', '.join(features)} from {data_info['resources']} resource(s); "
+        f"{100 * trained['flagged_share']:.2f}% of them score above {info.threshold}"
+    )
+    console.print(
+        f"registered in {info.path} (model.joblib, meta.json); served at the next request"
+    )
+
+
+def _quality(m: ModelInfo) -> str:
+    if m.family == "multivariate":
+        trained = m.metrics.get("training", {})
+        share = 100 * trained.get("flagged_share", float("nan"))
+        return f"{share:.2f}% of {trained.get('rows')} rows flagged"
+    held = m.metrics.get("held_out", {})
+    return f"F1 {held.get('f1', float('nan')):.3f}, AUC-PR {held.get('auc_pr', float('nan')):.3f}"
+
+
 @train_app.command("list")
 def train_list(
-    name: Annotated[str | None, typer.Argument(help="Only this detector's versions.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Only this model's versions.")] = None,
     models: ModelsDirOpt = None,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Registered models, oldest first, with their held-out metrics."""
-    from opsgraph.detect.gnn.registry import ModelRegistry
+    """Registered models of every family (graph models, the multivariate resource model),
+    oldest first, with their quality: held-out F1 / AUC-PR, or the share of the training rows
+    the model flags."""
+    from opsgraph.detect.model_registry import ModelRegistry
 
     found = ModelRegistry(models_dir(models, config)).list(name)
     if as_json:
         console.print_json(json.dumps([m.model_dump() for m in found]))
         return
     if not found:
-        console.print("no registered models (train one with: opsgraph train gnn)")
+        console.print(
+            "no registered models (train one with: opsgraph train gnn, "
+            "or opsgraph train multivariate)"
+        )
         return
     table = Table(title="registered models")
-    for col in ("name", "version", "created", "epochs", "held-out F1", "AUC-PR", "path"):
+    for col in ("name", "version", "detector", "created", "quality", "path"):
         table.add_column(col)
     for m in found:
-        held = m.metrics.get("held_out", {})
-        table.add_row(
-            m.name,
-            str(m.version),
-            m.created,
-            str(m.training.get("epochs", "")),
-            f"{held.get('f1', float('nan')):.3f}",
-            f"{held.get('auc_pr', float('nan')):.3f}",
-            m.path,
-        )
+        table.add_row(m.name, str(m.version), m.detector, m.created, _quality(m), m.path)
     console.print(table)

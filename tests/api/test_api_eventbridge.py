@@ -152,6 +152,8 @@ def test_bad_events_are_refused_whole(client: TestClient, runtime: Runtime) -> N
     assert _refused(client, {**FIRING, "resources": []})["errors"][0]["field"] == (
         "body[0].resources"
     )
+    no_arn = {**FIRING, "resources": [""]}
+    assert _refused(client, no_arn)["errors"][0]["field"] == "body[0].resources[0]"
     assert "body" in _refused(client, [])["detail"]
     assert "body" in _refused(client, "not an event")["detail"]
     assert INSTANCE not in runtime.resources  # nothing registered, nothing opened

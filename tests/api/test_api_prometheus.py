@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -12,15 +13,17 @@ import cramjam
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.openmetrics.parser import text_fd_to_metric_families
 from prometheus_client.parser import text_string_to_metric_families
 
 from opsgraph.api import create_app
 from opsgraph.api.routes.metrics import METRIC_NAMES
 from opsgraph.core.auth import Role
-from opsgraph.core.models import Severity
+from opsgraph.core.models import Resource, ResourceKind, Sample, Severity
 from opsgraph.runtime import Runtime
 from opsgraph.sim import FaultKind
 from opsgraph.sources.prom_proto import PromSeries, encode_write_request, stale_nan
+from opsgraph.sources.pull import Batch
 
 HEADERS = {
     "Content-Encoding": "snappy",
@@ -182,7 +185,7 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
     assert sum(open_by.values()) == len(ingestor.tracker.open)
     assert families["opsgraph_resources"][0][2] == len(runtime.resources)
     assert families["opsgraph_pipeline_steps"][0][2] == runtime.steps
-    [(_, build, _)] = families["opsgraph_build"]
+    [(_, build, _)] = families["opsgraph_build_info"]
     assert build["store"] == "sqlite"
     written = {labels["outcome"]: v for _, labels, v in families["opsgraph_remote_write_samples"]}
     assert (written["accepted"], written["stale"]) == (1, 1)
@@ -190,6 +193,30 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
     assert requests["ok"] == 1
     buckets = [s for s in families["opsgraph_remote_write_request_duration_seconds"]]
     assert ("opsgraph_remote_write_request_duration_seconds_count", {}, 1.0) in buckets
+
+
+def test_label_values_are_escaped(client: TestClient, runtime: Runtime) -> None:
+    odd = 'eu "west"\\1\nb'
+    runtime.upsert_topology([Resource(id="odd-1", kind=ResourceKind.RDS, region=odd)], [])
+    runtime.accept(Batch([Sample(resource_id="odd-1", metric="cpu", ts=1.0, value=3.0)]))
+    parsers = {
+        "text/plain": text_string_to_metric_families,
+        # The OpenMetrics parser is stricter (it also checks the '# EOF' end).
+        "application/openmetrics-text;version=1.0.0": lambda text: text_fd_to_metric_families(
+            io.StringIO(text)
+        ),
+    }
+    for accept, parse in parsers.items():
+        text = client.get("/metrics", headers={"Accept": accept}).text
+        [sample] = [
+            s
+            for family in parse(text)
+            if family.name == "opsgraph_anomaly_score"
+            for s in family.samples
+            if s.labels["resource"] == "odd-1"
+        ]
+        assert sample.labels == {"resource": "odd-1", "metric": "cpu", "kind": "rds", "region": odd}
+        assert sample.value == runtime.ingestor.latest_score[-1]
 
 
 def test_metrics_speak_openmetrics_when_asked(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from opsgraph.config import CloudWatchSettings, Settings
@@ -20,7 +21,12 @@ from opsgraph.core.errors import ConfigError, InvalidInputError
 from opsgraph.core.models import ResourceKind, Severity
 from opsgraph.sources.aws import AwsTopology, boto3_clients
 from opsgraph.sources.cloudwatch import CloudWatchSource, metric_name, resource_for
-from opsgraph.sources.cloudwatch_alarms import CloudWatchAlarmSource, SeverityRules
+from opsgraph.sources.cloudwatch_alarms import (
+    AlarmState,
+    CloudWatchAlarmSource,
+    SeverityRules,
+    alarm_alert,
+)
 from opsgraph.sources.registry import build_pull_sources
 from opsgraph.sources.replay import ReplaySource
 
@@ -77,7 +83,9 @@ class Clock:
         return self.now
 
 
-def _put(url: str, namespace: str, metric: str, dims: dict[str, str], points: dict[float, float]):
+def _put(
+    url: str, namespace: str, metric: str, dims: dict[str, str], points: dict[float, float]
+) -> None:
     _client(url, "cloudwatch").put_metric_data(
         Namespace=namespace,
         MetricData=[
@@ -194,6 +202,28 @@ def test_queries_go_in_calls_of_at_most_500(moto_url: str) -> None:
     assert {(s.resource_id, s.metric, s.value) for s in samples.samples} == {
         (i, "cw_Batch_Load", float(n)) for n, i in enumerate(ids)
     }
+
+
+def test_a_failed_call_is_asked_again_from_the_same_point(moto_url: str) -> None:
+    now = _now()
+    _put(moto_url, "Retry", "Load", {"InstanceId": "i-retry"}, {now - 300: 1.0, now - 240: 2.0})
+    make = boto3_clients(endpoint_url=moto_url)
+    failing = [True]
+
+    def throttle(**_: Any) -> None:
+        if failing[0]:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Get")
+
+    def clients(service: str, region: str) -> Any:
+        client = make(service, region)
+        client.meta.events.register("before-call.cloudwatch.GetMetricData", throttle)
+        return client
+
+    query = {"namespace": "Retry", "metric": "Load", "dimensions": {"InstanceId": "i-retry"}}
+    source = CloudWatchSource(_settings(moto_url, queries=[query]), clients, Clock(now))
+    assert source.poll().samples == []
+    failing[0] = False
+    assert [s.value for s in source.poll().samples] == [1.0, 2.0]
 
 
 def test_discovery_mode_polls_per_resource_metrics_of_the_namespaces(moto_url: str) -> None:
@@ -317,6 +347,26 @@ def test_severity_rules_in_order() -> None:
     assert rules.pick("x-p1-y", {"severity": "urgent", "env": "dev"}) is Severity.LOW
     assert rules.pick("x-p1-y", {}) is Severity.CRITICAL
     assert rules.pick("other", {}) is Severity.HIGH
+
+
+def test_long_arns_and_odd_dimension_values_still_make_valid_alerts() -> None:
+    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + "x" * 250
+    alarm = AlarmState(
+        arn=arn,
+        name="x" * 250,
+        state="ALARM",
+        updated_at=1.0,
+        region=REGION,
+        namespace="/Odd Space",
+        metric="Queue Depth",
+        dimensions={"InstanceId": "-odd"},
+    )
+    alert, resource = alarm_alert(alarm, SeverityRules())
+    assert len(alert.fingerprint) <= 200 and alert.fingerprint != arn
+    assert alarm_alert(alarm, SeverityRules())[0].fingerprint == alert.fingerprint  # stable
+    assert (resource.id, alert.metric) == ("ec2:-odd", "cw__Odd_Space_Queue_Depth")
+    other = resource_for("/Odd Space", {"Queue": "q"}, REGION)
+    assert other.id == "odd_space:q"
 
 
 def test_registry_builds_the_configured_sources(tmp_path: Path) -> None:

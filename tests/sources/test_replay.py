@@ -164,7 +164,7 @@ def test_bad_parquet_rows_and_layout_mistakes(tmp_path: Path) -> None:
         ReplaySource(path, resource_id="vm-1").load()
     wide = tmp_path / "wide.csv"
     wide.write_text("timestamp,cpu\n1,2\n")
-    with pytest.raises(InvalidInputError, match="resource_id: wide.csv is a wide table"):
+    with pytest.raises(InvalidInputError, match=r"resource_id: wide\.csv is a wide table"):
         ReplaySource(wide).load()
     with pytest.raises(InvalidInputError, match="long table: its rows name their resources"):
         ReplaySource(_write_long(tmp_path / "long.csv"), resource_id="vm-1").load()

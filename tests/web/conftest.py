@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
 ]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1400, "height": 900}
+#: The demo's first admin account is created with this password.
+ADMIN_PASSWORD = "browser-test-admin"
 
 
 def _free_port() -> int:
@@ -58,7 +60,11 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("demo-data")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "OPSGRAPH_DATA_DIR": str(data_dir)}
+    env = {
+        **os.environ,
+        "OPSGRAPH_DATA_DIR": str(data_dir),
+        "OPSGRAPH_AUTH__ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     command = [
         sys.executable,
         "-m",
@@ -127,10 +133,30 @@ class BrowserPage:
         return [p for p in self.problems if not any(a in p for a in allowed)]
 
 
+@pytest.fixture(scope="module")
+def api(demo_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client logged in to the demo as admin."""
+    with httpx.Client(base_url=demo_url, timeout=10) as client:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        response = client.post("/auth/login", json=login)
+        response.raise_for_status()
+        token = response.json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
 @pytest.fixture
-def dashboard(browser: Any) -> Iterator[BrowserPage]:
-    """A fresh light-theme page at 1400x900 recording console errors, warnings and page errors."""
+def dashboard(browser: Any, demo_url: str) -> Iterator[BrowserPage]:
+    """A fresh light-theme page at 1400x900 recording console errors, warnings and page errors,
+    logged in as admin through the login page."""
     context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    page = context.new_page()
+    page.goto(f"{demo_url}/login.html")
+    page.fill("#username", "admin")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(f"{demo_url}/")
+    page.close()
     page = context.new_page()
     recorded = BrowserPage(page)
 

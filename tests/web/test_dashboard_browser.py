@@ -59,7 +59,7 @@ def _shot(page: Any, path: Path) -> None:
 
 
 def test_live_fault_is_highlighted_and_inspectable(
-    demo_url: str, dashboard: Any, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, repo_root: Path
 ) -> None:
     page = _open(dashboard, demo_url)
     assert page.evaluate("window.opsgraph.nodeCount") == 50
@@ -68,12 +68,12 @@ def test_live_fault_is_highlighted_and_inspectable(
     assert page.get_by_test_id("count-resources").inner_text() == "50"
     _shot(page, artifacts / "dashboard-1-loaded.png")
 
-    graph = httpx.get(f"{demo_url}/graph", timeout=10).json()
+    graph = api.get("/graph").json()
     kind, node = _pick_target(graph)
     known_alerts = _alert_ids(page)
     # Two simulated hours (about 24 s at --speed 300): still on when the node is clicked.
     fault_body = {"kind": kind, "node": node, "duration_s": 7200}
-    response = httpx.post(f"{demo_url}/sim/faults", json=fault_body, timeout=10)
+    response = api.post("/sim/faults", json=fault_body)
     assert response.status_code == 201, response.text
     fault = response.json()
     watched = list(dict.fromkeys([node, *fault.get("affected", [])]))
@@ -138,15 +138,15 @@ def test_live_fault_is_highlighted_and_inspectable(
 
 
 def test_alert_click_selects_node_and_form_reports_api_errors(
-    demo_url: str, dashboard: Any, artifacts: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path
 ) -> None:
     page = _open(dashboard, demo_url)
 
     # An alert (left by the previous test, or made now) selects its resource when clicked.
     if not _alert_ids(page):
-        graph = httpx.get(f"{demo_url}/graph", timeout=10).json()
+        graph = api.get("/graph").json()
         kind, node = _pick_target(graph)
-        httpx.post(f"{demo_url}/sim/faults", json={"kind": kind, "node": node}, timeout=10)
+        api.post("/sim/faults", json={"kind": kind, "node": node})
         page.get_by_test_id("alert-item").first.wait_for(timeout=20_000)
     alert = page.get_by_test_id("alert-item").first
     resource = alert.get_attribute("data-resource-id")

@@ -28,7 +28,9 @@ from opsgraph.api.routes import (
     incidents,
     ingest,
     live,
+    logs,
     metrics,
+    model,
     predict,
     prometheus,
     resources,
@@ -108,6 +110,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     install_error_handlers(app)
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
+    app.include_router(model.router)  # /predict, /batch_predict: the multivariate model
     # Prometheus: remote write in, /metrics out.
     for module in (prometheus, metrics):
         app.include_router(module.router)
@@ -117,6 +120,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     # Long-poll fallback of /ws, and Alertmanager's webhook in.
     for module in (live, alerts_in):
         app.include_router(module.router)
+    app.include_router(logs.router)  # log lines: ingest, list, /predict/log
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

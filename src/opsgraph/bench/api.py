@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import os
 import platform
@@ -441,6 +442,8 @@ def run_api_bench(cfg: ApiBenchConfig, console: Console | None = None) -> dict[s
     cfg.check()
     say = console.print if console is not None else (lambda *a, **k: None)
     load_before = os.getloadavg()
+    # One INFO line per request from httpx would drown the progress lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     kind = "postgresql" if cfg.store_url else "sqlite"
     with api_server(cfg.store_url) as server:
         say(f"server at {server.url} ({'PostgreSQL' if cfg.store_url else 'SQLite'})")

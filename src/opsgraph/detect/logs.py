@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from opsgraph.config import LogSettings
+from opsgraph.core.errors import ConfigError
 from opsgraph.core.models import Sample, Severity, severity_for
 from opsgraph.detect.calibrate import ExponentialCalibrator
 from opsgraph.detect.log_model import (
@@ -151,6 +153,15 @@ class LogBuckets:
                 self._resources[rid] = state
 
 
+def surprise_calibrator(settings: LogSettings) -> ExponentialCalibrator:
+    """Surprise (decades of rarity) -> score in [0, 1]: 0 up to the onset, then saturating.
+
+    With the defaults (onset 2, scale 1.5) a template of one line in 440 is MEDIUM (0.35), one
+    in 3,700 HIGH (0.65) and one in 70,000 CRITICAL (0.85).
+    """
+    return ExponentialCalibrator(onset=settings.surprise_onset, scale=settings.surprise_scale)
+
+
 class LogPipeline:
     """drain3 templates shared by every resource, template counts per resource, log buckets.
 
@@ -167,7 +178,7 @@ class LogPipeline:
         )
         self.streams: dict[str, TemplateStats] = {ALL: TemplateStats()}
         self.buckets = LogBuckets(cfg.bucket_s, cfg.grace_s, cfg.max_gap_buckets)
-        self._calibrate = ExponentialCalibrator(onset=cfg.surprise_onset, scale=cfg.surprise_scale)
+        self._calibrate = surprise_calibrator(cfg)
         self._lock = threading.RLock()
         self._undo: list[tuple[str, int]] | None = None
 
@@ -337,3 +348,27 @@ def score_lines(
             chunk = []
     if chunk:
         yield from pipeline.score_stream(chunk)
+
+
+_SERVED: weakref.WeakKeyDictionary[object, LogPipeline] = weakref.WeakKeyDictionary()
+_SERVED_LOCK = threading.Lock()
+
+
+def served_pipeline(owner: object, settings: LogSettings) -> LogPipeline:
+    """The one log pipeline of `owner` (a process's Runtime), built on first use.
+
+    A configured bootstrap file is learned then, so /predict/log knows its templates from the
+    start; what the process ingests afterwards is learned as it comes.
+    """
+    with _SERVED_LOCK:
+        pipeline = _SERVED.get(owner)
+        if pipeline is None:
+            pipeline = LogPipeline(settings)
+            path = settings.bootstrap_file
+            if path is not None:
+                if not path.is_file():
+                    raise ConfigError(f"logs.bootstrap_file {str(path)!r} does not exist")
+                with path.open(encoding="utf-8", errors="replace") as lines:
+                    pipeline.learn_lines(lines)
+            _SERVED[owner] = pipeline
+        return pipeline

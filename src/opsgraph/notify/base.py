@@ -55,6 +55,8 @@ class Notification:
     #: opsgraph's own address as people reach it (notify.external_url).
     base_url: str = ""
     acknowledged: bool = False
+    #: Why it must not go out at all (a silence, a duplicate of an alert already told).
+    muted: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:

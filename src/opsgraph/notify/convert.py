@@ -110,11 +110,18 @@ def _anomaly(type_: str, anomaly: Anomaly, lookup: ResourceLookup, base_url: str
         f"{anomaly.severity.value}"
     )
     link = _link(base_url, anomaly.resource_id)
-    key = (
-        ("anomaly", anomaly.id)
-        if anomaly.id is not None
-        else ("anomaly", anomaly.resource_id, anomaly.metric, anomaly.detector, anomaly.start_ts)
-    )
+    # The alert lifecycle's fingerprint says "same alert" across episodes; else the episode.
+    if anomaly.fingerprint:
+        key: tuple[object, ...] = ("anomaly", anomaly.fingerprint)
+    elif anomaly.id is not None:
+        key = ("anomaly", anomaly.id)
+    else:
+        key = ("anomaly", anomaly.resource_id, anomaly.metric, anomaly.detector, anomaly.start_ts)
+    muted = None
+    if anomaly.silence_id is not None:
+        muted = f"silenced by silence {anomaly.silence_id}"
+    elif anomaly.duplicate_of is not None:
+        muted = f"duplicate of anomaly {anomaly.duplicate_of}"
     return Notification(
         type=type_,
         fingerprint=fingerprint(*key),
@@ -140,6 +147,7 @@ def _anomaly(type_: str, anomaly: Anomaly, lookup: ResourceLookup, base_url: str
         owner=labels.get("owner"),
         link=link,
         base_url=base_url,
+        muted=muted,
         data=anomaly.model_dump(mode="json"),
     )
 

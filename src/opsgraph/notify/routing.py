@@ -11,6 +11,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from opsgraph.core.models import Severity
 from opsgraph.notify.base import Notification
@@ -25,9 +26,9 @@ RATE_WINDOW_S = 60.0
 class Decision:
     """The outcome for one matching route: send now, or suppressed (with the reason).
 
-    `audit` is False for a repeat suppression already recorded since the last send (the count
-    goes into the next send's record instead), so an alert that stays open does not fill the
-    audit log; `suppressed_before` is that count.
+    `audit` is False for a suppression of the same kind already recorded since the last send
+    (the count goes into the next send's record instead), so an alert that stays open or
+    silenced does not fill the audit log; `suppressed_before` is that count.
     """
 
     route: int
@@ -42,7 +43,12 @@ class Decision:
 class _Sent:
     ts: float
     severity: Severity
-    suppressed: int = 0
+
+
+@dataclass(slots=True)
+class _Held:
+    kind: str
+    count: int
 
 
 class _Route:
@@ -102,6 +108,8 @@ class Router:
         self.clock = clock
         self.memory = memory
         self._sent: OrderedDict[tuple[str, str], _Sent] = OrderedDict()
+        # Suppressions since the last send, per receiver and alert.
+        self._held: OrderedDict[tuple[str, str], _Held] = OrderedDict()
         self._windows: dict[int, deque[float]] = {}
 
     def route(self, n: Notification) -> list[Decision]:
@@ -122,21 +130,21 @@ class Router:
 
     def _gate(self, index: int, route: RouteSettings, n: Notification) -> Decision:
         now = self.clock()
-        key = (route.receiver, n.fingerprint)
+        receiver = route.receiver
+        key = (receiver, n.fingerprint)
+        if n.muted is not None:
+            if n.status == "resolved":
+                self._sent.pop(key, None)
+            return self._hold(index, key, "muted", n.muted)
         if n.status == "resolved":
             # Always told, and the alert is forgotten: if it fires again, that is news.
-            previous = self._sent.pop(key, None)
+            self._sent.pop(key, None)
+            held = self._held.pop(key, None)
             self._count(index, now)
-            return Decision(
-                index,
-                route.receiver,
-                True,
-                "resolved",
-                suppressed_before=previous.suppressed if previous else 0,
-            )
-        previous = self._sent.get(key)
+            return Decision(index, receiver, True, "resolved", suppressed_before=_count_of(held))
         if n.acknowledged:
-            return self._hold(index, route.receiver, previous, "acknowledged: someone is on it")
+            return self._hold(index, key, "acknowledged", "acknowledged: someone is on it")
+        previous = self._sent.get(key)
         reason = "first notification"
         if previous is not None:
             interval = route.repeat_interval.get(
@@ -148,30 +156,32 @@ class Router:
             elif elapsed < interval:
                 return self._hold(
                     index,
-                    route.receiver,
-                    previous,
+                    key,
+                    "repeat",
                     f"repeat interval: sent {human(elapsed)} ago, again after {human(interval)}",
                 )
             else:
                 reason = f"still open after the repeat interval of {human(interval)}"
         limit = route.rate_limit_per_minute
         if limit is not None and self._recent(index, now) >= limit:
-            return Decision(index, route.receiver, False, f"rate limit: {limit} per minute reached")
+            # Every rate-limited notification is recorded: it is what people ask about.
+            held = self._held.get(key)
+            if held is not None:
+                held.count += 1
+            return Decision(index, receiver, False, f"rate limit: {limit} per minute reached")
         self._count(index, now)
-        self._remember(key, _Sent(now, n.severity))
-        return Decision(
-            index,
-            route.receiver,
-            True,
-            reason,
-            suppressed_before=previous.suppressed if previous else 0,
-        )
+        _remember(self._sent, key, _Sent(now, n.severity), self.memory)
+        held = self._held.pop(key, None)
+        return Decision(index, receiver, True, reason, suppressed_before=_count_of(held))
 
-    def _hold(self, index: int, receiver: str, previous: _Sent | None, reason: str) -> Decision:
-        if previous is None:
-            return Decision(index, receiver, False, reason)
-        previous.suppressed += 1
-        return Decision(index, receiver, False, reason, audit=previous.suppressed == 1)
+    def _hold(self, index: int, key: tuple[str, str], kind: str, reason: str) -> Decision:
+        """A suppression; audited when it starts (or its kind changes), counted after that."""
+        held = self._held.get(key)
+        if held is not None and held.kind == kind:
+            held.count += 1
+            return Decision(index, key[0], False, reason, audit=False)
+        _remember(self._held, key, _Held(kind, _count_of(held) + 1), self.memory)
+        return Decision(index, key[0], False, reason)
 
     def _recent(self, index: int, now: float) -> int:
         window = self._windows.get(index)
@@ -191,8 +201,13 @@ class Router:
         if limit is None:
             window.clear()
 
-    def _remember(self, key: tuple[str, str], sent: _Sent) -> None:
-        self._sent[key] = sent
-        self._sent.move_to_end(key)
-        while len(self._sent) > self.memory:
-            self._sent.popitem(last=False)
+
+def _count_of(held: _Held | None) -> int:
+    return held.count if held is not None else 0
+
+
+def _remember(memory: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > size:
+        memory.popitem(last=False)

@@ -9,7 +9,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +113,8 @@ def resource_for(namespace: str, dimensions: Mapping[str, str], region: str) -> 
         if key == "LoadBalancer":  # app/<name>/<id> or net/<name>/<id>
             parts = value.split("/")
             name = parts[1] if len(parts) == 3 else value
+        if not prefix and not re.match(r"[A-Za-z0-9]", name):  # not an instance id after all
+            prefix = "ec2"
         return Resource(
             id=_rid(prefix, name),
             kind=kind,
@@ -120,7 +122,8 @@ def resource_for(namespace: str, dimensions: Mapping[str, str], region: str) -> 
             provider="aws",
             region="" if kind is ResourceKind.S3 else region,  # buckets are global in discovery
         )
-    service = re.sub(r"[^a-z0-9_.-]", "_", namespace.removeprefix("AWS/").lower()) or "cw"
+    service = re.sub(r"[^a-z0-9_.-]", "_", namespace.removeprefix("AWS/").lower())
+    service = re.sub(r"^[^a-z0-9]+", "", service) or "cw"  # ids start with a letter or digit
     if dimensions:
         name = "_".join(dimensions[k] for k in sorted(dimensions))
     else:  # a namespace-wide aggregate
@@ -251,12 +254,17 @@ class CloudWatchSource:
 
     # -- discovery ----------------------------------------------------------------------------
     def _all_queries(self, now: float) -> list[MetricQuery]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         cfg = self.settings
         if cfg.namespaces and (
             self._discovered_at is None or now - self._discovered_at >= cfg.rediscover_s
         ):
-            self._discovered = self.discover()
-            self._discovered_at = now
+            try:
+                self._discovered = self.discover()
+                self._discovered_at = now
+            except (BotoCoreError, ClientError) as exc:  # keep what was found; retry next poll
+                log.warning("cloudwatch: ListMetrics failed: %s", exc)
         taken = {(q.region, q.resource.id, q.name) for q in self.queries}
         extra = []
         for q in self._discovered:
@@ -305,6 +313,10 @@ class CloudWatchSource:
         return start, end
 
     def poll(self) -> Batch:
+        """The new points of every metric. A call that fails (throttled, denied) is logged and
+        its metrics are asked again from the same point next time; the others go on."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         now = self.clock()
         groups: dict[tuple[str, float, float], list[MetricQuery]] = {}
         for q in self._all_queries(now):
@@ -314,18 +326,26 @@ class CloudWatchSource:
         samples: list[Sample] = []
         resources: dict[str, Resource] = {}
         for (region, start, end), queries in groups.items():
-            client = self._client(region)
             for first in range(0, len(queries), MAX_QUERIES):
                 chunk = queries[first : first + MAX_QUERIES]
-                samples += self._fetch(client, chunk, start, end)
-                resources.update({q.resource.id: q.resource for q in chunk})
-        used = {s.resource_id for s in samples}
-        return Batch(samples=samples, resources=[r for rid, r in resources.items() if rid in used])
+                try:
+                    points = self._fetch(self._client(region), chunk, start, end)
+                except (BotoCoreError, ClientError) as exc:
+                    log.warning("cloudwatch: GetMetricData in %s failed: %s", region, exc)
+                    continue
+                for q, series in zip(chunk, points, strict=True):
+                    new = self._samples(q, series)
+                    if new:
+                        self._cursor[q.key] = new[-1].ts
+                        resources[q.resource.id] = q.resource
+                        samples += new
+        return Batch(samples=samples, resources=list(resources.values()))
 
     def _fetch(
         self, client: Any, queries: Sequence[MetricQuery], start: float, end: float
-    ) -> list[Sample]:
-        points: dict[int, list[tuple[float, float]]] = {i: [] for i in range(len(queries))}
+    ) -> list[dict[float, float]]:
+        """Each query's points (period start -> value) in [start, end), over every page."""
+        points: list[dict[float, float]] = [{} for _ in queries]
         pages = client.get_paginator("get_metric_data").paginate(
             MetricDataQueries=[q.request(f"q{i}") for i, q in enumerate(queries)],
             StartTime=datetime.fromtimestamp(start, UTC),
@@ -337,24 +357,15 @@ class CloudWatchSource:
                 i = int(result["Id"][1:])
                 if result.get("StatusCode") == "InternalError":
                     log.warning("cloudwatch: %s: %s", queries[i].metric, result.get("Messages"))
-                points[i] += zip(
-                    (epoch_of(t) for t in result.get("Timestamps", [])),
-                    result.get("Values", []),
-                    strict=True,
-                )
-        samples = []
-        for i, q in enumerate(queries):
-            samples += self._samples(q, points[i])
-        return samples
+                stamps = (epoch_of(t) for t in result.get("Timestamps", []))
+                points[i].update(zip(stamps, result.get("Values", []), strict=True))
+        return points
 
-    def _samples(self, q: MetricQuery, points: Iterable[tuple[float, float]]) -> list[Sample]:
+    def _samples(self, q: MetricQuery, points: dict[float, float]) -> list[Sample]:
         last = self._cursor.get(q.key, -math.inf)
         factor = value_factor(q.namespace, q.metric, q.stat, q.period_s)
-        out = [
+        return [
             Sample(resource_id=q.resource.id, metric=q.name, ts=ts, value=value * factor)
-            for ts, value in sorted(dict(points).items())  # one point per period
+            for ts, value in sorted(points.items())
             if ts > last and math.isfinite(value)
         ]
-        if out:
-            self._cursor[q.key] = out[-1].ts
-        return out

@@ -30,44 +30,44 @@ MAX_EVENTS = 100
 
 class _Event(BaseModel):
     # EventBridge adds fields over time: unknown ones are ignored, known ones checked.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore")
 
 
-class Metric(_Event):
+class AlarmMetric(_Event):
     namespace: str = Field(min_length=1, max_length=255)
     name: str = Field(min_length=1, max_length=255)
     dimensions: dict[str, str] = Field(default_factory=dict)
 
 
-class MetricStat(_Event):
-    metric: Metric
+class AlarmMetricStat(_Event):
+    metric: AlarmMetric
     period: int | None = None
     stat: str | None = None
 
 
-class MetricEntry(_Event):
+class AlarmMetricEntry(_Event):
     id: str | None = None
-    metric_stat: MetricStat | None = Field(default=None, alias="metricStat")
+    metric_stat: AlarmMetricStat | None = Field(default=None, alias="metricStat")
     expression: str | None = None
 
 
-class Configuration(_Event):
+class AlarmConfiguration(_Event):
     description: str | None = None
-    metrics: list[MetricEntry] = Field(default_factory=list)
+    metrics: list[AlarmMetricEntry] = Field(default_factory=list)
 
 
-class State(_Event):
+class AlarmStateValue(_Event):
     value: Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
     reason: str = ""
     reason_data: str | None = Field(default=None, alias="reasonData")
     timestamp: datetime
 
 
-class Detail(_Event):
+class AlarmDetail(_Event):
     alarm_name: str = Field(alias="alarmName", min_length=1, max_length=255)
-    state: State
-    previous_state: State | None = Field(default=None, alias="previousState")
-    configuration: Configuration = Field(default_factory=Configuration)
+    state: AlarmStateValue
+    previous_state: AlarmStateValue | None = Field(default=None, alias="previousState")
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
 
 
 class AlarmStateChange(_Event):
@@ -80,8 +80,10 @@ class AlarmStateChange(_Event):
     account: str | None = None
     time: datetime | None = None
     region: str = Field(min_length=1)
-    resources: list[str] = Field(min_length=1, description="The alarm's ARN first.")
-    detail: Detail
+    resources: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="The alarm's ARN first."
+    )
+    detail: AlarmDetail
 
 
 def _as_list(value: Any) -> Any:

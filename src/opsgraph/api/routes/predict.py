@@ -1,5 +1,5 @@
-"""Graph model endpoints: what is served (`/model_info`), node predictions over a graph sent
-in the request, and SHAP + GNNExplainer explanations of one node.
+"""Graph model endpoints: what is served (`/model_info`, the multivariate model of model.py
+too), node predictions over a graph sent in the request, SHAP + GNNExplainer explanations.
 
 Requests carry nodes (the five signals now, optionally older rows) and caller -> callee edges;
 anything malformed (unknown node in an edge, NaN, wrong number of values) is refused with 422.
@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from opsgraph.api.deps import RuntimeDep
+from opsgraph.api.routes.model import ResourceModelsDep
 from opsgraph.core.errors import ConflictError
 from opsgraph.core.metrics import RESOURCE_ID_RE, SIGNALS
 from opsgraph.core.models import severity_for
@@ -155,11 +156,16 @@ def _verdicts(ids: list[str], scores: np.ndarray, threshold: float) -> list[dict
 
 
 @router.get("/model_info", summary="Models served and the live detector's configuration")
-def model_info(runtime: RuntimeDep) -> dict[str, Any]:
+def model_info(runtime: RuntimeDep, resource_models: ResourceModelsDep) -> dict[str, Any]:
+    """The graph model (`graph_model`, its versions in `registered`), the multivariate
+    resource model of /predict and /batch_predict (`multivariate_model`, its versions in
+    `multivariate_registered`) and the live streaming detector."""
     detect = runtime.settings.detect
     return {
         "graph_model": runtime.graph_models.status(),
         "registered": runtime.graph_models.info(),
+        "multivariate_model": resource_models.status(),
+        "multivariate_registered": resource_models.info(),
         "live_detector": {
             "name": detect.detector,
             "params": detect.params,

@@ -49,7 +49,26 @@ function query(params) {
   return text ? `?${text}` : "";
 }
 
-async function request(method, path, { params, body, signal } = {}) {
+let refreshing = null;
+
+/** Renew the access cookie from the refresh cookie (once for all callers at a time). */
+function refreshSession() {
+  refreshing ??= fetch("./auth/refresh", { method: "POST", headers: { Accept: "application/json" } })
+    .then((r) => r.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+function toLogin() {
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`./login.html?next=${encodeURIComponent(here)}`);
+}
+
+async function request(method, path, options = {}, retried = false) {
+  const { params, body, signal } = options;
   // Paths are relative so the page works when the API is mounted under a prefix.
   const url = `.${path}${query(params)}`;
   const init = { method, headers: { Accept: "application/json" }, signal };
@@ -72,6 +91,11 @@ async function request(method, path, { params, body, signal } = {}) {
     } catch {
       payload = { detail: text.slice(0, 200) };
     }
+  }
+  if (response.status === 401) {
+    // The access cookie expired: renew it once, else the session is over.
+    if (!retried && (await refreshSession())) return request(method, path, options, true);
+    toLogin();
   }
   if (!response.ok) {
     const { message, fields } = describeError(response.status, payload);

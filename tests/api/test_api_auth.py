@@ -1,0 +1,109 @@
+"""Access control through the API: login cookies, refresh rotation, roles, keys, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from opsgraph.core.auth import Role
+from opsgraph.runtime import Runtime
+
+
+def _user(client: TestClient, name: str, role: str) -> None:
+    body = {"username": name, "password": "correct horse", "role": role}
+    assert client.post("/auth/register", json=body).status_code == 201
+
+
+def test_no_credential_is_401_and_leaks_nothing(anonymous: TestClient) -> None:
+    assert anonymous.get("/health").status_code == 200
+    r = anonymous.get("/anomalies")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert anonymous.get("/anomalies", headers={"Authorization": "Bearer og_nope"}).json() == {
+        "detail": "invalid credentials"
+    }
+    bad = anonymous.post("/auth/login", json={"username": "admin", "password": "wrong-one"})
+    ghost = anonymous.post("/auth/login", json={"username": "ghost", "password": "wrong-one"})
+    assert bad.status_code == ghost.status_code == 401
+    assert bad.json() == ghost.json()  # an unknown user and a wrong password look the same
+
+
+def test_login_cookie_session_refresh_and_logout(client: TestClient, anonymous: TestClient) -> None:
+    _user(client, "vera", "viewer")
+    r = anonymous.post("/auth/login", json={"username": "vera", "password": "correct horse"})
+    assert r.status_code == 200 and r.json()["user"]["role"] == "viewer"
+    cookies = r.headers.get_list("set-cookie")
+    assert all("HttpOnly" in c and "SameSite=strict" in c for c in cookies)
+    assert anonymous.get("/auth/me").json()["name"] == "vera"  # the cookie carries the session
+    assert anonymous.get("/anomalies").status_code == 200
+    old_refresh = anonymous.cookies.get("opsgraph_refresh")
+    assert old_refresh and anonymous.post("/auth/refresh").status_code == 200
+    assert anonymous.post("/auth/logout").status_code == 204
+    anonymous.cookies.clear()
+    assert anonymous.get("/anomalies").status_code == 401
+    # Rotation: the refresh token used once no longer works.
+    anonymous.cookies.set("opsgraph_refresh", old_refresh)
+    assert anonymous.post("/auth/refresh").status_code == 401
+
+
+def test_roles_are_enforced_per_route(
+    runtime: Runtime, anonymous: TestClient, make_key: Callable[[Role], str]
+) -> None:
+    viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
+    operator = {"Authorization": f"Bearer {make_key(Role.OPERATOR)}"}
+    node = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    fault = {"kind": "dependency_outage", "node": node}
+    assert anonymous.get("/anomalies", headers=viewer).status_code == 200
+    denied = anonymous.post("/sim/faults", json=fault, headers=viewer)
+    assert denied.status_code == 403 and denied.json() == {"detail": "this needs the operator role"}
+    assert anonymous.post("/sim/faults", json=fault, headers=operator).status_code == 201
+    assert anonymous.get("/auth/keys", headers=operator).status_code == 403
+
+
+def test_api_keys_are_hashed_and_revocable(client: TestClient, runtime: Runtime) -> None:
+    made = client.post("/auth/keys", json={"name": "prometheus", "role": "operator"}).json()
+    key = made["key"]
+    assert key.startswith("og_") and made["prefix"] == key[:11]
+    listed = client.get("/auth/keys").json()
+    assert all("key" not in k for k in listed)  # the secret is shown once, never listed
+    assert key not in str(runtime.store.list_api_keys())
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/auth/me", headers=headers).json()["role"] == "operator"
+    assert client.delete(f"/auth/keys/{made['id']}").status_code == 200
+    assert client.get("/auth/me", headers=headers).status_code == 401
+    # A key cannot outrank the operator who would create it.
+    assert client.post("/auth/keys", json={"name": "x", "role": "root"}).status_code == 422
+
+
+def test_login_rate_limit(anonymous: TestClient, runtime: Runtime) -> None:
+    limit = runtime.settings.auth.login_max_failures
+    for _ in range(limit):
+        r = anonymous.post("/auth/login", json={"username": "admin", "password": "guess-guess"})
+        assert r.status_code == 401
+    r = anonymous.post("/auth/login", json={"username": "admin", "password": "guess-guess"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+
+
+def test_signup_makes_viewers_and_can_be_turned_off(
+    anonymous: TestClient, runtime: Runtime
+) -> None:
+    body = {"username": "newbie", "password": "long enough"}
+    assert anonymous.post("/auth/register", json=body).json()["role"] == "viewer"
+    escalate = {"username": "sneaky", "password": "long enough", "role": "admin"}
+    assert anonymous.post("/auth/register", json=escalate).status_code == 403
+    short = anonymous.post("/auth/register", json={"username": "shorty", "password": "x"})
+    assert short.status_code == 422 and "password" in short.text
+    runtime.settings.auth.allow_signup = False
+    late = anonymous.post("/auth/register", json={"username": "late", "password": "long enough"})
+    assert late.status_code == 403
+
+
+def test_websocket_needs_a_credential(anonymous: TestClient, client: TestClient) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed, anonymous.websocket_connect("/ws") as ws:
+        ws.receive_json()
+    assert closed.value.code == 1008
+    with client.websocket_connect("/ws") as ws:
+        assert ws.receive_json()["type"] == "hello"
