@@ -149,9 +149,14 @@ def test_train_multivariate_refuses_bad_input(tmp_path: Path) -> None:
     assert both.exit_code == 2 and "not both" in both.output
     unknown = runner.invoke(app, ["train", "multivariate", "--detector", "oracle"])
     assert unknown.exit_code == 2 and "oracle" in unknown.output
+    from opsgraph.store import Store
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with Store(url) as store:
+        store.migrate()
     empty = runner.invoke(
         app,
-        ["train", "multivariate", "--store", f"sqlite:///{tmp_path / 'empty.db'}",
+        ["train", "multivariate", "--store", url,
          "--models", str(tmp_path / "m")],
     )  # fmt: skip
     assert empty.exit_code == 2 and "0 complete rows" in empty.output

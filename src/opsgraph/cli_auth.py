@@ -23,15 +23,20 @@ keys_app = typer.Typer(
 )
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
+DemoOpt = Annotated[
+    bool, typer.Option("--demo", help="Use the running `opsgraph demo`'s store instead.")
+]
 LOCAL_ADMIN = "cli"
 
 
-def _service(config: Path | None) -> AuthService:
+def _service(config: Path | None, demo: bool = False) -> AuthService:
     from opsgraph.config import load_settings
+    from opsgraph.runtime import demo_store_url
     from opsgraph.store import Store
 
     settings = load_settings(config)
-    store = Store(settings.store_url)
+    url = demo_store_url(settings) if demo and settings.store.url is None else settings.store_url
+    store = Store(url)
     store.migrate()
     return AuthService(store, settings)
 
@@ -48,21 +53,22 @@ def create_user(
         str | None, typer.Option(help="Password (asked for when left out).", hidden=True)
     ] = None,
     config: ConfigOpt = None,
+    demo: DemoOpt = False,
 ) -> None:
     """Create a user with a role."""
     secret = password or getpass.getpass("password: ")
     try:
-        user = _service(config).register(username, secret, role=role, by=_admin())
+        user = _service(config, demo).register(username, secret, role=role, by=_admin())
     except OpsgraphError as exc:
         fail(str(exc))
     console.print(f"created {user.username} ({user.role.value})")
 
 
 @users_app.command("list")
-def list_users(config: ConfigOpt = None) -> None:
+def list_users(config: ConfigOpt = None, demo: DemoOpt = False) -> None:
     """Every user and role."""
     table = Table("id", "user", "role", "disabled", "last login")
-    for u in _service(config).store.list_users():
+    for u in _service(config, demo).store.list_users():
         last = time.strftime("%Y-%m-%d %H:%M", time.localtime(u.last_login_ts or 0))
         table.add_row(str(u.id), u.username, u.role.value, str(u.disabled), last)
     console.print(table)
@@ -73,10 +79,11 @@ def create_key(
     name: Annotated[str, typer.Argument(help="What the key is for, e.g. prometheus.")],
     role: Annotated[Role, typer.Option(help="viewer, operator or admin.")] = Role.OPERATOR,
     config: ConfigOpt = None,
+    demo: DemoOpt = False,
 ) -> None:
     """Create an API key; it is printed once (send it as `Authorization: Bearer KEY`)."""
     try:
-        key, saved = _service(config).create_key(name, role, by=_admin())
+        key, saved = _service(config, demo).create_key(name, role, by=_admin())
     except OpsgraphError as exc:
         fail(str(exc))
     console.print(f"key {saved.id} ({saved.role.value}), shown only now:", highlight=False)
@@ -84,9 +91,13 @@ def create_key(
 
 
 @keys_app.command("list")
-def list_keys(config: ConfigOpt = None, as_json: bool = typer.Option(False, "--json")) -> None:
+def list_keys(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """API keys (never their secret)."""
-    keys = _service(config).store.list_api_keys()
+    keys = _service(config, demo).store.list_api_keys()
     if as_json:
         console.print_json(json.dumps([k.model_dump(mode="json") for k in keys]))
         return
@@ -97,10 +108,10 @@ def list_keys(config: ConfigOpt = None, as_json: bool = typer.Option(False, "--j
 
 
 @keys_app.command("revoke")
-def revoke_key(key_id: int, config: ConfigOpt = None) -> None:
+def revoke_key(key_id: int, config: ConfigOpt = None, demo: DemoOpt = False) -> None:
     """Revoke an API key: it stops working at once."""
     try:
-        key = _service(config).revoke_key(key_id, by=_admin())
+        key = _service(config, demo).revoke_key(key_id, by=_admin())
     except OpsgraphError as exc:
         fail(str(exc))
     console.print(f"revoked key {key.id} ({key.name})")

@@ -415,3 +415,40 @@ def bench_api(
     if out is not None:
         out.write_text(json.dumps(report, indent=2))
         console.print(f"written to {out}")
+
+
+@bench_app.command("logs")
+def bench_logs(
+    data: Annotated[
+        Path, typer.Option(help="Folder holding loghub2k/ and hdfs/ (see their READMEs).")
+    ] = Path("../shared/data/logs"),
+    system: Annotated[
+        list[str] | None,
+        typer.Option("--system", help="Only these loghub systems (repeatable; default all 16)."),
+    ] = None,
+    lines: Annotated[
+        int | None, typer.Option(min=10, help="Only the first lines of each system.")
+    ] = None,
+    sessions: Annotated[
+        int | None, typer.Option(min=10, help="Only the first HDFS sessions of each split.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML config (its logs section).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Template grouping accuracy on loghub's 16 systems, line-level alert detection on BGL and
+    session-level anomaly detection on labelled HDFS block sessions."""
+    from opsgraph.bench.logs import print_report, run_logs_bench
+    from opsgraph.config import load_settings
+
+    try:
+        settings = load_settings(config).logs
+        with console.status("mining templates and scoring lines"):
+            report = run_logs_bench(data, settings, systems=system, lines=lines, sessions=sessions)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    print_report(report, console)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")

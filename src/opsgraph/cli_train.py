@@ -278,8 +278,11 @@ def train_list(
         )
         return
     table = Table(title="registered models")
-    for col in ("name", "version", "detector", "created", "quality", "path"):
+    for col in ("name", "version", "detector"):
+        table.add_column(col, no_wrap=True)
+    for col in ("created", "quality"):
         table.add_column(col)
     for m in found:
-        table.add_row(m.name, str(m.version), m.detector, m.created, _quality(m), m.path)
+        table.add_row(m.name, str(m.version), m.detector, m.created, _quality(m))
     console.print(table)
+    console.print(f"in {models_dir(models, config)} (paths: --json)")

@@ -467,9 +467,7 @@ class AuthSettings(_Section):
         "Replicas must share one.",
     )
     access_ttl_s: float = Field(default=900.0, ge=30, description="Access token lifetime.")
-    refresh_ttl_s: float = Field(
-        default=7 * 86_400.0, ge=60, description="Refresh token lifetime."
-    )
+    refresh_ttl_s: float = Field(default=7 * 86_400.0, ge=60, description="Refresh token lifetime.")
     allow_signup: bool = Field(
         default=True, description="Anyone may register (as viewer); the first user is admin."
     )

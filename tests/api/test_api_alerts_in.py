@@ -103,7 +103,10 @@ def test_webhook_opens_then_closes_anomalies(client: TestClient, runtime: Runtim
         ({"version": "3"}, "body.version"),
         ({"alerts": []}, "body.alerts"),
         ({"status": "pending"}, "body.status"),
-        ({"alerts": [{"status": "firing", "labels": {"alertname": "A"}}]}, "body.alerts[0].startsAt"),
+        (
+            {"alerts": [{"status": "firing", "labels": {"alertname": "A"}}]},
+            "body.alerts[0].startsAt",
+        ),
     ],
 )
 def test_malformed_notifications_get_422(
@@ -124,9 +127,7 @@ def test_an_alert_without_alertname_changes_nothing(client: TestClient, runtime:
     assert _alert_anomalies(runtime) == {}
 
 
-def test_viewers_may_not_post_alerts(
-    client: TestClient, make_key: Callable[[Role], str]
-) -> None:
+def test_viewers_may_not_post_alerts(client: TestClient, make_key: Callable[[Role], str]) -> None:
     payload = _webhook(_alert("aa01", {"alertname": "A"}))
     viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
     assert client.post("/alerts/alertmanager", json=payload, headers=viewer).status_code == 403
@@ -139,11 +140,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _until(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
+def _until(
+    condition: Callable[[], bool], what: str, detail: Callable[[], str] = lambda: ""
+) -> None:
+    deadline = time.monotonic() + 30
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pytest.fail(f"timed out waiting for {what}\n{detail()}")
         time.sleep(0.1)
 
 
@@ -273,10 +276,7 @@ def _run_alertmanager_scenario(
     def log_tail() -> str:
         return log_path.read_text(errors="replace")[-3000:]
 
-    try:
-        _until(lambda: len(anomalies()) == 2, "opsgraph to open both anomalies")
-    except pytest.fail.Exception:
-        pytest.fail(f"no anomalies from Alertmanager; its log:\n{log_tail()}")
+    _until(lambda: len(anomalies()) == 2, "opsgraph to open both anomalies", log_tail)
     opened = anomalies()
     assert opened["HighCPU"].resource_id == "web-7:9100"
     assert opened["HighCPU"].severity is Severity.MEDIUM
@@ -291,6 +291,7 @@ def _run_alertmanager_scenario(
     _until(
         lambda: all(a.status is AnomalyStatus.RESOLVED for a in anomalies().values()),
         "opsgraph to close both anomalies",
+        log_tail,
     )
     assert len(anomalies()) == 2
 

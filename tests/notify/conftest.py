@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from opsgraph.core.models import Anomaly, Resource, ResourceKind, Severity
+from opsgraph.core.errors import NotFoundError
+from opsgraph.core.models import Anomaly, AuditEvent, Resource, ResourceKind, Severity
 from opsgraph.notify.base import Notification
 from opsgraph.notify.convert import to_notification
 from opsgraph.notify.hub import Message
@@ -51,12 +52,14 @@ def capture() -> Iterator[CaptureServer]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             with lock:
                 state.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
+                    Received(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw)
+                    )
                 )
                 status = state.answers.pop(0) if state.answers else 200
             body = b'{"status": "ok"}' if status < 400 else b"upstream trouble"
@@ -165,3 +168,19 @@ def make_notification() -> Callable[..., Notification]:
         return notification_of(type_, anomaly(**changes))
 
     return make
+
+
+class AuditStore:
+    """The store as the dispatcher sees it: an audit list and the test resources."""
+
+    def __init__(self) -> None:
+        self.audit: list[AuditEvent] = []
+
+    def append_audit(self, event: AuditEvent) -> AuditEvent:
+        self.audit.append(event)
+        return event
+
+    def get_resource(self, resource_id: str) -> Resource:
+        if resource_id not in RESOURCES:
+            raise NotFoundError("resource", resource_id)
+        return RESOURCES[resource_id]

@@ -37,8 +37,7 @@ from opsgraph.runtime import Runtime
 from opsgraph.sim import FaultKind
 from opsgraph.store import Store
 
-from .conftest import anomaly
-from .test_routing import AuditStore
+from .conftest import AuditStore, anomaly
 
 
 def _settings(*receivers: str, **extra: Any) -> NotifySettings:
@@ -142,9 +141,7 @@ def test_gives_up_after_the_attempts_or_at_once_on_a_final_error() -> None:
         return None
 
     settings = _settings("mem", retry={"attempts": 3})
-    dispatcher = Dispatcher(
-        EventHub(), settings, store, notifiers={"mem": memory}, sleep=no_wait
-    )
+    dispatcher = Dispatcher(EventHub(), settings, store, notifiers={"mem": memory}, sleep=no_wait)
 
     async def body() -> None:
         await dispatcher.handle(_message(1))
@@ -197,9 +194,7 @@ def test_a_slow_receiver_stalls_nobody_and_drops_its_oldest_when_full() -> None:
     # 1 was in flight; 2 and 3 were each pushed out of the one-place queue by the next.
     assert [n.data["id"] for n in slow.sent] == [1, 4]
     dropped = [e for e in store.audit if e.action == "notify.suppressed"]
-    assert [e.inputs["fingerprint"] for e in dropped] == [
-        n.fingerprint for n in fast.sent[1:3]
-    ]
+    assert [e.inputs["fingerprint"] for e in dropped] == [n.fingerprint for n in fast.sent[1:3]]
     assert {(e.target, e.reason) for e in dropped} == {("slow", "receiver queue full (1 waiting)")}
 
 

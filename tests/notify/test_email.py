@@ -32,7 +32,7 @@ class Inbox:
     logins: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         if self.replies:
             return self.replies.pop(0)
         assert isinstance(envelope.content, bytes)

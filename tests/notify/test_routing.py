@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from opsgraph.core.errors import NotFoundError
-from opsgraph.core.models import AuditEvent, Resource, Severity
+from opsgraph.core.models import Severity
 from opsgraph.notify.base import MemoryNotifier, Notification
 from opsgraph.notify.dispatch import Dispatcher
 from opsgraph.notify.hub import EventHub, Message
 from opsgraph.notify.routing import Router, human
 from opsgraph.notify.settings import NotifySettings, parse_duration
 
-from .conftest import RESOURCES, anomaly
+from .conftest import AuditStore, anomaly
 
 
 class Clock:
@@ -100,9 +99,7 @@ def test_rate_limit_per_route(make_notification: Callable[..., Notification]) ->
 
 def test_repeat_interval_by_severity(make_notification: Callable[..., Notification]) -> None:
     clock = Clock()
-    settings = _settings(
-        [{"receiver": "r"}], repeat_interval={"critical": "15m", "medium": "1h"}
-    )
+    settings = _settings([{"receiver": "r"}], repeat_interval={"critical": "15m", "medium": "1h"})
     router = Router(settings, clock=clock)
     critical = make_notification("anomaly:update")
     assert router.route(critical)[0].reason == "first notification"
@@ -176,20 +173,6 @@ def test_acknowledged_incidents_are_not_repeated() -> None:
     assert router.route(resolved)[0].send
 
 
-class AuditStore:
-    def __init__(self) -> None:
-        self.audit: list[AuditEvent] = []
-
-    def append_audit(self, event: AuditEvent) -> AuditEvent:
-        self.audit.append(event)
-        return event
-
-    def get_resource(self, resource_id: str) -> Resource:
-        if resource_id not in RESOURCES:
-            raise NotFoundError("resource", resource_id)
-        return RESOURCES[resource_id]
-
-
 def test_sends_and_suppressions_are_audited_with_their_reason() -> None:
     clock = Clock()
     store = AuditStore()
@@ -236,7 +219,14 @@ def test_settings_are_validated() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90.0), ("15m", 900.0), ("1h30m", 5400.0), ("2d", 172800.0), (45, 45.0), ("500ms", 0.5)],
+    [
+        ("90s", 90.0),
+        ("15m", 900.0),
+        ("1h30m", 5400.0),
+        ("2d", 172800.0),
+        (45, 45.0),
+        ("500ms", 0.5),
+    ],
 )
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds

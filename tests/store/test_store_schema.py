@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, inspect
 
 from opsgraph.core import InvalidInputError, Resource, StoreError

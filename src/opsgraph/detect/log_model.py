@@ -45,22 +45,20 @@ _INFERRED = frozenset(_ALIASES) - {"alert", "panic", "information", "information
 _LEVEL_TOKENS = 8  # a level is looked for among the first tokens only (the header)
 _TOKEN_STRIP = "[]():<>|,;"
 
-# Masks applied before mining, most specific first: what varies between lines of one template
-# (timestamps, block ids, uuids, addresses, numbers) becomes one placeholder token.
+# Masks applied before mining, most specific first (an address before a date that would take
+# its first three numbers): what varies between lines of one template (block ids, uuids,
+# addresses, timestamps, numbers) becomes one placeholder token.
 _B = r"((?<=[^A-Za-z0-9])|^)"
 _E = r"((?=[^A-Za-z0-9])|$)"
 MASKS: tuple[tuple[str, str], ...] = (
+    (r"blk_-?\d+", "BLK"),
+    (_B + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _E, "UUID"),
+    (_B + r"\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?" + _E, "ADDR"),
+    (_B + r"(?=[\w.-]*[A-Za-z])[\w-]+(\.[\w-]+)+:\d{1,5}" + _E, "ADDR"),
     (_B + r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d+)?(Z|[+-]\d{2}:?\d{2})?" + _E, "TS"),
     (_B + r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}" + _E, "TS"),
     (_B + r"\d{1,2}:\d{2}:\d{2}([.,]\d+)?" + _E, "TS"),
     (r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", "TS"),
-    (r"blk_-?\d+", "BLK"),
-    (
-        _B + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _E,
-        "UUID",
-    ),
-    (_B + r"\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?" + _E, "ADDR"),
-    (_B + r"(?=[\w.-]*[A-Za-z])[\w-]+(\.[\w-]+)+:\d{1,5}" + _E, "ADDR"),
     (_B + r"([0-9a-fA-F]{2}:){3,}[0-9a-fA-F]{2}" + _E, "ID"),
     # Hexadecimal and decimal numbers share one placeholder: one field may print either.
     (_B + r"0[xX][0-9a-fA-F]+" + _E, "NUM"),
