@@ -68,6 +68,7 @@ def seen(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, An
     def open_client(url: str, headers: dict[str, str]) -> httpx.Client:
         return TestClient(api, base_url=url, headers=headers)
 
+    monkeypatch.delenv("OPSGRAPH_API_KEY", raising=False)
     monkeypatch.setattr("opsgraph.cli_ingest.open_client", open_client)
     return requests
 
@@ -134,3 +135,22 @@ def test_an_unreachable_server_exits_2(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     code, out = _run(str(path), "--url", f"http://127.0.0.1:{port}")
     assert code == 2 and "cannot reach" in out
+
+
+def test_a_server_asking_for_a_credential_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = Runtime(Settings(data_dir=tmp_path / "auth", sim={"enabled": False}))
+    try:
+        api = create_app(runtime, run_pipeline=False)
+        monkeypatch.delenv("OPSGRAPH_API_KEY", raising=False)
+        monkeypatch.setattr(
+            "opsgraph.cli_ingest.open_client",
+            lambda url, headers: TestClient(api, base_url=url, headers=headers),
+        )
+        path = tmp_path / "x.csv"
+        path.write_text("timestamp,resource_id,metric,value\n1,db-1,cpu,1\n")
+        code, out = _run(str(path), "--api-key", "not-a-key")
+        assert code == 2 and "/resources: 401" in out and "--api-key" in out
+    finally:
+        runtime.close()

@@ -88,7 +88,7 @@ def test_train_multivariate_from_a_csv_and_list_it(tmp_path: Path) -> None:
     assert (info["name"], info["version"], info["family"]) == ("multivariate", 1, "multivariate")
     assert info["detector"] == "ecod" and info["data"]["features"] == ["cpu", "memory", "disk"]
     assert info["data"]["ignored_columns"] == ["label"] and info["training"]["rows"] == 200
-    assert (Path(info["path"]) / "model.joblib").is_file()
+    assert (Path(info["path"]) / "model.pkl").is_file()
     second = runner.invoke(app, [*args, "--detector", "autoencoder", "--threshold", "0.5"])
     assert second.exit_code == 0, second.output
     assert "v2 (autoencoder) fitted on 200 rows" in second.output

@@ -25,6 +25,7 @@ from opsgraph.cli_bench import bench_app
 from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli_ingest import ingest_app
+from opsgraph.cli_logs import logs_app
 from opsgraph.cli_rca import rca_app
 from opsgraph.cli_topology import topology_app
 from opsgraph.cli_train import train_app
@@ -56,6 +57,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(logs_app, name="logs")
 
 
 ConfigOpt = Annotated[

@@ -34,6 +34,8 @@ def _call(client: httpx.Client, method: str, path: str, body: dict[str, Any] | N
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
+        if response.status_code == 401:
+            detail += " (pass --api-key or set OPSGRAPH_API_KEY: `opsgraph keys create` makes one)"
         fail(f"{path}: {response.status_code}: {detail}")
     return response.json() if response.content else None
 

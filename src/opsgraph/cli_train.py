@@ -242,7 +242,8 @@ def train_multivariate(
         f"{100 * trained['flagged_share']:.2f}% of them score above {info.threshold}"
     )
     console.print(
-        f"registered in {info.path} (model.joblib, meta.json); served at the next request"
+        f"registered in {info.path} (model.pkl, meta.json); "
+        "a running server serves it from its next request"
     )
 
 

@@ -105,6 +105,8 @@ class Runtime(OperatorControl):
             bootstrap_incidents=gnn.bootstrap_incidents,
             bootstrap_epochs=gnn.bootstrap_epochs,
         )
+        # Built now so a bad source configuration stops the start with a clear message.
+        self.pull_sources = build_pull_sources(settings)
         self.auth = AuthService(self.store, settings)
         # Shown once by the CLI when this start created the first admin account.
         self.admin_password = self.auth.ensure_admin() if settings.auth.enabled else None
@@ -197,6 +199,8 @@ class Runtime(OperatorControl):
             self.hub.publish("graph:update", {"nodes": [], "topology": True, "source": source})
         result = self.ingestor.ingest_samples(batch.samples)
         self.publish(result)
+        if batch.alerts:
+            self.receive_alerts(batch.alerts)
         return result
 
     def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
@@ -244,7 +248,7 @@ class Runtime(OperatorControl):
         self.hub.bind(loop)
         pulls = [
             asyncio.create_task(run_pull_source(source, self.accept, stop))
-            for source in build_pull_sources(self.settings)
+            for source in self.pull_sources
         ]
         next_step = loop.time()
         demo = self.settings.demo

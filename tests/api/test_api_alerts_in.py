@@ -1,6 +1,5 @@
-"""POST /alerts/alertmanager: Alertmanager's webhook (v4) opens and closes anomalies, bad input
-gets a clear 422; end to end with a real Alertmanager delivering to a served opsgraph, and with
-opsgraph's own Alertmanager-format webhook out as the sender."""
+"""POST /alerts/alertmanager: v4 webhooks open and close anomalies, bad input gets 422; end to end
+with a real Alertmanager, and with opsgraph's own Alertmanager-format webhook out as sender."""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ NORMAL = (
 )
 
 
-def _normal(resource: str, buckets: int, per_bucket: int = 6, start: float = T0) -> list[dict[str, Any]]:
+def _normal(
+    resource: str, buckets: int, per_bucket: int = 6, start: float = T0
+) -> list[dict[str, Any]]:
     """`per_bucket` ordinary info lines in each of `buckets` one-minute buckets."""
     return [
         {
@@ -174,6 +176,7 @@ def test_predict_log_refuses_bad_payloads(
         ({"ts": 1.0, "resource_id": "{node}", "message": "x", "host": "h"}, "logs[1].host"),
         ({"ts": 1.0, "resource_id": "{node}", "message": "x" * 70_000}, "logs[1].message"),
         ({"ts": 1.0, "resource_id": "ghost-9", "message": "x"}, "logs[1].resource_id"),
+        ({"ts": 4e9, "resource_id": "{node}", "message": "x"}, "logs[1].ts"),
     ],
 )
 def test_bad_batches_store_nothing(
@@ -191,7 +194,8 @@ def test_bad_batches_store_nothing(
 def test_batch_limits_and_nan(client: TestClient, runtime: Runtime, node: str) -> None:
     r = client.post("/ingest/logs", json={"logs": []})
     assert r.status_code == 422 and "logs" in r.json()["detail"]
-    raw = '{"logs": [{"ts": NaN, "resource_id": "%s", "message": "x"}]}' % node
+    raw = json.dumps({"logs": [{"ts": 1.0, "resource_id": node, "message": "x"}]})
+    raw = raw.replace("1.0", "NaN")
     r = client.post("/ingest/logs", content=raw, headers={"content-type": "application/json"})
     assert r.status_code == 422 and "logs[0].ts" in r.json()["detail"]
     runtime.settings.api.max_batch = 2

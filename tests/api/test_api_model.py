@@ -56,7 +56,7 @@ def test_first_predict_bootstraps_from_the_store(client: TestClient, runtime: Ru
     ]
     assert after["multivariate_model"]["required_features"] == list(SIGNALS)
     assert after["registered"] == []  # the graph family does not list it
-    assert (Path(version["path"]) / "model.joblib").is_file()
+    assert (Path(version["path"]) / "model.pkl").is_file()
 
 
 def test_a_sick_sample_is_flagged_with_the_signal_that_drove_it(
@@ -163,8 +163,8 @@ def test_bad_batches_get_422_naming_the_field(
 
 def test_nan_infinity_and_oversized_batches_are_refused(client: TestClient, fast: Runtime) -> None:
     for raw in ("NaN", "Infinity", "-Infinity", "1e999"):
-        text = '{"features": {"cpu": %s, "memory": 1, "latency_ms": 1, "error_rate": 0, ' % raw
-        text += '"request_count": 1}}'
+        rest = '"memory": 1, "latency_ms": 1, "error_rate": 0, "request_count": 1'
+        text = f'{{"features": {{"cpu": {raw}, {rest}}}}}'
         res = client.post("/predict", content=text, headers={"content-type": "application/json"})
         assert res.status_code == 422 and "body.features.cpu" in res.text, res.text
         assert "finite" in res.text

@@ -1,6 +1,5 @@
-"""Fixtures for the notifier tests: a local HTTP server that records what it is sent and answers
-with scripted status codes, a self-signed TLS certificate, and notifications built from real
-anomaly and incident messages."""
+"""Fixtures for the notifier tests: a local HTTP server recording what it is sent (with scripted
+answers), a self-signed TLS certificate, and notifications built from real anomaly messages."""
 
 from __future__ import annotations
 
@@ -24,7 +23,10 @@ from opsgraph.notify.hub import Message
 
 RESOURCES = {
     "db-1": Resource(
-        id="db-1", kind=ResourceKind.RDS, region="eu-west-1", tags={"team": "payments"}
+        id="db-1",
+        kind=ResourceKind.RDS,
+        region="eu-west-1",
+        tags={"team": "payments", "aws:cloudformation:stack-name": "shop", "9lives": "x"},
     ),
     "web-1": Resource(id="web-1", kind=ResourceKind.EC2, region="us-east-1"),
 }

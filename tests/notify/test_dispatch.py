@@ -1,6 +1,5 @@
-"""The dispatcher: subscribed to the hub, it delivers through each receiver's own task, retries
-with back-off, gives up with an audit record, never lets a slow receiver stall the others, and
-starts and stops with the API server."""
+"""The dispatcher: hub to receiver tasks, retries with back-off, giving up with an audit record,
+slow receivers stalling nobody, and its start and stop with the API server."""
 
 from __future__ import annotations
 

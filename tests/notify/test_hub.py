@@ -75,8 +75,12 @@ def test_poll_waits_for_a_message_of_the_wanted_type() -> None:
         poll = asyncio.create_task(hub.poll(1, timeout=30, types={"anomaly:new"}))
         while hub.waiting == 0:
             await asyncio.sleep(0)
-        threading.Thread(target=hub.publish, args=("metrics:update", {})).start()
-        threading.Thread(target=hub.publish, args=("anomaly:new", {"id": 7})).start()
+        threading.Thread(
+            target=lambda: [
+                hub.publish("metrics:update", {}),
+                hub.publish("anomaly:new", {"id": 7}),
+            ]
+        ).start()
         result = await poll
         assert [(m.type, m.data) for m in result.messages] == [("anomaly:new", {"id": 7})]
         assert result.cursor == hub.last_id and hub.waiting == 0

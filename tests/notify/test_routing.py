@@ -1,6 +1,5 @@
-"""Routing: matchers, first match and continue, severity minimum, owner, message types, per-route
-rate limits, repeat intervals by severity (on an injected clock), resolved always passing,
-silences, and the audit records of sends and suppressions."""
+"""Routing: matchers, first match and continue, severity, owner, types, rate limits, repeat
+intervals (on an injected clock), resolved always passing, silences, and the audit records."""
 
 from __future__ import annotations
 

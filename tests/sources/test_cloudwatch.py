@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
@@ -43,9 +44,13 @@ def moto_url() -> Iterator[str]:
         port = probe.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
+    # moto's backends live in the process: start clean, and leave nothing to other modules.
+    httpx.post(f"{url}/moto-api/reset").raise_for_status()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        httpx.post(f"{url}/moto-api/reset").raise_for_status()
         server.stop()
         for key, value in saved.items():
             if value is None:

@@ -50,12 +50,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.http_status, content=body, headers=headers)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
-    """Refuses request bodies larger than max_bytes with 413, declared or streamed."""
+    """Refuses request bodies larger than max_bytes with 413, declared or streamed.
+
+    A streamed body is cut off where it passes the limit: the app is told the client left
+    (ASGI http.disconnect), whatever it answers or raises about the half body is dropped, and
+    the client gets the 413 instead.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -70,28 +71,36 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
+        too_large = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large and not started:
+                return  # the app's answer to a body it never got whole
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(

@@ -13,16 +13,9 @@ import logging
 import math
 import os
 import platform
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from opsgraph import __version__
 from opsgraph.bench.api_load import SIGNAL_LEVELS, Plan, json_sender, paced_load, percentiles
+from opsgraph.bench.api_server import Server, api_server
 from opsgraph.core.errors import InvalidInputError
 
 #: Calm points given to each probe series before its spike (a full detector warm-up).
@@ -63,97 +57,6 @@ class ApiBenchConfig:
             raise InvalidInputError("rate", "rate and durations must not be negative")
 
 
-# -- the server --------------------------------------------------------------------------------
-@dataclass
-class Server:
-    url: str
-    store_url: str
-    connect_args: dict[str, Any]
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _store(url: str | None, tmp: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The server's store URL: a fresh SQLite file, or a fresh schema of the PostgreSQL given."""
-    if url is None:
-        yield f"sqlite:///{tmp / 'bench.db'}", {}
-        return
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise InvalidInputError("store_url", "must be a PostgreSQL URL (SQLite is the default)")
-    schema = f"og_bench_api_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        search_path = f"-csearch_path={schema}"
-        server_url = parsed.update_query_dict({"options": search_path})
-        yield server_url.render_as_string(hide_password=False), {"options": search_path}
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def api_server(store_url: str | None) -> Iterator[Server]:
-    """`opsgraph serve` without the simulator, on a free port; stopped (SIGTERM) at exit."""
-    with tempfile.TemporaryDirectory(prefix="opsgraph-bench-api-") as tmp_name:
-        tmp = Path(tmp_name)
-        with _store(store_url, tmp) as (url, connect_args):
-            port = _free_port()
-            env = os.environ | {
-                "OPSGRAPH_STORE__URL": url,
-                "OPSGRAPH_SIM__ENABLED": "false",
-                "OPSGRAPH_GNN__BOOTSTRAP": "false",
-                # The bench measures the data path; credentials are checked per request apart.
-                "OPSGRAPH_AUTH__ENABLED": "false",
-                "OPSGRAPH_DATA_DIR": str(tmp / "data"),
-            }
-            log = tmp / "server.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "opsgraph", "serve", "--port", str(port)],
-                    cwd=tmp,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            server = Server(f"http://127.0.0.1:{port}", url, connect_args, log)
-            try:
-                _wait_ready(server, process)
-                yield server
-            finally:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
-
-
-def _wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the server exited ({process.returncode}):\n{server.log.read_text()}"
-            )
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{server.url}/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within {timeout} s:\n{server.log.read_text()}")
-
-
 # -- phases ------------------------------------------------------------------------------------
 def _probe_samples(probe: str, start_ts: float, values: list[float]) -> list[dict[str, Any]]:
     return [
@@ -166,12 +69,16 @@ def _calm(n: int) -> list[float]:
     return [45.0 + (i % 7) * 0.5 for i in range(n)]
 
 
-async def _setup(client: httpx.AsyncClient, plan: Plan, probes: list[str]) -> None:
+async def _setup(client: httpx.AsyncClient, plan: Plan, probes: list[str]) -> int:
+    """Register the estate and warm the probe series; returns the samples accepted."""
     resources = [{"id": r, "kind": "ec2"} for r in plan.resource_ids]
     resources += [{"id": p, "kind": "ec2"} for p in probes]
     (await client.post("/resources", json={"resources": resources})).raise_for_status()
     samples = [s for p in probes for s in _probe_samples(p, plan.start_ts, _calm(PROBE_WARMUP))]
-    (await client.post("/ingest/samples", json={"samples": samples})).raise_for_status()
+    response = await client.post("/ingest/samples", json={"samples": samples})
+    response.raise_for_status()
+    accepted: int = response.json()["accepted"]
+    return accepted
 
 
 class _RemoteWrite:
@@ -263,6 +170,7 @@ async def _fan_out(
     connect_s = await listeners.open()
     sent: dict[str, float] = {}
     latencies: list[float] = []
+    accepted = 0
     try:
         for k, probe in enumerate(probes):
             await asyncio.sleep(cfg.ws_interval_s)
@@ -271,6 +179,7 @@ async def _fan_out(
             response = await client.post("/ingest/samples", json={"samples": spike})
             latencies.append(time.perf_counter() - started)
             response.raise_for_status()
+            accepted += response.json()["accepted"]
             if any(a["resource_id"] == probe for a in response.json()["anomalies"]):
                 sent[probe] = started
             else:
@@ -292,6 +201,7 @@ async def _fan_out(
         "missed": expected - len(delays),
         "delay_ms": percentiles(delays),
         "spike_request_ms": percentiles(latencies),
+        "samples_accepted": accepted,
     }
 
 
@@ -354,8 +264,7 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
     )
     report: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
-        await _setup(client, plan, probes)
-        probe_counts = dict.fromkeys(probes, PROBE_WARMUP)
+        warm_accepted = await _setup(client, plan, probes)
         load_rate = cfg.rate if cfg.rate > 0 else 100_000.0
         n_a = math.ceil(load_rate * cfg.duration_s / cfg.batch) + cfg.concurrency
         say(f"building {n_a} JSON batches of {cfg.batch:,} samples")
@@ -373,7 +282,7 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
         bodies.clear()
         report["ingest_json"] = run_a.summary(cfg.batch, cfg.concurrency, cfg.rate)
         batches = list(run_a.accepted_batches)
-        accepted = run_a.samples_accepted
+        accepted = warm_accepted + run_a.samples_accepted
         next_batch = max(run_a.accepted_batches, default=-1) + cfg.concurrency + 1
 
         try:
@@ -424,10 +333,9 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
             cfg.batch, cfg.concurrency, cfg.rate
         )
         batches += run_c.accepted_batches
-        accepted += run_c.samples_accepted
-        for probe in probes:
-            probe_counts[probe] += 2
-        accepted += PROBE_WARMUP * len(probes) + 2 * len(probes)
+        accepted += run_c.samples_accepted + report["websocket"]["samples_accepted"]
+        # Each probe: its warm-up, then the two points of its spike.
+        probe_counts = dict.fromkeys(probes, PROBE_WARMUP + 2)
 
         say("(d) checking the store")
         health = (await client.get("/health")).json()

@@ -6,6 +6,7 @@ and says how surprising a template is there; levels are normalised or read from 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from typing import Any
 from drain3 import TemplateMiner  # type: ignore[import-untyped]
 from drain3.masking import MaskingInstruction  # type: ignore[import-untyped]
 from drain3.template_miner_config import TemplateMinerConfig  # type: ignore[import-untyped]
+
+# drain3 announces every template miner at INFO: one per pipeline and bench run is noise.
+logging.getLogger("drain3").setLevel(logging.WARNING)
 
 #: Canonical levels, least to most severe; error and critical lines add to a line's surprise.
 LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
@@ -52,7 +56,7 @@ _B = r"((?<=[^A-Za-z0-9])|^)"
 _E = r"((?=[^A-Za-z0-9])|$)"
 MASKS: tuple[tuple[str, str], ...] = (
     (r"blk_-?\d+", "BLK"),
-    (_B + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _E, "UUID"),
+    (_B + r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}" + _E, "UUID"),
     (_B + r"\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?" + _E, "ADDR"),
     (_B + r"(?=[\w.-]*[A-Za-z])[\w-]+(\.[\w-]+)+:\d{1,5}" + _E, "ADDR"),
     (_B + r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}([.,]\d+)?(Z|[+-]\d{2}:?\d{2})?" + _E, "TS"),

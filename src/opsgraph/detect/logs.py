@@ -183,6 +183,11 @@ class LogPipeline:
         self._undo: list[tuple[str, int]] | None = None
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held by every method; a caller holds it too to keep a batch and its sequel together."""
+        return self._lock
+
+    @property
     def threshold(self) -> float:
         return self.settings.anomaly_threshold
 
@@ -224,6 +229,8 @@ class LogPipeline:
                 surprises.append(surprise)
                 parts.append((line, level, tid, template, new))
             scores = self._scores(surprises)
+            if self._undo is None:  # inside a transaction, pruning waits for the commit
+                self._prune()
             return [
                 ScoredLine(
                     ts=line.ts,

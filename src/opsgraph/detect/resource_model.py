@@ -3,18 +3,18 @@ resource's signals -> calibrated anomaly score, verdict and which signals drove 
 
 Members are the registered batch detectors (Isolation Forest, One-Class SVM, LOF, ECOD, the
 autoencoder), fitted on the recorded history of many resources. Versions live in the shared
-model registry under the family "multivariate" (<root>/multivariate/vNNNN/model.joblib).
+model registry under the family "multivariate" (<root>/multivariate/vNNNN/model.pkl).
 """
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Sequence
 from math import factorial
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
@@ -133,12 +133,14 @@ class ResourceModel:
     def _excess(self, X: FloatArray) -> FloatArray:
         """Per row: the largest member excess past its healthy tail."""
         paired = steady(X)
-        return np.max(
-            [
-                tail.excess(member.score(paired)[1::2])
-                for member, tail in zip(self._members, self._tails, strict=True)
-            ],
-            axis=0,
+        return np.asarray(
+            np.max(
+                [
+                    tail.excess(member.score(paired)[1::2])
+                    for member, tail in zip(self._members, self._tails, strict=True)
+                ],
+                axis=0,
+            )
         )
 
     def score(self, X: FloatArray) -> tuple[FloatArray, FloatArray, list[str]]:
@@ -225,7 +227,8 @@ class ResourceModelRegistry(VersionedRegistry):
             raise RuntimeError("fit the model before registering it")
 
         def write(folder: Path, _version: int) -> None:
-            joblib.dump(model, folder / "model.joblib")
+            with (folder / "model.pkl").open("wb") as out:
+                pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
 
         return self.register(
             self.NAME,
@@ -244,10 +247,11 @@ class ResourceModelRegistry(VersionedRegistry):
     def load(self, version: int | None = None) -> tuple[ResourceModel, ModelInfo]:
         """The fitted model of a version (the newest when none is given) and its info.
 
-        The artefact is a joblib pickle, as scikit-learn models are saved: load only registry
-        folders this installation wrote."""
+        The artefact is a pickle, as scikit-learn models are saved: load only registry folders
+        this installation wrote."""
         info = self.info(self.NAME, version)
-        model = joblib.load(Path(info.path) / "model.joblib")
+        with (Path(info.path) / "model.pkl").open("rb") as handle:
+            model = pickle.load(handle)
         if not isinstance(model, ResourceModel) or not model.fitted:
             raise InvalidInputError("model", f"{info.path} does not hold a fitted resource model")
         return model, info

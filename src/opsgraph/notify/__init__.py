@@ -1,7 +1,8 @@
-"""Notifications: the event hub every stage publishes to, and its fan-out to subscribers.
-
-The WebSocket endpoint, and later webhooks, Slack and e-mail, subscribe to the hub.
+"""Notifications: the event hub every stage publishes to, and what subscribes to it (the
+WebSocket, the long-poll, the dispatcher to Alertmanager webhooks, Slack, e-mail and plug-ins).
 """
+
+# Only the hub here: opsgraph.config imports notify.settings, and the dispatcher imports config.
 
 from opsgraph.notify.hub import EventHub, Message
 

@@ -1,6 +1,5 @@
-"""Alertmanager's webhook format (version 4), both ways: the notifier that POSTs it, so anything
-that takes Alertmanager webhooks takes ours, and the conversion of a real Alertmanager's
-notification into `ExternalAlert`s for `POST /alerts/alertmanager`.
+"""Alertmanager's webhook format (version 4) both ways: the notifier that POSTs it, and the
+conversion of a real Alertmanager's notification into `ExternalAlert`s (POST /alerts/alertmanager).
 """
 
 from __future__ import annotations

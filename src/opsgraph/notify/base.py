@@ -1,7 +1,5 @@
-"""The notifier contract: a `Notification` and one async `send`, plus the in-memory notifier.
-
-Receiver types are plug-ins: the `opsgraph.notifiers` entry-point group maps a type name to a
-factory taking the receiver's settings; the four built-in types work even without it.
+"""The notifier contract (a `Notification`, one async `send`), the in-memory notifier, and the
+receiver types registered in the `opsgraph.notifiers` entry-point group.
 """
 
 from __future__ import annotations

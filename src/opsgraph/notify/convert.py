@@ -1,7 +1,5 @@
-"""Hub messages to notifications: anomalies, incidents and estate events become one
-`Notification` shape with labels, a stable fingerprint, a summary and a link.
-
-Resources are looked up for their kind, region and owner (the `owner` or `team` tag).
+"""Hub messages to notifications: anomalies, incidents and estate events become one `Notification`
+with labels (kind, region, owner from the resource), a stable fingerprint, a summary and a link.
 """
 
 from __future__ import annotations
@@ -9,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +29,8 @@ from opsgraph.notify.hub import Message
 log = logging.getLogger("opsgraph.notify")
 
 ResourceLookup = Callable[[str], Resource | None]
+
+_NOT_LABEL = re.compile(r"[^A-Za-z0-9_]")
 
 #: Resource tags that name who owns a resource, first present wins.
 OWNER_TAGS = ("owner", "team")
@@ -75,19 +76,26 @@ def _link(base_url: str, resource_id: str | None) -> str:
 
 
 def _resource_labels(resource_id: str | None, lookup: ResourceLookup) -> dict[str, str]:
-    labels: dict[str, str] = {}
+    """The resource's tags, then resource, kind, region, provider and owner (which tags cannot
+    overwrite), as the alert lifecycle labels anomalies; empty values are left out."""
     if resource_id is None:
-        return labels
-    labels["resource"] = resource_id
+        return {}
+    labels: dict[str, str] = {}
     resource = lookup(resource_id)
     if resource is not None:
-        labels["kind"] = resource.kind.value
-        if resource.region:
-            labels["region"] = resource.region
-        owner = owner_of(resource)
-        if owner:
-            labels["owner"] = owner
-    return labels
+        for key, value in resource.tags.items():
+            # Alertmanager-style label names, so matchers and receivers can name them.
+            name = _NOT_LABEL.sub("_", key)
+            if name and not name[0].isdigit():
+                labels[name] = value
+        labels.update(
+            kind=resource.kind.value,
+            region=resource.region,
+            provider=resource.provider,
+            owner=owner_of(resource) or "",
+        )
+    labels["resource"] = resource_id
+    return {k: v for k, v in labels.items() if v}
 
 
 def _anomaly(type_: str, anomaly: Anomaly, lookup: ResourceLookup, base_url: str) -> Notification:

@@ -1,7 +1,5 @@
-"""The dispatcher: subscribes to the event hub, turns messages into notifications, routes them
-and hands each to its receiver's own queue and task, so a slow receiver stalls nobody.
-
-Every send, failure and suppression is written to the audit log with its reason.
+"""The dispatcher: subscribed to the hub, it routes notifications to each receiver's own queue and
+task (a slow receiver stalls nobody), retries with back-off and audits every send and suppression.
 """
 
 from __future__ import annotations

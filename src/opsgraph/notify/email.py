@@ -1,6 +1,5 @@
-"""E-mail over SMTP: a plain-text and an HTML body, sent with the standard library's smtplib in a
-worker thread (so a slow server never blocks the event loop), with STARTTLS, implicit TLS and
-login as configured.
+"""E-mail over SMTP: plain-text and HTML bodies sent with smtplib in a worker thread, with
+STARTTLS, implicit TLS and login as configured.
 """
 
 from __future__ import annotations

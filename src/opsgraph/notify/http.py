@@ -1,7 +1,5 @@
-"""One JSON POST for the webhook-style notifiers, with its failures sorted into retryable
-(timeouts, refused connections, HTTP 5xx and 429) and final (other 4xx, bad TLS).
-
-A fresh client per POST: notifications are rare, and nothing lingers between them.
+"""One JSON POST for the webhook-style notifiers, its failures sorted into retryable (timeouts,
+refused connections, HTTP 5xx, 408, 429) and final (other 4xx, TLS).
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""In-process publish/subscribe of typed messages, safe to publish from worker threads.
-
-Each subscriber has a bounded queue; a slow subscriber loses its oldest messages rather than
-stalling the pipeline. Every message gets a monotonically increasing id and is kept in a bounded
-ring buffer, so HTTP clients can long-poll for what came after a cursor.
+"""In-process publish/subscribe of typed messages, safe from worker threads: bounded subscriber
+queues that drop their oldest, and a ring buffer of numbered messages for long-polling clients.
 """
 
 from __future__ import annotations

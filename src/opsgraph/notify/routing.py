@@ -1,7 +1,5 @@
-"""Which receivers a notification goes to, and whether it goes now: routes tried in order
-(first match wins unless `continue`), then per-route rate limits and repeat intervals by severity.
-
-Pure and clock-injected: the dispatcher asks, this module decides and says why.
+"""Which receivers a notification goes to and whether now: routes in order (first match wins unless
+`continue`), per-route rate limits, repeat intervals by severity; clock-injected, says why.
 """
 
 from __future__ import annotations

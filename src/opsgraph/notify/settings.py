@@ -1,7 +1,5 @@
-"""The `notify` section of the configuration: receivers, routes, rate limits, repeat intervals.
-
-Kept beside the notifiers it configures; `opsgraph.config.Settings.notify` holds one. This module
-imports nothing of opsgraph but `core`, so the configuration can import it without a cycle.
+"""The `notify` section of the configuration (receivers, routes, rate limits, repeat intervals);
+it imports only `core`, so `opsgraph.config` can hold it without an import cycle.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""Slack-compatible incoming webhooks: a `text` fallback plus Block Kit `blocks` with the
-severity, resource, metric, value against expected, and a link back to opsgraph.
-
-Mattermost, Rocket.Chat and Discord's /slack endpoint take the same JSON.
+"""Slack-compatible incoming webhooks (Mattermost and Rocket.Chat take the same JSON): a `text`
+fallback plus blocks with severity, resource, metric, value against expected and a link.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The generic webhook: POSTs opsgraph's own notification JSON to any URL.
-
-For receivers that want every field (labels, annotations, the anomaly or incident itself)
-rather than Alertmanager's or Slack's shape.
+"""The generic webhook: POSTs opsgraph's own notification JSON (labels, annotations, the anomaly
+or incident itself) for receivers that want every field.
 """
 
 from __future__ import annotations

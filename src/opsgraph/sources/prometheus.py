@@ -37,7 +37,7 @@ log = logging.getLogger("opsgraph.sources.prometheus")
 LABEL_CACHE_SIZE = 200_000
 #: Upper bounds (seconds) of the remote-write request duration histogram.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-#: Why samples were not ingested, besides being accepted.
+#: What became of a remote-written sample: accepted, or why it was dropped.
 SAMPLE_OUTCOMES = ("accepted", "stale", "nan", "inf", "no_resource", "no_name")
 
 

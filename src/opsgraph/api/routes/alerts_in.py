@@ -1,7 +1,5 @@
-"""Alertmanager's webhook in: `POST /alerts/alertmanager` takes a real Alertmanager's webhook
-notification (version 4) and opens, updates or closes an anomaly per alert fingerprint.
-
-Point an Alertmanager `webhook_configs` receiver here (docs/notifications.md).
+"""Alertmanager's webhook in: `POST /alerts/alertmanager` takes a webhook notification (version 4)
+and opens, updates or closes one anomaly per alert fingerprint (docs/notifications.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
-from opsgraph.api.routes.common import Limit, Offset, Page, TimeBound
+from opsgraph.api.routes.common import Limit, Offset, Page, RowId, TimeBound
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
 from opsgraph.runtime import Runtime
 
@@ -62,12 +62,12 @@ def anomaly_stats(
 
 
 @router.get("/{anomaly_id}", summary="One anomaly")
-def get_anomaly(anomaly_id: int, store: StoreDep) -> Anomaly:
+def get_anomaly(anomaly_id: RowId, store: StoreDep) -> Anomaly:
     return store.get_anomaly(anomaly_id)
 
 
 @router.get("/{anomaly_id}/explain", summary="Root causes, cascade path and evidence")
-def explain_anomaly(anomaly_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+def explain_anomaly(anomaly_id: RowId, runtime: RuntimeDep) -> dict[str, Any]:
     """Ranks the likely root causes around the anomaly's resource from the recorded metrics:
     hypotheses with confidence and evidence, the cascade path, the importance of the
     resource's own signals, and a one-line summary. Cached while the anomaly is unchanged."""
@@ -88,7 +88,7 @@ def _change(
 
 @router.patch("/{anomaly_id}/resolve", summary="Resolve an anomaly by hand")
 def resolve_anomaly(
-    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+    anomaly_id: RowId, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
 ) -> Anomaly:
     """Ends the episode; if the series is still abnormal, detection opens a new anomaly."""
     return _change(runtime, anomaly_id, AnomalyStatus.RESOLVED, body, who)
@@ -96,13 +96,13 @@ def resolve_anomaly(
 
 @router.patch("/{anomaly_id}/acknowledge", summary="Acknowledge an anomaly")
 def acknowledge_anomaly(
-    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+    anomaly_id: RowId, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
 ) -> Anomaly:
     return _change(runtime, anomaly_id, AnomalyStatus.ACKNOWLEDGED, body, who)
 
 
 @router.patch("/{anomaly_id}/reopen", summary="Reopen a resolved or acknowledged anomaly")
 def reopen_anomaly(
-    anomaly_id: int, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
+    anomaly_id: RowId, runtime: RuntimeDep, who: ActorDep, body: StatusChange | None = None
 ) -> Anomaly:
     return _change(runtime, anomaly_id, AnomalyStatus.OPEN, body, who)

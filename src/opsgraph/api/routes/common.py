@@ -7,13 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
+from annotated_types import Ge, Le
 from fastapi import Query
 from pydantic import BaseModel
 
 T = TypeVar("T")
 
+#: Ids and offsets reach the database: beyond a 64-bit signed integer, neither SQLite nor
+#: PostgreSQL can even compare them (a 500 instead of a 404 or an empty page).
+MAX_ROW_ID = 2**63 - 1
+
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page (1-1000).")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Items to skip.")]
+#: A row id in a path or query parameter (anomaly, maintenance window, incident...).
+RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
 TimeBound = Annotated[
     float | None, Query(allow_inf_nan=False, description="Epoch seconds (finite).")
 ]

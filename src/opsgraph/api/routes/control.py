@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsgraph.api.deps import RuntimeDep, StoreDep
-from opsgraph.api.routes.common import Limit, Offset, Page
+from opsgraph.api.routes.common import Limit, Offset, Page, RowId
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import CalendarEvent, Feedback, FeedbackVerdict, MaintenanceWindow
 
@@ -48,7 +48,9 @@ class MaintenanceRequest(BaseModel):
     status_code=status.HTTP_201_CREATED,
     summary="Mark an anomaly false positive or confirmed",
 )
-def give_feedback(anomaly_id: int, request: FeedbackRequest, runtime: RuntimeDep) -> dict[str, Any]:
+def give_feedback(
+    anomaly_id: RowId, request: FeedbackRequest, runtime: RuntimeDep
+) -> dict[str, Any]:
     feedback, threshold = runtime.give_feedback(
         anomaly_id, request.verdict, note=request.note, actor=request.actor
     )
@@ -58,7 +60,7 @@ def give_feedback(anomaly_id: int, request: FeedbackRequest, runtime: RuntimeDep
 @router.get("/feedback", summary="Feedback given, newest first")
 def list_feedback(
     store: StoreDep,
-    anomaly_id: int | None = None,
+    anomaly_id: RowId | None = None,
     resource_id: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -104,7 +106,7 @@ def list_maintenance(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a maintenance window",
 )
-def delete_maintenance(window_id: int, runtime: RuntimeDep) -> Response:
+def delete_maintenance(window_id: RowId, runtime: RuntimeDep) -> Response:
     runtime.delete_maintenance(window_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

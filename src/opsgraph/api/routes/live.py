@@ -1,8 +1,5 @@
 """The HTTP fallback of the WebSocket: `GET /events/live?after=<cursor>&timeout=<s>` long-polls
-the event hub's ring buffer for the messages after a cursor.
-
-Clients start with after=0 (or the cursor of their last answer) and ask again with the cursor
-they get back; `missed` counts messages the buffer no longer held.
+the hub's ring buffer for the messages after a cursor; ask again with the cursor returned.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ A bad batch gets 422 naming each bad field and stores nothing; a prediction chan
 from __future__ import annotations
 
 import math
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -27,6 +28,9 @@ router = APIRouter(tags=["logs"])
 #: The largest line accepted (UTF-8 bytes), and the most lines one prediction scores.
 MAX_LINE_BYTES = 64 * 1024
 MAX_PREDICT_LINES = 10_000
+#: Lines stamped further ahead than this are refused: the newest time seen is the clock that
+#: closes every resource's log buckets, so one wrong clock would close them all early.
+MAX_FUTURE_S = 86_400.0
 
 
 def _line_size(value: str) -> str:
@@ -132,21 +136,27 @@ def ingest_logs(batch: LogBatch, runtime: RuntimeDep, pipeline: LogPipelineDep) 
     if len(batch.logs) > limit:
         raise InvalidInputError("logs", f"at most {limit} lines per request")
     known = runtime.ingestor.resources
+    latest = time.time() + MAX_FUTURE_S
     for i, item in enumerate(batch.logs):
         if item.resource_id not in known:
             raise InvalidInputError(
                 f"logs[{i}].resource_id", f"unknown resource {item.resource_id!r}"
             )
+        if item.ts > latest:
+            raise InvalidInputError(f"logs[{i}].ts", "is more than a day in the future")
     lines = [
         LogLine(ts=x.ts, resource_id=x.resource_id, message=x.message, level=x.level)
         for x in batch.logs
     ]
-    # A refused write undoes the model's counts and buckets, so a retry scores the same.
-    with pipeline.transaction({x.resource_id for x in lines}):
-        result = pipeline.process(lines)
-        runtime.store.add_logs([_record(x) for x in result.lines])
-    # The lines are stored: their metrics go through detection like any pushed sample.
-    ingested = runtime.ingestor.ingest_samples(result.samples) if result.samples else IngestResult()
+    # Batches take turns, metrics included, so each series gets its buckets in time order.
+    with pipeline.lock:
+        # A refused write undoes the model's counts and buckets, so a retry scores the same.
+        with pipeline.transaction({x.resource_id for x in lines}):
+            result = pipeline.process(lines)
+            runtime.store.add_logs([_record(x) for x in result.lines])
+        # The lines are stored: their metrics go through detection like any pushed sample.
+        samples = result.samples
+        ingested = runtime.ingestor.ingest_samples(samples) if samples else IngestResult()
     runtime.publish(ingested)
     threshold = pipeline.threshold
     return {

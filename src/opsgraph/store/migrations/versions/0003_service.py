@@ -47,9 +47,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_incident_events"),
     )
-    op.create_index(
-        "ix_incident_events_incident_id_ts", "incident_events", ["incident_id", "ts"]
-    )
+    op.create_index("ix_incident_events_incident_id_ts", "incident_events", ["incident_id", "ts"])
     op.create_table(
         "silences",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

@@ -1,0 +1,122 @@
+"""POST /ingest/samples: one-timestamp batches take the columnar path, others the general one,
+with the same results, limits and errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from opsgraph.api.routes.ingest import columnar
+from opsgraph.runtime import Runtime
+
+T0 = 1_800_000_000.0
+
+
+def _s(resource: str, metric: str, ts: float, value: float) -> dict[str, Any]:
+    return {"resource_id": resource, "metric": metric, "ts": ts, "value": value}
+
+
+def _nodes(runtime: Runtime, n: int) -> list[str]:
+    return sorted(runtime.resources)[:n]
+
+
+def _body(samples: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"samples": samples}).encode()
+
+
+def test_which_batches_are_columnar(runtime: Runtime) -> None:
+    a, b = _nodes(runtime, 2)
+    known = runtime.ingestor.resources
+    good = [_s(a, "qd", T0, 1.0), _s(b, "qd", T0, 2.0), _s(a, "lag", T0, 3.0)]
+    columns = columnar(_body(good), known)
+    assert columns is not None
+    assert columns.keys == [(a, "qd"), (b, "qd"), (a, "lag")] and columns.ts == T0
+    assert columns.values.tolist() == [1.0, 2.0, 3.0]
+    for other in (
+        [_s(a, "qd", T0, 1.0), _s(b, "qd", T0 + 60, 2.0)],  # two timestamps
+        [_s(a, "qd", T0, 1.0), _s(a, "qd", T0, 2.0)],  # one series twice
+        [_s(a, "qd", T0, 1.0), _s("ghost", "qd", T0, 2.0)],  # unknown resource
+        [_s(a, "9qd", T0, 1.0)],  # bad metric name
+        [_s(a, "qd", T0, 1.0) | {"extra": 1}],
+        [_s(a, "qd", T0, 1.0) | {"value": "high"}],
+        [],
+    ):
+        assert columnar(_body(other), known) is None, other
+    nan = (
+        b'{"samples": [{"resource_id": "%s", "metric": "qd", "ts": 1, "value": NaN}]}' % a.encode()
+    )
+    assert columnar(nan, known) is None
+    assert columnar(b'{"samples": [', known) is None
+
+
+def test_both_paths_store_and_score_alike(client: TestClient, runtime: Runtime) -> None:
+    a, b = _nodes(runtime, 2)
+    one_ts = [_s(a, "queue_depth", T0, 1.0), _s(b, "queue_depth", T0, 2.0)]
+    two_ts = [_s(a, "queue_depth", T0 + 60, 3.0), _s(b, "queue_depth", T0 + 120, 4.0)]
+    before = runtime.store.counts()["samples"]
+    for batch in (one_ts, two_ts):
+        r = client.post("/ingest/samples", json={"samples": batch})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"accepted": 2, "anomalies": []}
+    assert runtime.store.counts()["samples"] == before + 4
+    for node, values in ((a, [1.0, 3.0]), (b, [2.0, 4.0])):
+        got = client.get(f"/resources/{node}/metrics", params={"metrics": "queue_depth"}).json()
+        assert got["series"]["queue_depth"]["values"] == values
+    assert runtime.ingestor.latest_ts is not None and runtime.ingestor.latest_ts >= T0 + 120
+
+
+def test_a_spike_in_one_timestamp_batches_opens_an_anomaly(
+    client: TestClient, runtime: Runtime
+) -> None:
+    (node,) = _nodes(runtime, 1)
+    for i in range(30):
+        batch = [_s(node, "queue_depth", T0 + 60 * i, 10.0 + (i % 3))]
+        assert client.post("/ingest/samples", json={"samples": batch}).status_code == 200
+    opened = []
+    for i in (30, 31):
+        batch = [_s(node, "queue_depth", T0 + 60 * i, 500.0)]
+        r = client.post("/ingest/samples", json={"samples": batch})
+        assert r.status_code == 200, r.text
+        opened += r.json()["anomalies"]
+    assert [(x["resource_id"], x["metric"]) for x in opened] == [(node, "queue_depth")]
+    assert runtime.store.get_anomaly(opened[0]["id"]).metric == "queue_depth"
+
+
+@pytest.mark.parametrize("timestamps", [[T0, T0, T0], [T0, T0 + 1, T0 + 2]])
+def test_the_batch_limit_holds_on_both_paths(
+    client: TestClient, runtime: Runtime, timestamps: list[float]
+) -> None:
+    runtime.settings.api.max_batch = 2
+    nodes = _nodes(runtime, 3)
+    before = runtime.store.counts()["samples"]
+    batch = [_s(n, "queue_depth", t, 1.0) for n, t in zip(nodes, timestamps, strict=True)]
+    r = client.post("/ingest/samples", json={"samples": batch})
+    assert r.status_code == 422 and "at most 2 samples" in r.json()["detail"]
+    assert runtime.store.counts()["samples"] == before
+
+
+def test_an_unknown_resource_in_a_one_timestamp_batch_is_named(
+    client: TestClient, runtime: Runtime
+) -> None:
+    (node,) = _nodes(runtime, 1)
+    before = runtime.store.counts()["samples"]
+    batch = [_s(node, "cpu", T0, 1.0), _s("no-such-node", "cpu", T0, 1.0)]
+    r = client.post("/ingest/samples", json={"samples": batch})
+    assert r.status_code == 422
+    assert "samples[1].resource_id" in r.json()["detail"]
+    assert runtime.store.counts()["samples"] == before
+
+
+def test_the_body_schema_is_documented(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/ingest/samples"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["samples"]
+    assert set(schema["properties"]["samples"]["items"]["properties"]) == {
+        "resource_id",
+        "metric",
+        "ts",
+        "value",
+    }
