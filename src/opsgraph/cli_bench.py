@@ -386,6 +386,10 @@ def bench_api(
     ] = 10,
     ws_clients: Annotated[int, typer.Option(min=1, help="WebSocket clients.")] = 500,
     ws_events: Annotated[int, typer.Option(min=1, help="Anomalies timed on the way.")] = 20,
+    ws_background_rate: Annotated[
+        float | None,
+        typer.Option(min=0, help="Samples/s pushed meanwhile (default --rate; 0 = none)."),
+    ] = None,
     store_url: Annotated[
         str | None, typer.Option(help="PostgreSQL URL (a fresh schema); default SQLite.")
     ] = None,
@@ -405,6 +409,7 @@ def bench_api(
         remote_write_s=remote_write_duration,
         ws_clients=ws_clients,
         ws_events=ws_events,
+        ws_background_rate=ws_background_rate,
         store_url=store_url,
     )
     try:

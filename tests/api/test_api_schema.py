@@ -24,7 +24,7 @@ from opsgraph.config import Settings
 from opsgraph.runtime import Runtime
 
 #: Generated requests per operation in each phase that draws at random.
-EXAMPLES = 12
+EXAMPLES = 25
 
 # Prometheus remote write takes snappy-compressed protobuf: fuzz it with arbitrary bytes.
 schemathesis.serializer.alias("application/x-protobuf", "application/octet-stream")
@@ -62,7 +62,9 @@ def _problems(event: events.EngineEvent) -> list[str]:
             for check in checks:
                 if check.status is Status.FAILURE:
                     case = event.recorder.cases[case_id].value
-                    found.append(f"{event.recorder.label}: {check.name}: {case.as_curl_command()}")
+                    interaction = event.recorder.interactions.get(case_id)
+                    answer = interaction.response.status_code if interaction else "no response"
+                    found.append(f"{event.recorder.label} -> {answer}: {case.as_curl_command()}")
         return found
     if isinstance(event, events.NonFatalError):
         return [f"{event.label}: {type(event.value).__name__}: {event.value}"]

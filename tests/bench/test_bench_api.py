@@ -45,12 +45,13 @@ def test_tiny_run_writes_every_phase(tmp_path: Path) -> None:
 def test_postgresql_store(tmp_path: Path) -> None:
     cfg = ApiBenchConfig(
         resources=8, signals=2, batch=16, concurrency=1, rate=1000, duration_s=0.5,
-        remote_write_s=0, ws_clients=2, ws_events=1, store_url=PG,
+        remote_write_s=0, ws_clients=2, ws_events=1, ws_background_rate=0, store_url=PG,
     )  # fmt: skip
     report = run_api_bench(cfg)
     assert report["config"]["store"] == "postgresql" and report["config"]["store_url"] is None
     assert report["remote_write"] == {"skipped": "no remote-write encoder or duration 0"}
     assert report["integrity"]["ok"], report["integrity"]
+    assert "background_ingest" not in report["websocket"]
 
 
 def test_bad_settings_are_refused() -> None:
