@@ -89,6 +89,8 @@ def test_signup_makes_viewers_and_can_be_turned_off(
 ) -> None:
     body = {"username": "newbie", "password": "long enough"}
     assert anonymous.post("/auth/register", json=body).json()["role"] == "viewer"
+    taken = anonymous.post("/auth/register", json=body)
+    assert taken.status_code == 409 and "already exists" in taken.text
     escalate = {"username": "sneaky", "password": "long enough", "role": "admin"}
     assert anonymous.post("/auth/register", json=escalate).status_code == 403
     short = anonymous.post("/auth/register", json={"username": "shorty", "password": "x"})

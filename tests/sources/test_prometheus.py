@@ -206,7 +206,7 @@ def test_each_poll_asks_only_for_the_steps_after_the_last_one_read() -> None:
     assert [s.ts for s in first.samples] == [720.0 + 15 * i for i in range(19)]
     assert {(s.resource_id, s.metric) for s in first.samples} == {("localhost:9100", "up")}
     assert [r.id for r in first.resources] == ["localhost:9100"]
-    assert poller.dropped["nan"] == 1
+    assert (poller.samples["nan"], poller.samples["accepted"]) == (1, 19)
 
     clock.now = 1030.0
     poller.poll()
@@ -269,13 +269,28 @@ def test_an_unreachable_server_and_a_malformed_answer_are_reported() -> None:
     poller, _ = _poller(lambda _: httpx.Response(200, json=vector), Clock(1000.0))
     with pytest.raises(PrometheusError, match="expected a matrix result"):
         poller.poll()
-    broken = {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}}]}}
-    poller, _ = _poller(lambda _: httpx.Response(200, json=broken), Clock(1000.0))
-    with pytest.raises(PrometheusError, match="malformed result"):
-        poller.poll()
     poller, _ = _poller(lambda _: httpx.Response(200, text="not json"), Clock(1000.0))
     with pytest.raises(PrometheusError, match="not JSON"):
         poller.poll()
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        {"metric": {"__name__": "up", "job": "j"}},  # no values
+        {"metric": {"__name__": "up", "job": "j"}, "values": [[990.0, "one"]]},
+        {"metric": {"__name__": "up", "job": "j"}, "values": [["Inf", "1"]]},
+        {"metric": {"__name__": "up", "job": "j"}, "values": [[990.0]]},
+    ],
+)
+def test_a_malformed_result_is_reported_and_nothing_of_it_counted(series: dict[str, Any]) -> None:
+    good = {"metric": {"__name__": "up", "job": "ok"}, "values": [[990.0, "1"]]}
+    body = {"status": "success", "data": {"resultType": "matrix", "result": [good, series]}}
+    poller, _ = _poller(lambda _: httpx.Response(200, json=body), Clock(1000.0))
+    with pytest.raises(PrometheusError, match="'up': malformed result"):
+        poller.poll()
+    assert sum(poller.samples.values()) == 0
+    assert poller.cursors == {}
 
 
 def test_the_bearer_token_is_sent() -> None:

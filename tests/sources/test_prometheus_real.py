@@ -250,6 +250,14 @@ def test_prometheus_scrapes_the_anomaly_scores_from_metrics(stack: Stack) -> Non
     assert 0.0 <= float(series["value"][1]) <= 1.0
     up = stack.query('up{job="opsgraph"}')["data"]["result"]
     assert [float(r["value"][1]) for r in up] == [1.0]
+    # The poller's own health is scraped too: it reads points and no query fails.
+    healthy = 'opsgraph_prometheus_poll_samples_total{outcome="accepted"} > 0'
+    healthy += " and on() opsgraph_prometheus_poll_failing_queries == 0"
+    wait_for(
+        "Prometheus sees a healthy poller",
+        lambda: stack.query(healthy)["data"]["result"],
+        stack.diagnose,
+    )
 
 
 def test_every_dashboard_query_is_valid_promql_with_data(stack: Stack) -> None:

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import platform
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -365,11 +366,25 @@ def run_api_bench(cfg: ApiBenchConfig, console: Console | None = None) -> dict[s
     # One INFO line per request from httpx would drown the progress lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     kind = "postgresql" if cfg.store_url else "sqlite"
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_before = time.process_time()
     with api_server(cfg.store_url) as server:
         say(f"server at {server.url} ({'PostgreSQL' if cfg.store_url else 'SQLite'})")
         report = asyncio.run(_run(cfg, server, say))
         server_log = server.log.read_text()
     errors = [line for line in server_log.splitlines() if "ERROR" in line or "Traceback" in line]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Where the CPU went: the server (start-up included) against the load generator.
+    cpu = {
+        "server_s": round(
+            children.ru_utime
+            + children.ru_stime
+            - children_before.ru_utime
+            - children_before.ru_stime,
+            2,
+        ),
+        "bench_client_s": round(time.process_time() - own_before, 2),
+    }
     return {
         "benchmark": "api",
         "opsgraph": __version__,
@@ -382,6 +397,7 @@ def run_api_bench(cfg: ApiBenchConfig, console: Console | None = None) -> dict[s
         # The store URL may hold a password: the report names the kind only.
         "config": asdict(cfg) | {"store_url": None, "store": kind},
         **report,
+        "cpu": cpu,
         "server_errors": errors[:20],
     }
 
@@ -415,6 +431,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         + f"spike request p50 {ws['spike_request_ms']['p50']} ms; "
         f"{ws['deliveries']} deliveries ({ws['missed']} missed); delay from the ingest request "
         f"p50 {delay['p50']} ms, p99 {delay['p99']} ms, max {delay['max']} ms"
+    )
+    console.print(
+        f"CPU seconds: server {report['cpu']['server_s']}, "
+        f"benchmark client {report['cpu']['bench_client_s']}"
     )
     check = report["integrity"]
     console.print(

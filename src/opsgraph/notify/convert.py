@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -55,10 +55,10 @@ def to_notification(
     notify (or whose data does not parse, which is logged)."""
     try:
         if message.type.startswith("anomaly:"):
-            anomaly = Anomaly.model_validate(message.data)
+            anomaly = Anomaly.model_validate(_known(Anomaly.model_fields, message.data))
             return _anomaly(message.type, anomaly, lookup, base_url)
         if message.type == "incident:update":
-            incident = Incident.model_validate(message.data)
+            incident = Incident.model_validate(_known(Incident.model_fields, message.data))
             return _incident(incident, lookup, base_url)
     except ValidationError as exc:
         log.warning("%s message does not parse, not notified: %s", message.type, exc)
@@ -68,6 +68,11 @@ def to_notification(
             return _event(message.type, message.data, lookup, base_url)
         log.warning("%s message carries no object, not notified", message.type)
     return None
+
+
+def _known(fields: Mapping[str, object], data: Any) -> Any:
+    # Messages may carry more than the model (an incident's "event", say): keep what we know.
+    return {k: v for k, v in data.items() if k in fields} if isinstance(data, dict) else data
 
 
 def _link(base_url: str, resource_id: str | None) -> str:

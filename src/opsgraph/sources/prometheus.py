@@ -37,7 +37,7 @@ log = logging.getLogger("opsgraph.sources.prometheus")
 LABEL_CACHE_SIZE = 200_000
 #: Upper bounds (seconds) of the remote-write request duration histogram.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-#: What became of a remote-written sample: accepted, or why it was dropped.
+#: What became of a received or polled sample: accepted, or why it was dropped.
 SAMPLE_OUTCOMES = ("accepted", "stale", "nan", "inf", "no_resource", "no_name")
 
 
@@ -262,7 +262,9 @@ class PrometheusPoller:
         self.cursors: dict[int, float] = {}
         #: Per query expression: the last error, removed once it answers again.
         self.errors: dict[str, str] = {}
-        self.dropped: Counter[str] = Counter()
+        #: Points read, by outcome (SAMPLE_OUTCOMES); every key present from the start, so a
+        #: scrape can copy it while a poll counts.
+        self.samples: Counter[str] = Counter(dict.fromkeys(SAMPLE_OUTCOMES, 0))
 
     def _client(self) -> httpx.Client:
         headers = {"Accept": "application/json"}
@@ -308,8 +310,10 @@ class PrometheusPoller:
                     log.error("%s", exc)
                     continue
                 found: list[Sample] = []
+                seen: dict[str, Resource] = {}
+                counts: Counter[str] = Counter()
                 try:
-                    self._collect(result, query, found, resources)
+                    self._collect(result, query, found, seen, counts)
                 except (TypeError, ValueError, KeyError) as exc:
                     message = f"Prometheus at {self.url}: query {query.expr!r}: malformed result"
                     self.errors[query.expr] = f"{message}: {exc!r}"
@@ -317,6 +321,10 @@ class PrometheusPoller:
                     log.error("%s", self.errors[query.expr])
                     continue
                 samples += found
+                for rid, resource in seen.items():
+                    resources.setdefault(rid, resource)
+                counts["accepted"] += len(found)
+                self.samples.update(counts)
                 self.errors.pop(query.expr, None)
                 self.cursors[index] = span[1]
         if failures and len(failures) == asked:
@@ -360,20 +368,24 @@ class PrometheusPoller:
         query: PromQuery,
         samples: list[Sample],
         resources: dict[str, Resource],
+        counts: Counter[str],
     ) -> None:
-        """Map a matrix result to samples (ValueError/TypeError/KeyError if malformed)."""
+        """Map a matrix result to samples, resources and dropped counts (ValueError,
+        TypeError or KeyError if it is malformed)."""
         for series in result:
             target = self.mapper.map(series.get("metric") or {}, metric=query.metric)
             points = series["values"]
             if isinstance(target, str):
-                self.dropped[target] += len(points)
+                counts[target] += len(points)
                 continue
             stamps = [float(ts) for ts, _ in points]
+            if not all(map(math.isfinite, stamps)):
+                raise ValueError("a timestamp is not a finite number")
             values = np.asarray([float(v) for _, v in points], dtype=np.float64)
-            usable, counts = _finite_split(values)
-            self.dropped.update(counts)
+            usable, dropped = _finite_split(values)
+            counts.update(dropped)
             for ts, value, ok in zip(stamps, values.tolist(), usable.tolist(), strict=True):
-                if ok and math.isfinite(ts):
+                if ok:
                     samples.append(_sample(target.resource_id, target.metric, ts, value))
             if usable.any():
                 resources.setdefault(target.resource_id, target.resource())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from opsgraph.core import ConflictError, InvalidInputError, NotFoundError
+from opsgraph.core import ConflictError, InvalidInputError, NotFoundError, StoreError
 from opsgraph.core.auth import ApiKey, Role, User
 from opsgraph.store._base import StoreBase
 from opsgraph.store.tables import ApiKeyRow, AuthSessionRow, UserRow
@@ -27,8 +27,11 @@ class AuthStore(StoreBase):
     def add_user(self, user: User, password_hash: str) -> User:
         if user.id is not None:
             raise InvalidInputError("user.id", "must be empty for a new user")
+        taken = ConflictError(f"user {user.username!r} already exists")
         try:
             with self._tx(write=True) as s:
+                if s.scalars(select(UserRow.id).where(UserRow.username == user.username)).first():
+                    raise taken
                 row = UserRow(
                     username=user.username,
                     password_hash=password_hash,
@@ -40,8 +43,10 @@ class AuthStore(StoreBase):
                 s.add(row)
                 s.flush()
                 return _user(row)
-        except IntegrityError as exc:
-            raise ConflictError(f"user {user.username!r} already exists") from exc
+        except StoreError as exc:  # two registrations of one name at the same moment
+            if isinstance(exc.__cause__, IntegrityError):
+                raise taken from exc
+            raise
 
     def user_with_hash(self, username: str) -> tuple[User, str] | None:
         with self._tx() as s:

@@ -20,7 +20,7 @@ from opsgraph.api.security import (
     PrincipalDep,
 )
 from opsgraph.auth.service import Tokens
-from opsgraph.core.auth import ApiKey, Role, User
+from opsgraph.core.auth import USERNAME_RE, ApiKey, Role, User
 from opsgraph.core.errors import AuthError
 from opsgraph.runtime import Runtime
 
@@ -34,6 +34,8 @@ class Credentials(BaseModel):
 
 
 class NewUser(Credentials):
+    # The stored User's own rule, checked here so a bad name is a 422, not a 500.
+    username: str = Field(pattern=USERNAME_RE.pattern)
     role: Role | None = None
 
 

@@ -26,7 +26,7 @@ from opsgraph.api.deps import RuntimeDep
 from opsgraph.api.routes.prometheus import get_receiver
 from opsgraph.core.models import Severity
 from opsgraph.runtime import Runtime
-from opsgraph.sources.prometheus import SAMPLE_OUTCOMES, RemoteWriteReceiver
+from opsgraph.sources.prometheus import SAMPLE_OUTCOMES, PrometheusPoller, RemoteWriteReceiver
 
 router = APIRouter(tags=["health"])
 
@@ -48,6 +48,11 @@ METRIC_NAMES = (
     "opsgraph_remote_write_samples_total",
     "opsgraph_remote_write_request_duration_seconds",
 )
+#: Exposed too while a query_range poller is configured.
+POLLER_METRIC_NAMES = (
+    "opsgraph_prometheus_poll_samples_total",
+    "opsgraph_prometheus_poll_failing_queries",
+)
 
 
 class RuntimeCollector(Collector):
@@ -62,6 +67,27 @@ class RuntimeCollector(Collector):
         yield from self._health()
         if self.receiver is not None:
             yield from self._remote_write(self.receiver)
+        pollers = [s for s in self.runtime.pull_sources if isinstance(s, PrometheusPoller)]
+        if pollers:
+            yield from self._pollers(pollers)
+
+    def _pollers(self, pollers: list[PrometheusPoller]) -> Iterator[Metric]:
+        samples = CounterMetricFamily(
+            "opsgraph_prometheus_poll_samples",
+            "Points read by the query_range poller: accepted, or why dropped.",
+            labels=["outcome"],
+        )
+        counts: Counter[str] = Counter()
+        for poller in pollers:
+            counts.update(dict(poller.samples))
+        for outcome in SAMPLE_OUTCOMES:
+            samples.add_metric([outcome], counts[outcome])
+        yield samples
+        yield GaugeMetricFamily(
+            "opsgraph_prometheus_poll_failing_queries",
+            "PromQL queries whose last poll failed (the log says why).",
+            value=sum(len(p.errors) for p in pollers),
+        )
 
     def _health(self) -> Iterator[Metric]:
         rt = self.runtime

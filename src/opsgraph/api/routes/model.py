@@ -127,8 +127,9 @@ class BatchOut(BaseModel):
 def _matrix(
     samples: Sequence[SampleIn], features: list[str], where: Callable[[int], tuple[Any, ...]]
 ) -> Any:
-    """The samples as rows in the model's feature order; every unknown or missing feature of
-    every sample is reported at once (422), naming e.g. samples[3].features.cpu."""
+    """The samples as rows in the model's feature order; unknown or missing features of every
+    sample are reported at once (422, the first MAX_ERRORS - 1 of them named, e.g.
+    samples[3].features.cpu, and a count of the rest)."""
     known = set(features)
     required = ", ".join(features)
     errors: list[dict[str, Any]] = []
@@ -151,10 +152,14 @@ def _matrix(
                         "type": "missing_feature",
                     }
                 )
-        if len(errors) >= MAX_ERRORS:
-            break
+    if len(errors) > MAX_ERRORS:
+        rest = len(errors) - (MAX_ERRORS - 1)
+        errors = errors[: MAX_ERRORS - 1]
+        errors.append(
+            {"loc": ("body",), "msg": f"{rest} more such problems", "type": "too_many_errors"}
+        )
     if errors:
-        raise RequestValidationError(errors[:MAX_ERRORS])
+        raise RequestValidationError(errors)
     return np.array([[s.features[f] for f in features] for s in samples], dtype=np.float64)
 
 
