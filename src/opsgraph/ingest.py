@@ -95,6 +95,8 @@ class Ingestor:
         self._column_cache: dict[tuple[tuple[str, str], ...], IndexArray] = {}
         self._node_states: dict[str, NodeState] = {}
         self._next_local_id = 1
+        self.samples_total = 0  # samples scored since start, every source (for /metrics)
+        self.batches_total = 0
 
     # -- registry -------------------------------------------------------------------------
     def add_resources(self, resources: Iterable[Resource]) -> None:
@@ -224,6 +226,8 @@ class Ingestor:
         self._persist(batches, merged)
         self.latest_ts = last_ts if self.latest_ts is None else max(self.latest_ts, last_ts)
         n = sum(b[1].shape[0] for b in batches)
+        self.samples_total += n
+        self.batches_total += 1
         return IngestResult(
             samples=n,
             ts=last_ts,

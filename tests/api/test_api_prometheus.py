@@ -254,3 +254,13 @@ def test_the_dashboard_uses_only_metrics_that_metrics_exposes(client: TestClient
     titles = " ".join(p["title"].lower() for p in panels)
     for needed in ("anomaly score", "top anomalous", "severity", "ingest rate", "resources"):
         assert needed in titles
+
+
+def test_metrics_count_every_ingested_sample(client: TestClient, runtime: Runtime) -> None:
+    before = runtime.ingestor.samples_total
+    runtime.step()
+    added = runtime.ingestor.samples_total - before
+    assert added > 0
+    text = client.get("/metrics").text
+    line = next(x for x in text.splitlines() if x.startswith("opsgraph_samples_ingested_total "))
+    assert float(line.split()[1]) == runtime.ingestor.samples_total

@@ -110,6 +110,16 @@ class RuntimeCollector(Collector):
         yield CounterMetricFamily(
             "opsgraph_pipeline_steps", "Steps of the simulated estate run.", value=rt.steps
         )
+        yield CounterMetricFamily(
+            "opsgraph_samples_ingested",
+            "Samples scored and stored since start, from every source.",
+            value=ingestor.samples_total,
+        )
+        yield CounterMetricFamily(
+            "opsgraph_ingest_batches",
+            "Batches through ingest since start.",
+            value=ingestor.batches_total,
+        )
         latest = GaugeMetricFamily(
             "opsgraph_latest_sample_timestamp_seconds",
             "Timestamp of the newest sample ingested (absent before the first).",
