@@ -38,6 +38,7 @@ def test_demo_detects_its_first_fault_and_stops_cleanly(tmp_path: Path) -> None:
         **os.environ,
         "OPSGRAPH_DATA_DIR": str(tmp_path),
         "OPSGRAPH_DEMO__FIRST_FAULT_AFTER_S": "3",
+        "OPSGRAPH_AUTH__ADMIN_PASSWORD": "demo-test-admin",
     }
     proc = subprocess.Popen(
         [
@@ -58,16 +59,21 @@ def test_demo_detects_its_first_fault_and_stops_cleanly(tmp_path: Path) -> None:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    api = httpx.Client(base_url=base, timeout=10)
     try:
-        _wait(lambda: httpx.get(f"{base}/health").json()["status"] == "ok", 60)
-        fault = _wait(lambda: httpx.get(f"{base}/sim/faults").json(), 30)[0]
+        _wait(lambda: api.get("/health").json()["status"] == "ok", 60)
+        assert api.get("/sim/faults").status_code == 401  # the demo needs a login too
+        login = {"username": "admin", "password": "demo-test-admin"}
+        api.post("/auth/login", json=login).raise_for_status()  # the session cookie
+        fault = _wait(lambda: api.get("/sim/faults").json(), 30)[0]
 
         def hit() -> list[dict[str, object]]:
-            items = httpx.get(f"{base}/anomalies", params={"limit": 500}).json()["items"]
+            items = api.get("/anomalies", params={"limit": 500}).json()["items"]
             return [a for a in items if a["resource_id"] in fault["affected"]]
 
         assert _wait(hit, 30)
     finally:
+        api.close()
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output

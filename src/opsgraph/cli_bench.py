@@ -381,6 +381,9 @@ def bench_api(
         float, typer.Option(min=0, help="Target samples/s (0 = as fast as answered).")
     ] = 50_000,
     duration: Annotated[float, typer.Option(min=0.1, help="Seconds of JSON ingest.")] = 20,
+    warmup: Annotated[
+        float, typer.Option(min=0, help="Untimed seconds of ingest first (fills windows).")
+    ] = 5,
     remote_write_duration: Annotated[
         float, typer.Option(min=0, help="Seconds of Prometheus remote write (0 = skip).")
     ] = 10,
@@ -406,6 +409,7 @@ def bench_api(
         concurrency=concurrency,
         rate=rate,
         duration_s=duration,
+        warmup_s=warmup,
         remote_write_s=remote_write_duration,
         ws_clients=ws_clients,
         ws_events=ws_events,

@@ -109,3 +109,13 @@ def test_websocket_needs_a_credential(anonymous: TestClient, client: TestClient)
     assert closed.value.code == 1008
     with client.websocket_connect("/ws") as ws:
         assert ws.receive_json()["type"] == "hello"
+
+
+def test_first_start_creates_admin_with_a_password_shown_once(
+    anonymous: TestClient, runtime: Runtime
+) -> None:
+    password = runtime.admin_password
+    assert password and len(password) >= 12
+    r = anonymous.post("/auth/login", json={"username": "admin", "password": password})
+    assert r.status_code == 200 and r.json()["user"]["role"] == "admin"
+    assert runtime.auth.ensure_admin() is None  # users exist: nothing created, nothing shown

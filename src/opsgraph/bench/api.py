@@ -42,6 +42,7 @@ class ApiBenchConfig:
     concurrency: int = 4
     rate: float = 50_000.0
     duration_s: float = 20.0
+    warmup_s: float = 5.0
     remote_write_s: float = 10.0
     ws_clients: int = 500
     ws_events: int = 20
@@ -56,7 +57,7 @@ class ApiBenchConfig:
         for name in ("resources", "batch", "concurrency", "ws_events"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(name, "must be at least 1")
-        if self.rate < 0 or self.duration_s <= 0 or self.remote_write_s < 0:
+        if self.rate < 0 or self.duration_s <= 0 or min(self.remote_write_s, self.warmup_s) < 0:
             raise InvalidInputError("rate", "rate and durations must not be negative")
 
 
@@ -269,24 +270,32 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
         warm_accepted = await _setup(client, plan, probes)
         load_rate = cfg.rate if cfg.rate > 0 else 100_000.0
-        n_a = math.ceil(load_rate * cfg.duration_s / cfg.batch) + cfg.concurrency
+        n_a = math.ceil(load_rate * (cfg.warmup_s + cfg.duration_s) / cfg.batch) + cfg.concurrency
         say(f"building {n_a} JSON batches of {cfg.batch:,} samples")
         bodies = {i: plan.json_body(i) for i in range(n_a)}
-        say(f"(a) JSON ingest for {cfg.duration_s:g} s at {cfg.rate:,.0f} samples/s")
-        run_a = await paced_load(
-            client,
-            json_sender(plan, bodies),
-            first=0,
-            batch=cfg.batch,
-            rate=cfg.rate,
-            concurrency=cfg.concurrency,
-            seconds=cfg.duration_s,
-        )
+        batches: list[int] = []
+        accepted = warm_accepted
+        next_batch = 0
+        phases = [("warmup", cfg.warmup_s), ("ingest_json", cfg.duration_s)]
+        for name, seconds in phases:
+            if seconds <= 0:
+                continue
+            # The warm-up registers the series and fills detector windows: steady state after.
+            say(f"({'a' if name == 'ingest_json' else '-'}) JSON {name} for {seconds:g} s")
+            run = await paced_load(
+                client,
+                json_sender(plan, bodies),
+                first=next_batch,
+                batch=cfg.batch,
+                rate=cfg.rate,
+                concurrency=cfg.concurrency,
+                seconds=seconds,
+            )
+            report[name] = run.summary(cfg.batch, cfg.concurrency, cfg.rate)
+            batches += run.accepted_batches
+            accepted += run.samples_accepted
+            next_batch = max(run.accepted_batches, default=next_batch) + cfg.concurrency + 1
         bodies.clear()
-        report["ingest_json"] = run_a.summary(cfg.batch, cfg.concurrency, cfg.rate)
-        batches = list(run_a.accepted_batches)
-        accepted = warm_accepted + run_a.samples_accepted
-        next_batch = max(run_a.accepted_batches, default=-1) + cfg.concurrency + 1
 
         try:
             remote: _RemoteWrite | None = _RemoteWrite(plan)

@@ -176,7 +176,10 @@ class Dispatcher:
         n, decision = delivery.notification, delivery.decision
         for attempt in range(1, retry.attempts + 1):
             try:
-                await asyncio.wait_for(notifier.send(n), timeout=retry.send_timeout_s)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # that arrives as the send completes, and the task would outlive shutdown.
+                async with asyncio.timeout(retry.send_timeout_s):
+                    await notifier.send(n)
             except DeliveryError as exc:
                 errors.append(str(exc))
                 if not exc.retryable:

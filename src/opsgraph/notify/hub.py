@@ -223,7 +223,8 @@ class EventHub:
                 self._waiters.add(waiter)
             try:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter, remaining)
+                    async with asyncio.timeout(remaining):
+                        await waiter
             finally:
                 with self._lock:
                     self._waiters.discard(waiter)
