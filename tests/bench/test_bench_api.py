@@ -16,7 +16,7 @@ from opsgraph.core.errors import InvalidInputError
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TINY = [
     "--resources", "12", "--signals", "3", "--batch", "36", "--concurrency", "2",
-    "--rate", "2000", "--duration", "1", "--remote-write-duration", "0.5",
+    "--rate", "2000", "--warmup", "0.5", "--duration", "1", "--remote-write-duration", "0.5",
     "--ws-clients", "4", "--ws-events", "2",
 ]  # fmt: skip
 
@@ -27,7 +27,7 @@ def test_tiny_run_writes_every_phase(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["benchmark"] == "api" and report["config"]["store"] == "sqlite"
-    for phase in ("ingest_json", "remote_write"):
+    for phase in ("warmup", "ingest_json", "remote_write"):
         row = report[phase]
         assert row["failures"] == {} and row["samples_accepted"] > 0, row
         assert row["samples_accepted"] == row["samples_sent"]
@@ -44,14 +44,14 @@ def test_tiny_run_writes_every_phase(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_postgresql_store(tmp_path: Path) -> None:
     cfg = ApiBenchConfig(
-        resources=8, signals=2, batch=16, concurrency=1, rate=1000, duration_s=0.5,
+        resources=8, signals=2, batch=16, concurrency=1, rate=1000, warmup_s=0, duration_s=0.5,
         remote_write_s=0, ws_clients=2, ws_events=1, ws_background_rate=0, store_url=PG,
     )  # fmt: skip
     report = run_api_bench(cfg)
     assert report["config"]["store"] == "postgresql" and report["config"]["store_url"] is None
     assert report["remote_write"] == {"skipped": "no remote-write encoder or duration 0"}
     assert report["integrity"]["ok"], report["integrity"]
-    assert "background_ingest" not in report["websocket"]
+    assert "background_ingest" not in report["websocket"] and "warmup" not in report
 
 
 def test_bad_settings_are_refused() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,8 +49,7 @@ class CaptureServer:
     answers: list[int] = field(default_factory=list)
 
 
-@pytest.fixture
-def capture() -> Iterator[CaptureServer]:
+def _serve(tls: Certificate | None) -> Iterator[CaptureServer]:
     state = CaptureServer(url="")
     lock = threading.Lock()
 
@@ -57,12 +57,9 @@ def capture() -> Iterator[CaptureServer]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
+            headers = {k.lower(): v for k, v in self.headers.items()}
             with lock:
-                state.received.append(
-                    Received(
-                        self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw)
-                    )
-                )
+                state.received.append(Received(self.path, headers, json.loads(raw)))
                 status = state.answers.pop(0) if state.answers else 200
             body = b'{"status": "ok"}' if status < 400 else b"upstream trouble"
             self.send_response(status)
@@ -75,7 +72,13 @@ def capture() -> Iterator[CaptureServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls.cert, tls.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -84,6 +87,17 @@ def capture() -> Iterator[CaptureServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def capture() -> Iterator[CaptureServer]:
+    yield from _serve(None)
+
+
+@pytest.fixture
+def tls_capture(certificate: Certificate) -> Iterator[CaptureServer]:
+    """The same over HTTPS, with the test certificate."""
+    yield from _serve(certificate)
 
 
 @dataclass(frozen=True)

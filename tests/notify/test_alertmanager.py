@@ -27,7 +27,7 @@ from opsgraph.notify.alertmanager import (
 from opsgraph.notify.base import DeliveryError, Notification
 from opsgraph.notify.settings import AlertmanagerReceiver
 
-from .conftest import CaptureServer
+from .conftest import CaptureServer, Certificate
 
 V4_KEYS = {
     "version",
@@ -133,6 +133,22 @@ def test_refused_connection_is_retryable(make_notification: Callable[..., Notifi
     with pytest.raises(DeliveryError) as caught:
         asyncio.run(_notifier(f"http://127.0.0.1:{port}/").send(make_notification()))
     assert caught.value.retryable
+
+
+def test_https_with_our_ca_and_an_untrusted_certificate(
+    tls_capture: CaptureServer,
+    certificate: Certificate,
+    make_notification: Callable[..., Notification],
+) -> None:
+    trusted = _notifier(tls_capture.url, ca_file=certificate.cert)
+    asyncio.run(trusted.send(make_notification()))
+    assert len(tls_capture.received) == 1
+    with pytest.raises(DeliveryError) as caught:
+        asyncio.run(_notifier(tls_capture.url).send(make_notification()))
+    assert not caught.value.retryable  # a certificate problem does not heal by retrying
+    unchecked = _notifier(tls_capture.url, verify_tls=False)
+    asyncio.run(unchecked.send(make_notification()))
+    assert len(tls_capture.received) == 2
 
 
 def test_receiver_urls_are_validated() -> None:

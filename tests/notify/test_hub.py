@@ -95,3 +95,13 @@ def test_relayed_messages_are_marked_not_local() -> None:
     hub.publish("fault:new", {})
     hub.deliver_remote(Message("fault:new", {}))
     assert [m.local for m in hub.history().messages] == [True, False]
+
+
+def test_pollers_get_only_the_newest_metrics_snapshot() -> None:
+    hub = EventHub(history_size=10)
+    hub.publish("metrics:update", {"n": 1})
+    hub.publish("anomaly:new", {"id": 1})
+    hub.publish("metrics:update", {"n": 2})
+    page = hub.history(0)
+    assert [(m.type, m.id) for m in page.messages] == [("anomaly:new", 2), ("metrics:update", 3)]
+    assert page.cursor == 3 and page.missed == 0

@@ -163,8 +163,14 @@ def test_acknowledged_incidents_are_not_repeated() -> None:
     assert opened.labels["incident"] == "5" and opened.labels["owner"] == "payments"
     assert opened.summary == "2 resources affected, root cause db-1"
     assert router.route(opened)[0].send
-    acked = notification_of("incident:update", {**incident, "status": "acknowledged"})
+    # Fields the model does not know (the incident's last "event") are carried, not refused.
+    acked = notification_of(
+        "incident:update", {**incident, "status": "acknowledged", "event": "acknowledged"}
+    )
     assert router.route(acked)[0].reason == "acknowledged: someone is on it"
+    reopened = notification_of("incident:update", {**incident, "event": "reopened"})
+    again = router.route(reopened)[0]
+    assert again.send and again.reason == "incident reopened" and again.suppressed_before == 1
     resolved = notification_of(
         "incident:update", {**incident, "status": "resolved", "resolved_ts": 900.0}
     )

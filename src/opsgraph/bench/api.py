@@ -276,12 +276,15 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
         batches: list[int] = []
         accepted = warm_accepted
         next_batch = 0
-        phases = [("warmup", cfg.warmup_s), ("ingest_json", cfg.duration_s)]
-        for name, seconds in phases:
+        phases = [
+            ("warmup", "warm-up (not timed)", cfg.warmup_s),
+            ("ingest_json", "(a) JSON ingest", cfg.duration_s),
+        ]
+        for name, label, seconds in phases:
             if seconds <= 0:
                 continue
             # The warm-up registers the series and fills detector windows: steady state after.
-            say(f"({'a' if name == 'ingest_json' else '-'}) JSON {name} for {seconds:g} s")
+            say(f"{label} for {seconds:g} s at {cfg.rate:,.0f} samples/s")
             run = await paced_load(
                 client,
                 json_sender(plan, bodies),

@@ -55,6 +55,8 @@ class Notification:
     acknowledged: bool = False
     #: Why it must not go out at all (a silence, a duplicate of an alert already told).
     muted: str | None = None
+    #: Why it is news in itself ("incident reopened"): the repeat interval does not hold it back.
+    fresh: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:

@@ -59,7 +59,8 @@ def to_notification(
             return _anomaly(message.type, anomaly, lookup, base_url)
         if message.type == "incident:update":
             incident = Incident.model_validate(_known(Incident.model_fields, message.data))
-            return _incident(incident, lookup, base_url)
+            event = message.data.get("event") if isinstance(message.data, dict) else None
+            return _incident(incident, lookup, base_url, event=str(event or ""))
     except ValidationError as exc:
         log.warning("%s message does not parse, not notified: %s", message.type, exc)
         return None
@@ -165,7 +166,10 @@ def _anomaly(type_: str, anomaly: Anomaly, lookup: ResourceLookup, base_url: str
     )
 
 
-def _incident(incident: Incident, lookup: ResourceLookup, base_url: str) -> Notification:
+def _incident(
+    incident: Incident, lookup: ResourceLookup, base_url: str, *, event: str
+) -> Notification:
+    """`event` is what changed (opened, grouped, acknowledged, reopened, resolved, note)."""
     resolved = incident.status is IncidentStatus.RESOLVED
     where = incident.root_resource_id or (
         incident.resource_ids[0] if incident.resource_ids else None
@@ -197,7 +201,8 @@ def _incident(incident: Incident, lookup: ResourceLookup, base_url: str) -> Noti
         title=incident.title,
         summary=summary,
         labels=labels,
-        annotations={"summary": incident.title, "description": summary, "dashboard": link},
+        annotations={"summary": incident.title, "description": summary, "dashboard": link}
+        | ({"event": event} if event else {}),
         starts_at=incident.opened_ts,
         ends_at=(incident.resolved_ts or time.time()) if resolved else None,
         resource_id=where,
@@ -205,7 +210,8 @@ def _incident(incident: Incident, lookup: ResourceLookup, base_url: str) -> Noti
         link=link,
         base_url=base_url,
         acknowledged=incident.status is IncidentStatus.ACKNOWLEDGED,
-        data=incident.model_dump(mode="json"),
+        fresh="incident reopened" if event == "reopened" else None,
+        data=incident.model_dump(mode="json") | ({"event": event} if event else {}),
     )
 
 

@@ -109,8 +109,9 @@ class Dispatcher:
         """One queue and task per receiver (run() calls it; tests may drive handle() alone)."""
         tasks = []
         for name, notifier in self.notifiers.items():
-            self._queues[name] = asyncio.Queue(self.settings.queue_size)
-            tasks.append(asyncio.create_task(self._worker(notifier), name=f"notify-{name}"))
+            queue: asyncio.Queue[Delivery] = asyncio.Queue(self.settings.queue_size)
+            self._queues[name] = queue
+            tasks.append(asyncio.create_task(self._worker(notifier, queue), name=f"notify-{name}"))
         return tasks
 
     async def join(self) -> None:
@@ -159,8 +160,7 @@ class Dispatcher:
             )
         queue.put_nowait(delivery)
 
-    async def _worker(self, notifier: Notifier) -> None:
-        queue = self._queues[notifier.name]
+    async def _worker(self, notifier: Notifier, queue: asyncio.Queue[Delivery]) -> None:
         while True:
             delivery = await queue.get()
             try:

@@ -46,8 +46,7 @@ async def post_json(
         raise DeliveryError(f"POST {url} timed out ({type(exc).__name__})", retryable=True) from exc
     except httpx.TransportError as exc:
         # Refused or dropped connections are usually passing; a TLS failure will not heal itself.
-        retryable = not isinstance(exc.__cause__ or exc.__context__, ssl.SSLError)
-        raise DeliveryError(f"POST {url} failed: {exc}", retryable=retryable) from exc
+        raise DeliveryError(f"POST {url} failed: {exc}", retryable=not _tls_failure(exc)) from exc
     if response.is_success:
         return
     body = response.text[:200].strip()
@@ -56,3 +55,14 @@ async def post_json(
         f"POST {url} answered {status}" + (f": {body}" if body else ""),
         retryable=status >= 500 or status in (408, 429),
     )
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False

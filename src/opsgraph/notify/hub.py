@@ -32,6 +32,13 @@ MESSAGE_TYPES = frozenset(
 )
 
 
+#: Snapshots: only the newest is worth keeping for pollers, and each grows with the estate.
+SNAPSHOT_TYPES = frozenset({"metrics:update"})
+
+# Stands in the ring buffer for a snapshot that a newer one replaced.
+_SUPERSEDED = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     type: str
@@ -77,8 +84,9 @@ class EventHub:
         self._lock = threading.Lock()
         self._history: deque[Message] = deque(maxlen=history_size)
         self._last_id = 0
-        # Queue delivery runs on the loop in id order, whatever order threads scheduled it in.
-        self._delivered = 0
+        self._snapshot_id: dict[str, int] = {}
+        # Messages for the queues, in id order, drained on the loop whatever thread published.
+        self._pending: list[Message] = []
         self._waiters: set[asyncio.Future[None]] = set()
         self._last_poll = float("-inf")
         self.published = 0
@@ -114,16 +122,13 @@ class EventHub:
         with self._lock:
             self._last_id += 1
             message = Message(type_, data, self._last_id, local=forward)
-            self._history.append(message)
+            self._keep(message)
             self.published += 1
             waiters = list(self._waiters)
             self._waiters.clear()
             loop = self._loop
-            if loop is None or loop.is_closed() or not self._subscribers:
-                self._delivered = (
-                    self._last_id
-                )  # nobody to deliver to: later subscribers start here
-            else:
+            if loop is not None and not loop.is_closed() and self._subscribers:
+                self._pending.append(message)
                 try:
                     running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
                 except RuntimeError:
@@ -145,11 +150,22 @@ class EventHub:
         """Deliver a message published on another replica to local subscribers only."""
         self.publish(message.type, message.data, forward=False)
 
+    def _keep(self, message: Message) -> None:
+        """Into the ring buffer; a snapshot type replaces its previous message with a marker
+        (keeping ids contiguous), so the buffer's size does not grow with the estate."""
+        if message.type in SNAPSHOT_TYPES:
+            previous = self._snapshot_id.get(message.type)
+            if previous is not None and self._history:
+                index = previous - self._history[0].id
+                if index >= 0:
+                    old = self._history[index]
+                    self._history[index] = Message(old.type, _SUPERSEDED, old.id, old.local)
+            self._snapshot_id[message.type] = message.id
+        self._history.append(message)
+
     def _deliver(self) -> None:
         with self._lock:
-            after = self._delivered
-            new = self._slice_after(after)
-            self._delivered = self._last_id
+            new, self._pending = self._pending, []
             queues = list(self._subscribers)
         for message in new:
             for queue in queues:
@@ -191,8 +207,7 @@ class EventHub:
         if limit is not None:
             new = new[:limit]
         cursor = new[-1].id if new else after
-        if types is not None:
-            new = [m for m in new if m.type in types]
+        new = [m for m in new if m.data is not _SUPERSEDED and (types is None or m.type in types)]
         return PollResult(messages=new, cursor=cursor, missed=missed)
 
     async def poll(

@@ -143,8 +143,8 @@ class Router:
         if n.acknowledged:
             return self._hold(index, key, "acknowledged", "acknowledged: someone is on it")
         previous = self._sent.get(key)
-        reason = "first notification"
-        if previous is not None:
+        reason = "first notification" if previous is None else (n.fresh or "")
+        if previous is not None and n.fresh is None:
             interval = route.repeat_interval.get(
                 n.severity, self.settings.repeat_interval[n.severity]
             )
