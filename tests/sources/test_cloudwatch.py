@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from opsgraph.config import CloudWatchSettings, Settings
+from opsgraph.config import Settings
 from opsgraph.core.errors import ConfigError, InvalidInputError
 from opsgraph.core.models import ResourceKind, Severity
 from opsgraph.sources.aws import AwsTopology, boto3_clients
@@ -30,6 +30,7 @@ from opsgraph.sources.cloudwatch_alarms import (
 )
 from opsgraph.sources.registry import build_pull_sources
 from opsgraph.sources.replay import ReplaySource
+from opsgraph.sources.settings import CloudWatchSettings
 
 REGION = "us-east-1"
 

@@ -8,7 +8,6 @@ import string
 
 import pytest
 
-from opsgraph.config import PrometheusSourceSettings
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.models import ResourceKind
 from opsgraph.sources.prom_mapping import (
@@ -19,6 +18,7 @@ from opsgraph.sources.prom_mapping import (
     sanitize_metric_name,
     sanitize_resource_id,
 )
+from opsgraph.sources.settings import PrometheusSourceSettings
 
 
 def _target(result: SeriesTarget | str) -> SeriesTarget:

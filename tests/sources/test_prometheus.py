@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from opsgraph.config import PrometheusSourceSettings, Settings
+from opsgraph.config import Settings
 from opsgraph.core.models import Sample
 from opsgraph.sources.prom_mapping import SeriesMapper
 from opsgraph.sources.prom_proto import PromSeries, encode_write_request, stale_nan
@@ -25,6 +25,7 @@ from opsgraph.sources.prometheus import (
 )
 from opsgraph.sources.pull import PullSource
 from opsgraph.sources.registry import build_pull_sources
+from opsgraph.sources.settings import PrometheusSourceSettings
 
 NODE = {"instance": "localhost:9100", "job": "node"}
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from opsgraph.config import CloudWatchSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Resource, ResourceKind, Sample
 from opsgraph.sources.aws import ClientFactory, _pages, _rid
 from opsgraph.sources.pull import Batch
+from opsgraph.sources.settings import CloudWatchSettings
 
 log = logging.getLogger("opsgraph.sources.cloudwatch")
 

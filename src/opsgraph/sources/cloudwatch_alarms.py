@@ -15,11 +15,11 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from opsgraph.config import CloudWatchSettings
 from opsgraph.core.models import ExternalAlert, Resource, ResourceKind, Severity
 from opsgraph.sources.aws import ClientFactory, _pages, _rid
 from opsgraph.sources.cloudwatch import epoch_of, metric_name, resource_for
 from opsgraph.sources.pull import Batch
+from opsgraph.sources.settings import CloudWatchSettings
 
 log = logging.getLogger("opsgraph.sources.cloudwatch")
 

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from opsgraph.config import PrometheusSourceSettings
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.models import Resource, ResourceKind
+from opsgraph.sources.settings import PrometheusSourceSettings
 
 #: Why a series was left out (the counters of the receiver use these names).
 NO_RESOURCE = "no_resource"

@@ -18,7 +18,6 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.config import PrometheusSourceSettings, PromQuery
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
 from opsgraph.core.models import Resource, Sample
 from opsgraph.sources.prom_mapping import SeriesMapper, SeriesTarget
@@ -30,6 +29,7 @@ from opsgraph.sources.prom_proto import (
     stale_mask,
 )
 from opsgraph.sources.pull import Batch
+from opsgraph.sources.settings import PrometheusSourceSettings, PromQuery
 
 log = logging.getLogger("opsgraph.sources.prometheus")
 

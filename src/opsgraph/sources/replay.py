@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.config import ReplaySettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Resource, ResourceKind, Sample
 from opsgraph.sources.files import read_records
 from opsgraph.sources.pull import Batch
+from opsgraph.sources.settings import ReplaySettings
 
 log = logging.getLogger("opsgraph.sources.replay")
 
