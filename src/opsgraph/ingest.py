@@ -22,6 +22,7 @@ from opsgraph.core.models import (
     MaintenanceWindow,
     Resource,
     Sample,
+    SampleColumns,
     SampleFrame,
     Severity,
 )
@@ -164,30 +165,44 @@ class Ingestor:
 
     def ingest_samples(self, samples: Sequence[Sample]) -> IngestResult:
         """Score and store pushed samples: all or nothing, unknown resources refused."""
+        return self.ingest_arrays(SampleColumns.from_samples(samples))
+
+    def ingest_arrays(self, columns: SampleColumns, *, where: str = "samples") -> IngestResult:
+        """Score and store samples given as columns, in time order: all or nothing. An unknown
+        resource or a non-finite value is refused naming the first sample at fault
+        (`samples[i].resource_id`)."""
+        keys, series, ts, values = columns.keys, columns.series, columns.ts, columns.values
         with self._lock:
-            for i, sample in enumerate(samples):
-                if sample.resource_id not in self.resources:
+            for k, (resource_id, _) in enumerate(keys):
+                if resource_id not in self.resources:
+                    i = int(np.flatnonzero(series == k)[0])
                     raise InvalidInputError(
-                        f"samples[{i}].resource_id", f"unknown resource {sample.resource_id!r}"
+                        f"{where}[{i}].resource_id", f"unknown resource {resource_id!r}"
                     )
-            if not samples:
+            bad = ~(np.isfinite(ts) & np.isfinite(values))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                name = "ts" if not np.isfinite(ts[i]) else "value"
+                raise InvalidInputError(f"{where}[{i}].{name}", "must be a finite number")
+            n = series.shape[0]
+            if not n:
                 return IngestResult()
-            order = sorted(range(len(samples)), key=lambda i: samples[i].ts)
-            idx_all = self.series_index(
-                [(samples[i].resource_id, samples[i].metric) for i in order]
-            )
-            ts_all = np.fromiter((samples[i].ts for i in order), dtype=np.float64)
-            val_all = np.fromiter((samples[i].value for i in order), dtype=np.float64)
-            # A detector batch holds each series once: split repeats into successive rounds.
-            seen: dict[int, int] = {}
-            rounds = np.empty(len(order), dtype=np.int64)
-            for j, series in enumerate(idx_all.tolist()):
-                rounds[j] = seen.get(series, 0)
-                seen[series] = rounds[j] + 1
-            batches = []
-            for r in range(int(rounds.max()) + 1):
-                sel = rounds == r
-                batches.append((ts_all[sel], idx_all[sel], val_all[sel]))
+            idx_all = self.series_index(keys)[series]
+            order = np.argsort(ts, kind="stable")
+            idx_all, ts_all, val_all = idx_all[order], ts[order], values[order]
+            # A detector batch holds each series once: the r-th point of every series (in time
+            # order) goes to round r.
+            grouped = np.lexsort((np.arange(n), idx_all))
+            sorted_idx = idx_all[grouped]
+            first = np.r_[True, sorted_idx[1:] != sorted_idx[:-1]]
+            start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+            rounds = np.empty(n, dtype=np.int64)
+            rounds[grouped] = np.arange(n) - start
+            by_round = np.argsort(rounds, kind="stable")
+            bounds = np.cumsum(np.bincount(rounds))[:-1]
+            batches = [
+                (ts_all[sel], idx_all[sel], val_all[sel]) for sel in np.split(by_round, bounds)
+            ]
             return self._process(batches, float(ts_all.max()))
 
     def _process(

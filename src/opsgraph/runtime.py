@@ -197,7 +197,7 @@ class Runtime(OperatorControl):
         if new:
             self.upsert_topology(new, [])
             self.hub.publish("graph:update", {"nodes": [], "topology": True, "source": source})
-        result = self.ingestor.ingest_samples(batch.samples)
+        result = self.ingestor.ingest_arrays(batch.sample_columns())
         self.publish(result)
         if batch.alerts:
             self.receive_alerts(batch.alerts)

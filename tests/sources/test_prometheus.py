@@ -22,6 +22,7 @@ from opsgraph.sources.prometheus import (
     RemoteWriteError,
     RemoteWriteReceiver,
     RemoteWriteStats,
+    WriteOutcome,
 )
 from opsgraph.sources.pull import PullSource
 from opsgraph.sources.registry import build_pull_sources
@@ -46,7 +47,7 @@ def test_samples_come_out_under_the_mapped_resource_and_metric_in_seconds() -> N
     )
     outcome = _receiver().decode(body)
     assert outcome.series == 2
-    assert [s.model_dump() for s in outcome.batch.samples] == [
+    assert [s.model_dump() for s in _samples(outcome)] == [
         {
             "resource_id": "localhost:9100",
             "metric": "node_load1",
@@ -57,7 +58,7 @@ def test_samples_come_out_under_the_mapped_resource_and_metric_in_seconds() -> N
         {"resource_id": "localhost:9100", "metric": "up", "ts": 1_700_000_015.0, "value": 1.0},
     ]
     # Built without per-sample validation, yet exactly what validation would build.
-    for sample in outcome.batch.samples:
+    for sample in _samples(outcome):
         assert Sample.model_validate(sample.model_dump()) == sample
     [resource] = outcome.batch.resources
     assert (resource.id, resource.provider, resource.tags) == (
@@ -86,7 +87,7 @@ def test_stale_markers_nan_infinities_and_unmapped_series_are_dropped_and_counte
         ]
     )
     outcome = _receiver().decode(body)
-    assert [(s.ts, s.value) for s in outcome.batch.samples] == [(5.0, 2.0)]
+    assert [(s.ts, s.value) for s in _samples(outcome)] == [(5.0, 2.0)]
     assert {k: v for k, v in outcome.counts.items() if v} == {
         "accepted": 1,
         "stale": 1,
@@ -106,7 +107,7 @@ def test_known_resources_are_not_registered_again() -> None:
 def test_only_series_with_usable_samples_register_their_resource() -> None:
     body = encode_write_request([PromSeries({"__name__": "up", **NODE}, [(1000, stale_nan())])])
     outcome = _receiver().decode(body)
-    assert outcome.batch.samples == [] and outcome.batch.resources == []
+    assert _samples(outcome) == [] and outcome.batch.resources == []
 
 
 @pytest.mark.parametrize(
@@ -333,3 +334,7 @@ def test_settings_round_trip_through_json() -> None:
     cfg = PrometheusSourceSettings(url="http://p", queries=["up", {"expr": "x", "metric": "y"}])
     again = PrometheusSourceSettings(**json.loads(cfg.model_dump_json()))
     assert [q.expr for q in again.queries] == ["up", "x"]
+
+
+def _samples(outcome: WriteOutcome) -> list[Sample]:
+    return outcome.batch.sample_columns().to_samples()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -143,6 +144,49 @@ class Sample(_Model):
         if not math.isfinite(value):
             raise ValueError("must be a finite number (NaN and infinity are refused)")
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class SampleColumns:
+    """Samples as columns, the fast path of bulk sources (remote write): sample i is series
+    keys[series[i]] = (resource_id, metric) at ts[i] with values[i]. Ids and names must already
+    be valid; ingest checks that values are finite and resources known."""
+
+    keys: list[tuple[str, str]]
+    series: npt.NDArray[np.int64]
+    ts: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        n = self.series.shape[0]
+        if self.ts.shape != (n,) or self.values.shape != (n,):
+            raise ValueError("series, ts and values must be one-dimensional and of one length")
+        if n and (int(self.series.min()) < 0 or int(self.series.max()) >= len(self.keys)):
+            raise ValueError("series holds an index outside keys")
+
+    def __len__(self) -> int:
+        return int(self.series.shape[0])
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[Sample]) -> SampleColumns:
+        index: dict[tuple[str, str], int] = {}
+        series = [index.setdefault((s.resource_id, s.metric), len(index)) for s in samples]
+        n = len(samples)
+        return cls(
+            keys=list(index),
+            series=np.asarray(series, dtype=np.int64).reshape(n),
+            ts=np.fromiter((s.ts for s in samples), dtype=np.float64, count=n),
+            values=np.fromiter((s.value for s in samples), dtype=np.float64, count=n),
+        )
+
+    def to_samples(self) -> list[Sample]:
+        """The same samples as validated objects (for inspection and tests; slow)."""
+        return [
+            Sample(resource_id=self.keys[k][0], metric=self.keys[k][1], ts=t, value=v)
+            for k, t, v in zip(
+                self.series.tolist(), self.ts.tolist(), self.values.tolist(), strict=True
+            )
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
-from opsgraph.core.models import Resource, Sample
+from opsgraph.core.models import Resource, Sample, SampleColumns
 from opsgraph.sources.prom_mapping import SeriesMapper, SeriesTarget
 from opsgraph.sources.prom_proto import (
     LabelKey,
@@ -51,45 +51,6 @@ class PrometheusError(OpsgraphError):
     """Prometheus answered a query with an error or could not be reached (HTTP 502)."""
 
     http_status = 502
-
-
-def _construct(resource_id: str, metric: str, ts: float, value: float) -> Sample:
-    return Sample.model_construct(resource_id=resource_id, metric=metric, ts=ts, value=value)
-
-
-def _sample_factory() -> Callable[[str, str, float, float], Sample]:
-    """Builds already-checked Samples: ids and names come from SeriesMapper, which returns only
-    valid ones, and values are checked finite in bulk, so per-sample validation is skipped.
-
-    model_construct still loops over fields and aliases, which was half the cost of a whole
-    remote-write request; this sets the same state as it directly, and is used only when a
-    probe shows it builds exactly what model_construct builds (else model_construct is used).
-    """
-    fields = tuple(Sample.model_fields)
-    new = Sample.__new__
-    set_attr = object.__setattr__
-
-    def make(resource_id: str, metric: str, ts: float, value: float) -> Sample:
-        sample = new(Sample)
-        set_attr(
-            sample,
-            "__dict__",
-            {"resource_id": resource_id, "metric": metric, "ts": ts, "value": value},
-        )
-        set_attr(sample, "__pydantic_fields_set__", set(fields))
-        set_attr(sample, "__pydantic_extra__", None)
-        set_attr(sample, "__pydantic_private__", None)
-        return sample
-
-    try:
-        probe, reference = make("r", "m", 1.0, 2.0), _construct("r", "m", 1.0, 2.0)
-        same = probe.__getstate__() == reference.__getstate__() and probe == reference
-    except Exception:  # another pydantic: whatever went wrong, the public way works
-        same = False
-    return make if same else _construct
-
-
-_sample = _sample_factory()
 
 
 def _finite_split(values: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.bool_], Counter[str]]:
@@ -163,22 +124,21 @@ class RemoteWriteReceiver:
         keep = np.flatnonzero(usable & in_mapped)
         found = [t for t in targets if isinstance(t, SeriesTarget)]
         rank = np.cumsum(mapped) - 1  # a mapped series' position in `found`
-        owners = rank[owner[keep]].tolist()
-        stamps = (decoded.timestamps_ms[keep] / 1000.0).tolist()
-        values = decoded.values[keep].tolist()
-        rids = [t.resource_id for t in found]
-        names = [t.metric for t in found]
-        samples = [
-            _sample(rids[o], names[o], ts, v)
-            for o, ts, v in zip(owners, stamps, values, strict=True)
-        ]
+        owners = rank[owner[keep]]
+        columns = SampleColumns(
+            keys=[(t.resource_id, t.metric) for t in found],
+            series=owners.astype(np.int64, copy=False),
+            ts=decoded.timestamps_ms[keep] / 1000.0,
+            values=decoded.values[keep],
+        )
         resources: dict[str, Resource] = {}
-        for series in dict.fromkeys(owners):
-            rid = rids[series]
+        for series in np.unique(owners).tolist():
+            rid = found[series].resource_id
             if rid not in known and rid not in resources:
                 resources[rid] = found[series].resource()
-        counts["accepted"] = len(samples)
-        return WriteOutcome(Batch(samples, list(resources.values())), len(targets), counts)
+        counts["accepted"] = len(columns)
+        batch = Batch(resources=list(resources.values()), columns=columns)
+        return WriteOutcome(batch, len(targets), counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +346,10 @@ class PrometheusPoller:
             counts.update(dropped)
             for ts, value, ok in zip(stamps, values.tolist(), usable.tolist(), strict=True):
                 if ok:
-                    samples.append(_sample(target.resource_id, target.metric, ts, value))
+                    samples.append(
+                        Sample(
+                            resource_id=target.resource_id, metric=target.metric, ts=ts, value=value
+                        )
+                    )
             if usable.any():
                 resources.setdefault(target.resource_id, target.resource())

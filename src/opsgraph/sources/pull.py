@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from opsgraph.core.models import ExternalAlert, Resource, Sample
+from opsgraph.core.models import ExternalAlert, Resource, Sample, SampleColumns
 
 log = logging.getLogger("opsgraph.sources")
 
@@ -24,9 +24,25 @@ class Batch:
 
     samples: list[Sample] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
+    # Bulk sources hand samples over as columns instead (never both).
+    columns: SampleColumns | None = None
     done: bool = False  # the source has nothing more to give (a replayed file reached its end)
     # Alerts raised by another system (CloudWatch alarms), for Runtime.receive_alerts.
     alerts: list[ExternalAlert] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.samples and self.columns is not None:
+            raise ValueError("a batch carries samples or columns, not both")
+
+    def sample_columns(self) -> SampleColumns:
+        return (
+            self.columns if self.columns is not None else SampleColumns.from_samples(self.samples)
+        )
+
+    @property
+    def size(self) -> int:
+        """Samples carried, in either form."""
+        return len(self.columns) if self.columns is not None else len(self.samples)
 
 
 @runtime_checkable
@@ -48,7 +64,7 @@ async def run_pull_source(
         started = loop.time()
         try:
             batch = await asyncio.to_thread(source.poll)
-            if batch.samples or batch.resources or batch.alerts:
+            if batch.size or batch.resources or batch.alerts:
                 await asyncio.to_thread(accept, batch, source.name)
             if batch.done:
                 log.info("source %s is done", source.name)

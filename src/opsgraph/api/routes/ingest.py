@@ -6,11 +6,9 @@ A bad batch gets 422 naming each bad field; nothing of it is stored.
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -20,8 +18,7 @@ from typing_extensions import TypedDict
 from opsgraph.api.deps import RuntimeDep
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import METRIC_NAME_RE
-from opsgraph.core.models import Sample
-from opsgraph.ingest import IngestResult
+from opsgraph.core.models import Sample, SampleColumns
 from opsgraph.runtime import Runtime
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
@@ -59,19 +56,12 @@ _BODY_SCHEMA = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    keys: list[tuple[str, str]]
-    ts: float
-    values: npt.NDArray[np.float64]
+def columnar(body: bytes, known: Container[str]) -> SampleColumns | None:
+    """The batch as columns when it is valid and names only known resources; otherwise None
+    (the caller then validates it sample by sample to name each bad field).
 
-
-def columnar(body: bytes, known: Container[str]) -> _Columns | None:
-    """The batch as columns when it is valid, names only known resources, holds one timestamp
-    and each series once (what an agent pushing one scrape sends); otherwise None.
-
-    Such a batch is exactly what the simulator's frames are, so it takes the same vectorised
-    path through the ingestor, about 4x cheaper per sample than building Sample objects.
+    Types are checked by one TypedDict pass, names and finiteness once per batch: about four
+    times cheaper per sample than building Sample objects.
     """
     try:
         items = _RAW.validate_json(body)["samples"]
@@ -80,39 +70,37 @@ def columnar(body: bytes, known: Container[str]) -> _Columns | None:
     if not items:
         return None
     n = len(items)
+    index: dict[tuple[str, str], int] = {}
+    series = np.fromiter(
+        (index.setdefault((s["resource_id"], s["metric"]), len(index)) for s in items),
+        dtype=np.int64,
+        count=n,
+    )
     ts = np.fromiter((s["ts"] for s in items), dtype=np.float64, count=n)
     values = np.fromiter((s["value"] for s in items), dtype=np.float64, count=n)
-    if not (np.isfinite(values).all() and np.isfinite(ts[0]) and (ts == ts[0]).all()):
+    if not (np.isfinite(values).all() and np.isfinite(ts).all()):
         return None
-    keys = [(s["resource_id"], s["metric"]) for s in items]
-    resources = {r for r, _ in keys}
-    metrics = {m for _, m in keys}
+    keys = list(index)
     # Registered resources passed the id check when they were registered.
-    if not all(r in known for r in resources) or not all(METRIC_NAME_RE.match(m) for m in metrics):
+    if not all(r in known for r, _ in keys) or not all(METRIC_NAME_RE.match(m) for _, m in keys):
         return None
-    if len(set(keys)) != n:
-        return None
-    return _Columns(keys, float(ts[0]), values)
+    return SampleColumns(keys=keys, series=series, ts=ts, values=values)
 
 
 def _ingest(runtime: Runtime, body: bytes) -> dict[str, Any]:
     limit = runtime.settings.api.max_batch
     columns = columnar(body, runtime.ingestor.resources)
-    result: IngestResult
-    if columns is not None:
-        if len(columns.keys) > limit:
-            raise InvalidInputError("samples", f"at most {limit} samples per request")
-        result = runtime.ingestor.ingest_columns(columns.keys, columns.ts, columns.values)
-    else:
-        # Every other batch, and every bad one: the full model names each bad field.
+    if columns is None:
+        # Every bad batch: the full model names each bad field.
         try:
             batch = SampleBatch.model_validate_json(body)
         except ValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
             raise RequestValidationError(errors) from None
-        if len(batch.samples) > limit:
-            raise InvalidInputError("samples", f"at most {limit} samples per request")
-        result = runtime.ingestor.ingest_samples(batch.samples)
+        columns = SampleColumns.from_samples(batch.samples)
+    if len(columns) > limit:
+        raise InvalidInputError("samples", f"at most {limit} samples per request")
+    result = runtime.ingestor.ingest_arrays(columns)
     runtime.publish(result)
     return {
         "accepted": result.samples,

@@ -73,7 +73,7 @@ def _check_headers(request: Request) -> None:
 
 def _receive(runtime: Runtime, receiver: RemoteWriteReceiver, body: bytes) -> WriteOutcome:
     outcome = receiver.decode(body, known=runtime.resources)
-    if outcome.batch.samples or outcome.batch.resources:
+    if outcome.batch.size or outcome.batch.resources:
         runtime.accept(outcome.batch, "prometheus")
     return outcome
 
