@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
+import json
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: The message types a subscriber may see.
@@ -39,7 +41,7 @@ SNAPSHOT_TYPES = frozenset({"metrics:update"})
 _SUPERSEDED = object()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Message:
     type: str
     data: Any
@@ -51,6 +53,11 @@ class Message:
 
     def as_json(self) -> dict[str, Any]:
         return {"type": self.type, "data": self.data}
+
+    @cached_property
+    def text(self) -> str:
+        """The message as JSON text, encoded once however many clients receive it."""
+        return json.dumps(self.as_json(), separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)

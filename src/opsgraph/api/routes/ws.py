@@ -13,9 +13,13 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from opsgraph import __version__
 from opsgraph.api.security import resolve
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.notify.hub import Message
 from opsgraph.runtime import Runtime
 
 router = APIRouter(tags=["live"])
+
+#: Put on a client's queue when the client has gone.
+_CLOSED = Message("closed", None)
 
 
 @router.websocket("/ws")
@@ -32,16 +36,18 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     async with runtime.hub.subscribe() as queue:
         await websocket.send_json({"type": "hello", "data": {"version": __version__}})
-        # Read in the background only to notice the client leaving.
+        # Read in the background only to notice the client leaving; then wake the loop.
         reader = asyncio.create_task(_drain(websocket))
+
+        def closed(_: asyncio.Task[None]) -> None:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(_CLOSED)
+
+        reader.add_done_callback(closed)
         try:
-            while not reader.done():
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                await websocket.send_json(getter.result().as_json())
+            while (message := await queue.get()) is not _CLOSED:
+                await websocket.send_text(message.text)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
