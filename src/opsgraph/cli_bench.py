@@ -386,7 +386,7 @@ def bench_api(
     ] = 5,
     remote_write_duration: Annotated[
         float, typer.Option(min=0, help="Seconds of Prometheus remote write (0 = skip).")
-    ] = 10,
+    ] = 20,
     ws_clients: Annotated[int, typer.Option(min=1, help="WebSocket clients.")] = 500,
     ws_events: Annotated[int, typer.Option(min=1, help="Anomalies timed on the way.")] = 20,
     ws_background_rate: Annotated[
