@@ -156,6 +156,13 @@ class Runtime(OperatorControl):
         self.dependencies = self.store.list_dependencies()
         self.ingestor.add_resources(resources)
 
+    def reload_topology(self) -> None:
+        """Take the topology from the store (another replica registered resources)."""
+        resources = self.store.list_resources()
+        self.resources.update({r.id: r for r in resources})
+        self.dependencies = self.store.list_dependencies()
+        self.ingestor.add_resources(resources)
+
     # -- the loop -------------------------------------------------------------------------
     def step(self) -> IngestResult:
         """One simulated step through ingest, detection and storage; publishes what changed."""

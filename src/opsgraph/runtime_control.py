@@ -178,10 +178,12 @@ class OperatorControl:
     def receive_alerts(self, alerts: Sequence[ExternalAlert]) -> list[Anomaly]:
         """Alerts of other systems (Alertmanager, CloudWatch): an anomaly per fingerprint,
         opened, updated or closed; their resources are registered when new."""
+        # Only firing alerts register resources: a resolution of something never seen (an
+        # alarm poller's first look at every OK alarm) changes nothing.
         new = {
             a.resource_id: Resource(id=a.resource_id, provider=a.source, tags=dict(a.labels))
             for a in alerts
-            if a.resource_id not in self.resources
+            if a.firing and a.resource_id not in self.resources
         }
         if new:
             self.upsert_topology(list(new.values()), [])

@@ -54,10 +54,7 @@ def _topology_follower(runtime: Runtime) -> Callable[[Message], None]:
 
     def reload() -> None:
         try:
-            resources = runtime.store.list_resources()
-            runtime.resources.update({r.id: r for r in resources})
-            runtime.dependencies = runtime.store.list_dependencies()
-            runtime.ingestor.add_resources(resources)
+            runtime.reload_topology()
         except Exception:  # the next topology message tries again
             log.exception("reloading the topology registered on another replica failed")
 
