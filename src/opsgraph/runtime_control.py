@@ -41,11 +41,7 @@ class OperatorControl:
     resources: dict[str, Resource]
     dependencies: list[Dependency]
     _explained: dict[tuple[int, float, float | None], dict[str, Any]]
-
-    def upsert_topology(
-        self, resources: Sequence[Resource], dependencies: Sequence[Dependency]
-    ) -> None:
-        raise NotImplementedError  # Runtime's
+    upsert_topology: Callable[[Sequence[Resource], Sequence[Dependency]], None]
 
     # -- operator control -----------------------------------------------------------------
     def now(self) -> float:
