@@ -34,12 +34,20 @@ def call_api(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
         response = httpx.request(method, url, json=body, timeout=10.0, headers=api_headers())
     except httpx.HTTPError as exc:
         fail(f"cannot reach {url}: {exc} (is `opsgraph demo` or `opsgraph serve` running?)")
+    return answer(response)
+
+
+def answer(response: httpx.Response, where: str = "") -> Any:
+    """The JSON of a successful answer; a refusal exits 2 with the API's own message."""
     if response.status_code >= 400:
         try:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
         if response.status_code == 401:
-            detail += " (set OPSGRAPH_API_KEY to a key from `opsgraph keys create`)"
-        fail(f"{response.status_code}: {detail}")
+            detail += (
+                " (send an API key: set OPSGRAPH_API_KEY, or --api-key where the command has"
+                " it; `opsgraph keys create` makes one)"
+            )
+        fail(f"{where}{response.status_code}: {detail}")
     return response.json() if response.content else None

@@ -12,7 +12,7 @@ import httpx
 import typer
 from rich.progress import Progress
 
-from opsgraph.cli_common import DEFAULT_URL, console, fail
+from opsgraph.cli_common import DEFAULT_URL, answer, console, fail
 from opsgraph.core.errors import InvalidInputError
 
 ingest_app = typer.Typer(help="Feed data into a running opsgraph.", no_args_is_help=True)
@@ -29,15 +29,7 @@ def _call(client: httpx.Client, method: str, path: str, body: dict[str, Any] | N
         response = client.request(method, path, json=body)
     except httpx.HTTPError as exc:
         fail(f"cannot reach {client.base_url}: {exc} (is `opsgraph serve` running?)")
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        if response.status_code == 401:
-            detail += " (pass --api-key or set OPSGRAPH_API_KEY: `opsgraph keys create` makes one)"
-        fail(f"{path}: {response.status_code}: {detail}")
-    return response.json() if response.content else None
+    return answer(response, f"{path}: ")
 
 
 @ingest_app.command("replay")

@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from opsgraph.bench.logs import grouping_accuracy
 from opsgraph.config import LogSettings
 from opsgraph.core.errors import ConfigError
+from opsgraph.core.models import LogLevel
 from opsgraph.detect.log_model import (
     LEVELS,
     TemplateParser,
@@ -28,7 +29,6 @@ from opsgraph.detect.logs import (
     score_lines,
     served_pipeline,
 )
-from opsgraph.store._logs import LogLevel
 
 LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "logs" / "loghub2k"
 

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy import inspect
 
 from opsgraph.core import InvalidInputError, Resource
+from opsgraph.core.models import LogLevel, LogRecord
 from opsgraph.store import Store
-from opsgraph.store._logs import LogLevel, LogRecord
 
 
 def _line(i: int, resource: str = "api-1", **extra: object) -> LogRecord:
@@ -97,7 +97,7 @@ def test_unknown_resource_stores_nothing(topology: Store) -> None:
 def test_record_validation() -> None:
     with pytest.raises(ValidationError, match="finite"):
         _line(0, ts=math.nan)
-    with pytest.raises(ValidationError, match="resource id"):
+    with pytest.raises(ValidationError, match="letters, digits"):
         _line(0, resource="bad id!")
     with pytest.raises(ValidationError, match="score"):
         _line(0, score=1.5)

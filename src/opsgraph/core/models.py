@@ -87,12 +87,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
 
-def _check_resource_id(value: str) -> str:
+def check_resource_id(value: str) -> str:
     if not RESOURCE_ID_RE.match(value):
         raise ValueError(
             "must start with a letter or digit and hold only letters, digits and _ . : @ - "
             "(at most 200 characters)"
         )
+    return value
+
+
+def check_finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number (NaN and infinity are refused)")
     return value
 
 
@@ -107,7 +113,7 @@ class Resource(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
     attrs: dict[str, Any] = Field(default_factory=dict)
 
-    _check_id = field_validator("id")(_check_resource_id)
+    _check_id = field_validator("id")(check_resource_id)
 
 
 class Dependency(_Model):
@@ -118,7 +124,7 @@ class Dependency(_Model):
     kind: DependencyKind = DependencyKind.CALLS
     inferred: bool = False
 
-    _check_ids = field_validator("source", "target")(_check_resource_id)
+    _check_ids = field_validator("source", "target")(check_resource_id)
 
 
 class Sample(_Model):
@@ -129,7 +135,7 @@ class Sample(_Model):
     ts: float
     value: float
 
-    _check_id = field_validator("resource_id")(_check_resource_id)
+    _check_id = field_validator("resource_id")(check_resource_id)
 
     @field_validator("metric")
     @classmethod
@@ -138,12 +144,33 @@ class Sample(_Model):
             raise ValueError("must match [a-zA-Z_][a-zA-Z0-9_:.]* (at most 128 characters)")
         return value
 
-    @field_validator("ts", "value")
-    @classmethod
-    def _check_finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number (NaN and infinity are refused)")
-        return value
+    _check_numbers = field_validator("ts", "value")(check_finite)
+
+
+class LogLevel(StrEnum):
+    """Canonical levels, least to most severe (aliases such as WARN or FATAL map onto these)."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class LogRecord(_Model):
+    """One log line of one resource, with its template and anomaly score in [0, 1]."""
+
+    id: int | None = None
+    ts: float
+    resource_id: str
+    level: LogLevel = LogLevel.INFO
+    message: str
+    template_id: int | None = None
+    template: str = ""
+    score: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    _check_id = field_validator("resource_id")(check_resource_id)
+    _check_ts = field_validator("ts")(check_finite)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +287,7 @@ class ExternalAlert(_Model):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 
-    _check_id = field_validator("resource_id")(_check_resource_id)
+    _check_id = field_validator("resource_id")(check_resource_id)
 
 
 class IncidentStatus(StrEnum):

@@ -5,56 +5,14 @@ A batch is stored all or nothing; lists are newest first with a total count for 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, insert
 
 from opsgraph.core import InvalidInputError
-from opsgraph.core.metrics import RESOURCE_ID_RE
+from opsgraph.core.models import LogLevel, LogRecord
 from opsgraph.store._base import StoreBase, check_range
 from opsgraph.store.tables import LogRow
-
-
-class LogLevel(StrEnum):
-    """Canonical levels, least to most severe (aliases such as WARN or FATAL map onto these)."""
-
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-    CRITICAL = "critical"
-
-
-class LogRecord(BaseModel):
-    """One log line of one resource, with its template and anomaly score in [0, 1]."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: int | None = None
-    ts: float
-    resource_id: str
-    level: LogLevel = LogLevel.INFO
-    message: str
-    template_id: int | None = None
-    template: str = ""
-    score: float = Field(default=0.0, ge=0.0, le=1.0)
-
-    @field_validator("ts")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number (NaN and infinity are refused)")
-        return value
-
-    @field_validator("resource_id")
-    @classmethod
-    def _resource_id(cls, value: str) -> str:
-        if not RESOURCE_ID_RE.match(value):
-            raise ValueError("must be a resource id: letters, digits and _ . : @ -")
-        return value
 
 
 def _record(row: LogRow) -> LogRecord:

@@ -6,7 +6,6 @@ A bad batch gets 422 naming each bad field and stores nothing; a prediction chan
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Annotated, Any
 
@@ -17,11 +16,10 @@ from pydantic_core import PydanticCustomError
 from opsgraph.api.deps import RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, TimeBound
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.core.metrics import RESOURCE_ID_RE
+from opsgraph.core.models import LogLevel, LogRecord, check_finite, check_resource_id
 from opsgraph.detect.log_model import LEVELS, normalise_level
 from opsgraph.detect.logs import LogLine, LogPipeline, ScoredLine, served_pipeline
 from opsgraph.ingest import IngestResult
-from opsgraph.store._logs import LogLevel, LogRecord
 
 router = APIRouter(tags=["logs"])
 
@@ -52,19 +50,8 @@ class LogIn(BaseModel):
         description="debug, info, warning, error, critical or an alias (WARN, err, FATAL...).",
     )
 
-    @field_validator("ts")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number (NaN and infinity are refused)")
-        return value
-
-    @field_validator("resource_id")
-    @classmethod
-    def _resource_id(cls, value: str) -> str:
-        if not RESOURCE_ID_RE.match(value):
-            raise ValueError("must be a resource id: letters, digits and _ . : @ -")
-        return value
+    _check_ts = field_validator("ts")(check_finite)
+    _check_id = field_validator("resource_id")(check_resource_id)
 
     _message_size = field_validator("message")(_line_size)
 
