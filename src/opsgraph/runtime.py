@@ -23,7 +23,6 @@ from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import (
-    AuditEvent,
     Dependency,
     Event,
     Resource,
@@ -356,16 +355,8 @@ class Runtime(OperatorControl):
     ) -> None:
         """One side effect: the event, its append-only audit record, and the live message."""
         self.store.add_events([event])
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action=action,
-                target=event.resource_id,
-                reason=reason,
-                inputs=inputs,
-                result=event.payload,
-            )
+        self.store.audit(
+            actor, action, event.resource_id, reason=reason, inputs=inputs, result=event.payload
         )
         self.hub.publish(message_type, event.payload)
 

@@ -15,7 +15,6 @@ from opsgraph.config import Settings
 from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
-    AuditEvent,
     Dependency,
     ExternalAlert,
     Feedback,
@@ -108,45 +107,32 @@ class OperatorControl:
             )
         )
         threshold = self.ingestor.apply_feedback(feedback)
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action="detect.feedback",
-                target=f"{anomaly.resource_id}/{anomaly.metric}",
-                reason=note,
-                inputs={"anomaly_id": anomaly_id, "verdict": verdict.value},
-                result={"threshold": threshold},
-            )
+        self.store.audit(
+            actor,
+            "detect.feedback",
+            f"{anomaly.resource_id}/{anomaly.metric}",
+            reason=note,
+            inputs={"anomaly_id": anomaly_id, "verdict": verdict.value},
+            result={"threshold": threshold},
         )
         return feedback, threshold
 
     def add_maintenance(self, window: MaintenanceWindow) -> MaintenanceWindow:
         saved = self.store.add_maintenance(window)
         self.ingestor.set_maintenance(self.store.list_maintenance())
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=window.actor,
-                action="detect.maintenance.add",
-                target=",".join(window.resource_ids),
-                reason=window.reason,
-                inputs=saved.model_dump(mode="json"),
-            )
+        self.store.audit(
+            window.actor,
+            "detect.maintenance.add",
+            ",".join(window.resource_ids),
+            reason=window.reason,
+            inputs=saved.model_dump(mode="json"),
         )
         return saved
 
     def delete_maintenance(self, window_id: int, *, actor: str = "api") -> None:
         self.store.delete_maintenance(window_id)
         self.ingestor.set_maintenance(self.store.list_maintenance())
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action="detect.maintenance.delete",
-                target=str(window_id),
-            )
-        )
+        self.store.audit(actor, "detect.maintenance.delete", str(window_id))
 
     # -- alert lifecycle ------------------------------------------------------------------
     def _live(self, anomaly_id: int) -> Anomaly | None:

@@ -22,7 +22,6 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
-    AuditEvent,
     Dependency,
     ExternalAlert,
     Incident,
@@ -292,7 +291,7 @@ class AlertLifecycle:
             raise InvalidInputError("status", f"anomaly #{anomaly.id} is already {status.value}")
         end = (anomaly.end_ts or anomaly.last_ts) if status is AnomalyStatus.RESOLVED else None
         saved = self.store.set_anomaly_fields(anomaly.id, status=status, end_ts=end)
-        self._audit(actor, f"anomaly.{status.value}", f"anomaly:{anomaly.id}", note)
+        self.store.audit(actor, f"anomaly.{status.value}", f"anomaly:{anomaly.id}", reason=note)
         self._publish(
             "anomaly:resolved" if status is AnomalyStatus.RESOLVED else "anomaly:update",
             saved.model_dump(mode="json"),
@@ -324,7 +323,7 @@ class AlertLifecycle:
         self.store.update_incident(incident)
         message = f"{verb} by {actor}" + (f": {note}" if note else "")
         self._timeline(incident, verb, message, actor=actor)
-        self._audit(actor, f"incident.{verb}", f"incident:{incident_id}", note)
+        self.store.audit(actor, f"incident.{verb}", f"incident:{incident_id}", reason=note)
         return incident
 
     def add_note(self, incident_id: int, *, actor: str, note: str) -> IncidentEvent:
@@ -341,35 +340,16 @@ class AlertLifecycle:
 
     def add_silence(self, silence: Silence) -> Silence:
         saved = self.store.add_silence(silence)
-        self._audit(
+        self.store.audit(
             silence.created_by,
             "alerts.silence.add",
             f"silence:{saved.id}",
-            silence.comment,
+            reason=silence.comment,
             inputs=saved.model_dump(mode="json"),
         )
         return saved
 
     def expire_silence(self, silence_id: int, *, actor: str) -> Silence:
         saved = self.store.expire_silence(silence_id, time.time())
-        self._audit(actor, "alerts.silence.expire", f"silence:{silence_id}", "")
+        self.store.audit(actor, "alerts.silence.expire", f"silence:{silence_id}")
         return saved
-
-    def _audit(
-        self,
-        actor: str,
-        action: str,
-        target: str,
-        reason: str,
-        inputs: dict[str, Any] | None = None,
-    ) -> None:
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action=action,
-                target=target,
-                reason=reason,
-                inputs=inputs or {},
-            )
-        )

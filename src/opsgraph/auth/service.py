@@ -34,7 +34,6 @@ from opsgraph.core.errors import (
     InvalidInputError,
     RateLimitedError,
 )
-from opsgraph.core.models import AuditEvent
 from opsgraph.store import Store
 
 ALGORITHM = "HS256"
@@ -104,7 +103,9 @@ class AuthService:
         user = self.store.add_user(
             User(username=username, role=chosen, created_ts=time.time()), hash_password(password)
         )
-        self.audit(by.name if by else username, "auth.user.create", username, {"role": chosen})
+        self.store.audit(
+            by.name if by else username, "auth.user.create", username, inputs={"role": chosen}
+        )
         return user
 
     def login(self, username: str, password: str, *, client: str) -> tuple[User, Tokens]:
@@ -204,24 +205,15 @@ class AuthService:
             ),
             digest,
         )
-        self.audit(by.name, "auth.key.create", f"key:{saved.id}", {"name": name, "role": role})
+        self.store.audit(
+            by.name, "auth.key.create", f"key:{saved.id}", inputs={"name": name, "role": role}
+        )
         return key, saved
 
     def revoke_key(self, key_id: int, *, by: Principal) -> ApiKey:
         key = self.store.revoke_api_key(key_id, time.time())
-        self.audit(by.name, "auth.key.revoke", f"key:{key_id}", {"name": key.name})
+        self.store.audit(by.name, "auth.key.revoke", f"key:{key_id}", inputs={"name": key.name})
         return key
-
-    def audit(self, actor: str, action: str, target: str, inputs: dict[str, Any]) -> None:
-        self.store.append_audit(
-            AuditEvent(
-                ts=time.time(),
-                actor=actor,
-                action=action,
-                target=target,
-                inputs={k: str(v) for k, v in inputs.items()},
-            )
-        )
 
 
 def _check_password(password: str) -> None:

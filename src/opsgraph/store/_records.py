@@ -5,7 +5,9 @@ Lists are newest first with a total count, so the API can page through them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -218,6 +220,30 @@ class RecordsStore(StoreBase):
             s.add(row)
             s.flush()
             return event.model_copy(update={"id": row.id})
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        *,
+        reason: str = "",
+        inputs: dict[str, Any] | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """The one way opsgraph records a side effect: who did what to what, why, with which
+        inputs and result, now."""
+        return self.append_audit(
+            AuditEvent(
+                ts=time.time(),
+                actor=actor,
+                action=action,
+                target=target,
+                reason=reason,
+                inputs=inputs or {},
+                result=result or {},
+            )
+        )
 
     def list_audit(
         self,
