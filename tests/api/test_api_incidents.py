@@ -97,3 +97,21 @@ def test_outside_alerts_open_and_close_by_fingerprint(runtime: Runtime) -> None:
     assert again.id == opened.id  # same fingerprint, same anomaly
     (closed,) = runtime.receive_alerts([alert.model_copy(update={"firing": False})])
     assert closed.id == opened.id and closed.status.value == "resolved"
+
+
+def test_fingerprint_fields_deduplicate(client: TestClient, runtime: Runtime) -> None:
+    runtime.settings.alerts.fingerprint_fields = ["resource"]  # one alert per resource
+    last_id = max((a["id"] for a in client.get("/anomalies").json()["items"]), default=0)
+    _cascade(client, runtime)
+    new = [
+        a
+        for a in client.get("/anomalies", params={"limit": 500}).json()["items"]
+        if a["id"] > last_id
+    ]
+    dupes = [a for a in new if a["duplicate_of"] is not None]
+    assert dupes, "a resource with two abnormal signals gives one alert and a duplicate"
+    first = client.get(f"/anomalies/{dupes[0]['duplicate_of']}").json()
+    assert first["resource_id"] == dupes[0]["resource_id"]
+    assert first["fingerprint"] == dupes[0]["fingerprint"]
+    assert dupes[0]["reason"].startswith(f"duplicate of anomaly #{first['id']}: same resource")
+    assert dupes[0]["incident_id"] is None  # duplicates are not grouped

@@ -75,8 +75,12 @@ class AlertLifecycle:
         The anomalies are changed in place too, so the detector's copies stay in step."""
         if opened:
             silences = self.active_silences(max(a.last_ts for a in opened))
+            # Mark every duplicate and muted one first, so none is grouped by a sibling.
             for anomaly in opened:
-                self._place(anomaly, silences)
+                self._mark(anomaly, silences)
+            for anomaly in opened:
+                if anomaly.duplicate_of is None and anomaly.silence_id is None:
+                    self._group(anomaly)
         if closed and self.settings.auto_resolve:
             incidents = set()
             for anomaly in closed:
@@ -90,7 +94,8 @@ class AlertLifecycle:
     def active_silences(self, ts: float) -> list[Silence]:
         return [s for s in self.store.list_silences(ending_after=ts) if s.active_at(ts)]
 
-    def _place(self, anomaly: Anomaly, silences: Sequence[Silence]) -> None:
+    def _mark(self, anomaly: Anomaly, silences: Sequence[Silence]) -> None:
+        """Fingerprint; then a duplicate of an older open alert, or muted by a silence."""
         assert anomaly.id is not None
         labels = labels_of(anomaly, self._resources().get(anomaly.resource_id))
         anomaly.fingerprint = fingerprint(labels, self.settings.fingerprint_fields)
@@ -111,8 +116,6 @@ class AlertLifecycle:
             silence_id=anomaly.silence_id,
             reason=anomaly.reason,
         )
-        if anomaly.duplicate_of is None and anomaly.silence_id is None:
-            self._group(anomaly)
 
     def topology(self) -> Topology:
         deps = self._dependencies()
