@@ -105,6 +105,9 @@ async function request(method, path, options = {}, retried = false) {
 }
 
 export const api = {
+  /** Any API call: api.call("PATCH", "/incidents/3", {body: {...}}) */
+  call: (method, path, opts) => request(method, path, opts),
+  me: (opts) => request("GET", "/auth/me", opts),
   health: (opts) => request("GET", "/health", opts),
   graph: (opts) => request("GET", "/graph", opts),
   /** params: {limit, offset, severity: [..], resource_id, status, start, end} */

@@ -9,6 +9,7 @@ import { el, formatDateTime, formatTime } from "./format.js";
 import { GraphView } from "./graph.js";
 import { NodePanel } from "./panel.js";
 import { KINDS, SEVERITIES, kindInfo, legendSwatch } from "./shapes.js";
+import { initNav } from "./nav.js";
 import { initTheme } from "./theme.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -71,6 +72,7 @@ const faults = new FaultForm($("[data-testid=fault-form]"), $(".active-faults ul
   onInjected: () => scheduleCounts(),
 });
 
+initNav("dashboard");
 initTheme($("[data-testid=theme-toggle]"), (palette) => {
   state.palette = palette;
   graph.setPalette(palette);
