@@ -144,11 +144,12 @@ function applyGraph(g) {
   state.edges = g.edges || [];
   advanceClock(g.ts);
   graph.setData(
-    [...state.nodes.values()].map(({ id, kind, name, region, severity, anomalous, score }) => ({
+    [...state.nodes.values()].map(({ id, kind, name, region, tags, severity, anomalous, score }) => ({
       id,
       kind,
       name,
       region,
+      tags,
       severity,
       anomalous,
       score,
@@ -156,6 +157,8 @@ function applyGraph(g) {
     state.edges,
   );
   if ([...state.nodes.keys()].join("\u0001") !== previousIds) {
+    renderFilterOptions();
+    applyFilter();
     renderNodeOptions();
     renderLegend();
     alerts.refreshNames();
@@ -233,14 +236,55 @@ async function loadAnomalies() {
 }
 
 async function refreshCounts() {
-  const totals = await Promise.all(
-    SEVERITIES.map((severity) => api.anomalies({ status: "open", severity, limit: 1 }).then((p) => p.total ?? 0)),
+  const stats = await api.call("GET", "/anomalies/stats");
+  for (const s of SEVERITIES) state.counts[s] = stats.open_by_severity?.[s] ?? 0;
+  const [open, acked] = await Promise.all(
+    ["open", "acknowledged"].map((status) => api.call("GET", "/incidents", { params: { status, limit: 1 } })),
   );
-  SEVERITIES.forEach((s, i) => {
-    state.counts[s] = totals[i];
+  state.incidents = (open.total ?? 0) + (acked.total ?? 0);
+  // "Today" on the estate's clock: the simulated day when the simulator runs.
+  const now = state.simTs ?? Date.now() / 1000;
+  const midnight = Math.floor(now / 86400) * 86400;
+  const actions = await api.call("GET", "/events", {
+    params: { kind: "action.applied", start: midnight, limit: 1 },
   });
+  state.actionsToday = actions.total ?? 0;
   renderCounts();
 }
+
+// ---- the graph filter -------------------------------------------------------------------------
+
+const filterForm = $("[data-testid=graph-filter]");
+
+function renderFilterOptions() {
+  const fill = (select, values) => {
+    const current = select.value;
+    select.replaceChildren(el("option", { value: "" }, "all"));
+    for (const v of [...values].sort()) select.append(el("option", { value: v }, v));
+    if (values.has(current)) select.value = current;
+  };
+  const nodes = [...state.nodes.values()];
+  fill(filterForm.kind, new Set(nodes.map((n) => n.kind)));
+  fill(filterForm.region, new Set(nodes.map((n) => n.region).filter(Boolean)));
+}
+
+function applyFilter() {
+  const kind = filterForm.kind.value;
+  const region = filterForm.region.value;
+  const [tagKey, tagValue] = filterForm.tag.value.trim().split("=").map((p) => p?.trim());
+  const active = Boolean(kind || region || tagKey);
+  const keep = active
+    ? (n) =>
+        (!kind || n.kind === kind) &&
+        (!region || n.region === region) &&
+        (!tagKey || (tagKey in (n.tags || {}) && (!tagValue || n.tags[tagKey] === tagValue)))
+    : null;
+  const shown = graph.setFilter(keep);
+  $("[data-testid=filter-count]").textContent = active ? `${shown} of ${state.nodes.size} shown` : "";
+}
+
+filterForm.addEventListener("input", () => applyFilter());
+filterForm.addEventListener("submit", (e) => e.preventDefault());
 
 let countsTimer = null;
 function scheduleCounts(delay = 1500) {
@@ -260,6 +304,8 @@ async function resync() {
 
 function renderCounts() {
   $("[data-testid=count-resources]").textContent = String(state.nodes.size);
+  if (state.incidents !== undefined) $("[data-testid=count-incidents]").textContent = String(state.incidents);
+  if (state.actionsToday !== undefined) $("[data-testid=count-actions]").textContent = String(state.actionsToday);
   for (const s of SEVERITIES) {
     const cell = $(`[data-testid=count-${s}]`);
     cell.textContent = String(state.counts[s]);

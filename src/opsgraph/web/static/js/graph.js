@@ -28,6 +28,8 @@ export class GraphView {
     this.layout = new ForceLayout();
     this.nodes = [];
     this.index = new Map();
+    this.dimmed = new Uint8Array(0);
+    this.filter = null;
     this.edges = [];
     this.signature = "";
     this.palette = null;
@@ -84,10 +86,32 @@ export class GraphView {
     }
     this.layout.setGraph(nodes.length, links, previous);
     this.signature = signature;
+    this.dimmed = new Uint8Array(nodes.length);
+    this.applyFilter();
     this.selected = selectedId !== null && index.has(selectedId) ? index.get(selectedId) : -1;
     this.path = (this.pathIds || []).map((id) => index.get(id)).filter((i) => i !== undefined);
     this.hover = -1;
     this.requestRender();
+  }
+
+  /** Show only the nodes `keep(node)` accepts (the others stay faint); null shows all.
+   * Returns how many nodes are shown. */
+  setFilter(keep) {
+    this.filter = keep;
+    const shown = this.applyFilter();
+    this.requestRender();
+    return shown;
+  }
+
+  applyFilter() {
+    if (this.dimmed.length !== this.nodes.length) this.dimmed = new Uint8Array(this.nodes.length);
+    let shown = 0;
+    this.nodes.forEach((n, i) => {
+      const keep = !this.filter || this.filter(n);
+      this.dimmed[i] = keep ? 0 : 1;
+      shown += keep ? 1 : 0;
+    });
+    return shown;
   }
 
   /** Update severity / anomalous / score of known nodes: [{id, ...fields}]. */

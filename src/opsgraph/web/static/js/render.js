@@ -62,24 +62,28 @@ export function drawGraph(g) {
     ctx.fill();
   }
 
-  // Nodes, one path per kind so thousands of nodes cost a few fill calls.
+  // Nodes, one path per kind so thousands of nodes cost a few fill calls; nodes the filter
+  // leaves out stay in place, faint, so the layout does not jump.
   const byKind = new Map();
   for (let i = 0; i < g.nodes.length; i += 1) {
     if (!visible(i)) continue;
     const kind = g.nodes[i].kind in palette.kinds ? g.nodes[i].kind : "generic";
-    if (!byKind.has(kind)) byKind.set(kind, []);
-    byKind.get(kind).push(i);
+    const key = `${g.dimmed[i] ? 1 : 0}${kind}`;
+    if (!byKind.has(key)) byKind.set(key, { kind, dim: g.dimmed[i] === 1, list: [] });
+    byKind.get(key).list.push(i);
   }
   ctx.lineWidth = 1.2 / k;
   ctx.strokeStyle = palette.nodeStroke;
-  for (const [kind, list] of byKind) {
+  for (const { kind, dim, list } of byKind.values()) {
     const shape = kindInfo(kind).shape;
+    ctx.globalAlpha = dim ? 0.15 : 1;
     ctx.beginPath();
     for (const i of list) tracePath(ctx, shape, lx[i], ly[i], g.radius(i));
     ctx.fillStyle = palette.kinds[kind];
     ctx.fill();
     if (k > 0.25) ctx.stroke();
   }
+  ctx.globalAlpha = 1;
 
   // Severity rings on top.
   for (const i of anomalous) {
@@ -127,6 +131,7 @@ function drawEdges(g, ctx, k, visible) {
     for (const e of g.edges) {
       if ((e.kind === "member") !== (group.kind === "member")) continue;
       if (!visible(e.s) && !visible(e.t)) continue;
+      if (g.dimmed[e.s] || g.dimmed[e.t]) continue;
       ctx.moveTo(lx[e.s], ly[e.s]);
       ctx.lineTo(lx[e.t], ly[e.t]);
     }
