@@ -426,6 +426,33 @@ def bench_api(
         console.print(f"written to {out}")
 
 
+@bench_app.command("ui")
+def bench_ui(
+    resources: Annotated[
+        int, typer.Option(min=10, max=10_000, help="Resources in the demo.")
+    ] = 2000,
+    loads: Annotated[int, typer.Option(min=1, max=20, help="Page loads measured.")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+) -> None:
+    """Time to the first full draw of the dashboard's graph, and the cost of one redraw, for a
+    demo of N resources in Debian's chromium (needs the test extras: Playwright)."""
+    from opsgraph.bench.ui import run_ui_bench
+
+    try:
+        with console.status(f"starting a demo of {resources} resources and chromium"):
+            report = run_ui_bench(resources=resources, loads=loads)
+    except OpsgraphError as exc:
+        fail(str(exc))
+    first, redraw = report["first_draw_ms"]["median"], report["redraw_ms"]["median"]
+    console.print(
+        f"{report['nodes']} nodes: first full draw {first:.0f} ms (target < 2000), "
+        f"one redraw {redraw:.1f} ms (a frame at 60 Hz is {report['targets']['redraw_ms']:.1f})"
+    )
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
+
 @bench_app.command("logs")
 def bench_logs(
     data: Annotated[

@@ -33,7 +33,7 @@ class Server:
     log: Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -69,7 +69,7 @@ def api_server(store_url: str | None) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="opsgraph-bench-api-") as tmp_name:
         tmp = Path(tmp_name)
         with _store(store_url, tmp) as (url, connect_args):
-            port = _free_port()
+            port = free_port()
             env = os.environ | {
                 "OPSGRAPH_STORE__URL": url,
                 "OPSGRAPH_SIM__ENABLED": "false",
@@ -89,7 +89,7 @@ def api_server(store_url: str | None) -> Iterator[Server]:
                 )
             server = Server(f"http://127.0.0.1:{port}", url, connect_args, log)
             try:
-                _wait_ready(server, process)
+                wait_ready(server, process)
                 yield server
             finally:
                 if process.poll() is None:
@@ -101,7 +101,7 @@ def api_server(store_url: str | None) -> Iterator[Server]:
                         process.wait()
 
 
-def _wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -36,6 +36,7 @@ const graph = new GraphView($("[data-testid=graph-canvas]"), {
   pulseLayer: $(".pulse-layer"),
   onSelect: (id, opts) => selectNode(id, opts),
   onReady: () => {
+    state.readyAt = performance.now();
     state.graphReady = true;
     document.body.dataset.graphReady = "true";
   },
@@ -466,6 +467,21 @@ function exposeTestHooks() {
     /** Resource ids of the cascade path drawn on the graph (root first). */
     get cascadePath() {
       return graph.pathIds || [];
+    },
+    /** Milliseconds from navigation start to the first full draw of the graph. */
+    get readyAt() {
+      return state.readyAt ?? null;
+    },
+    /** Median milliseconds of one full redraw of the graph, over `n` redraws. */
+    measureDraw(n = 20) {
+      const times = [];
+      for (let i = 0; i < n; i += 1) {
+        const t = performance.now();
+        graph.draw();
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      return { median: times[Math.floor(n / 2)], max: times[n - 1] };
     },
     nodeState(id) {
       const n = state.nodes.get(id);
