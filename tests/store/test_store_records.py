@@ -118,6 +118,37 @@ def test_list_anomalies_filters(store: Store, anomalies: list[Anomaly]) -> None:
         store.list_anomalies(start=10.0, end=5.0)
 
 
+def test_list_anomalies_search(store: Store, anomalies: list[Anomaly]) -> None:
+    store.upsert_topology([Resource(id=r) for r in ("db-Main_1", "dbxmain")], [])
+    extra = [
+        _anomaly(1, "db-Main_1", 0.9, start=5000.0, last=5000.0),
+        _anomaly(2, "dbxmain", 0.9, start=5001.0, last=5001.0),
+    ]
+    store.write_batch(series_ids=NO_IDS, ts=NO_FLOATS, values=NO_FLOATS, new_anomalies=extra)
+
+    def found(q: str, **kw: object) -> tuple[list[str], int]:
+        page, total = store.list_anomalies(q=q, **kw)  # type: ignore[arg-type]
+        return [f"{a.resource_id}/{a.metric}" for a in page], total
+
+    # Case-insensitive substring of the resource id, or of the metric.
+    assert found("MAIN") == (["dbxmain/latency_ms", "db-Main_1/cpu"], 2)
+    assert found("  main_1 ") == (["db-Main_1/cpu"], 1)
+    latency = [a for a in anomalies if a.metric == "latency_ms"]
+    assert found("LATENCY")[1] == len(latency) + 1
+    # Wildcards match only themselves: "_" is not any character, "%" not any run.
+    assert found("b_m") == ([], 0)
+    assert found("db-m") == (["db-Main_1/cpu"], 1)
+    assert found("%") == ([], 0)
+    # Combined with the other filters and paged; the total counts every match.
+    page, total = found("latency", limit=2, offset=1, status=AnomalyStatus.OPEN)
+    open_latency = [a for a in latency if a.status == AnomalyStatus.OPEN]
+    assert total == len(open_latency) + 1
+    assert len(page) == 2
+    for bad in ("", "   ", "x" * 201):
+        with pytest.raises(InvalidInputError, match="q"):
+            store.list_anomalies(q=bad)
+
+
 def test_get_and_open_anomalies(store: Store, anomalies: list[Anomaly]) -> None:
     assert store.get_anomaly(3) == next(a for a in anomalies if a.id == 3)
     with pytest.raises(NotFoundError) as err:

@@ -7,6 +7,7 @@ CI (where $CI is set), so a broken install can never pass unseen.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -136,15 +137,15 @@ def api(demo_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def dashboard(browser: Any, demo_url: str) -> Iterator[BrowserPage]:
-    """A fresh light-theme page at 1400x900 recording console errors, warnings and page errors,
-    logged in as admin through the login page."""
+@contextlib.contextmanager
+def logged_in(browser: Any, demo_url: str, user: str, password: str) -> Iterator[BrowserPage]:
+    """A fresh light-theme page at 1400x900, logged in through the login page, recording
+    console errors, warnings and page errors."""
     context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
     page = context.new_page()
     page.goto(f"{demo_url}/login.html")
-    page.fill("#username", "admin")
-    page.fill("#password", ADMIN_PASSWORD)
+    page.fill("#username", user)
+    page.fill("#password", password)
     page.click("[data-testid=login-submit]")
     page.wait_for_url(f"{demo_url}/")
     page.close()
@@ -161,6 +162,35 @@ def dashboard(browser: Any, demo_url: str) -> Iterator[BrowserPage]:
         yield recorded
     finally:
         context.close()
+
+
+@pytest.fixture
+def dashboard(browser: Any, demo_url: str) -> Iterator[BrowserPage]:
+    """A page logged in as admin."""
+    with logged_in(browser, demo_url, "admin", ADMIN_PASSWORD) as page:
+        yield page
+
+
+#: Password of the viewer account the `viewer_page` fixture creates.
+VIEWER_PASSWORD = "browser-test-viewer"
+
+
+@pytest.fixture(scope="module")
+def viewer_name(api: httpx.Client) -> str:
+    """A viewer account on the demo (one demo per test module), created by the admin."""
+    name = "viewer1"
+    body = {"username": name, "password": VIEWER_PASSWORD, "role": "viewer"}
+    response = api.post("/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["role"] == "viewer"
+    return name
+
+
+@pytest.fixture
+def viewer_page(browser: Any, demo_url: str, viewer_name: str) -> Iterator[BrowserPage]:
+    """Like `dashboard`, in a second browser context logged in as a viewer."""
+    with logged_in(browser, demo_url, viewer_name, VIEWER_PASSWORD) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")

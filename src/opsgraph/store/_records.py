@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from opsgraph.core import (
@@ -26,6 +26,25 @@ from opsgraph.core import (
 from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase, check_range, chunks
 from opsgraph.store.tables import AnomalyRow, AuditEventRow, EventRow, IncidentRow
+
+MAX_QUERY = 200
+"""Longest substring `list_anomalies(q=...)` accepts: bounds the work of each LIKE."""
+
+
+def _contains(q: str) -> ColumnElement[bool]:
+    """resource_id or metric contains `q`, case-insensitive; % and _ in `q` match themselves."""
+    text = q.strip()
+    if not text:
+        raise InvalidInputError("q", "must not be blank")
+    if len(text) > MAX_QUERY:
+        raise InvalidInputError("q", f"must be at most {MAX_QUERY} characters")
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    # The other filters and the last_ts order (indexed) bound the scan; LIKE only refines it.
+    return or_(
+        AnomalyRow.resource_id.ilike(pattern, escape="\\"),
+        AnomalyRow.metric.ilike(pattern, escape="\\"),
+    )
 
 
 class RecordsStore(StoreBase):
@@ -88,16 +107,20 @@ class RecordsStore(StoreBase):
         status: AnomalyStatus | None = None,
         start: float | None = None,
         end: float | None = None,
+        q: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Anomaly], int]:
         """A page of anomalies, newest first (last_ts, then id), and the total that match.
 
         `start`/`end` keep the episodes overlapping [start, end]; an episode runs from start_ts
-        to end_ts, or to last_ts while it has no end.
+        to end_ts, or to last_ts while it has no end. `q` keeps those whose resource id or
+        metric contains it, ignoring case (at most MAX_QUERY characters, wildcards literal).
         """
         check_range(start, end)
         conds: list[ColumnElement[bool]] = []
+        if q is not None:
+            conds.append(_contains(q))
         if severities is not None:
             conds.append(AnomalyRow.severity.in_([Severity(x).value for x in severities]))
         if resource_id is not None:

@@ -28,6 +28,10 @@ def list_anomalies(
     status: AnomalyStatus | None = None,
     start: TimeBound = None,
     end: TimeBound = None,
+    q: Annotated[
+        str | None,
+        Query(description="Resource id or metric contains this (ignoring case).", max_length=200),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[Anomaly]:
@@ -37,6 +41,7 @@ def list_anomalies(
         status=status,
         start=start,
         end=end,
+        q=q,
         limit=limit,
         offset=offset,
     )
@@ -47,7 +52,8 @@ def list_anomalies(
 def anomaly_stats(
     store: StoreDep, start: TimeBound = None, end: TimeBound = None
 ) -> dict[str, Any]:
-    """Counts of anomalies overlapping [start, end] by status and severity, and totals."""
+    """Counts of anomalies overlapping [start, end] by status and severity, and totals;
+    `by_status_severity` has every status and severity, zeros included."""
     by_status = store.anomaly_stats(start=start, end=end)
     severity: dict[str, int] = {s.value: 0 for s in Severity}
     for counts in by_status.values():
@@ -58,6 +64,10 @@ def anomaly_stats(
         "by_severity": severity,
         "by_status": {s.value: sum(by_status.get(s.value, {}).values()) for s in AnomalyStatus},
         "open_by_severity": {s.value: by_status.get("open", {}).get(s.value, 0) for s in Severity},
+        "by_status_severity": {
+            st.value: {s.value: by_status.get(st.value, {}).get(s.value, 0) for s in Severity}
+            for st in AnomalyStatus
+        },
     }
 
 
