@@ -26,6 +26,7 @@ from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli_ingest import ingest_app
 from opsgraph.cli_logs import logs_app
+from opsgraph.cli_policy import policy_app
 from opsgraph.cli_rca import rca_app
 from opsgraph.cli_topology import topology_app
 from opsgraph.cli_train import train_app
@@ -58,6 +59,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(logs_app, name="logs")
+app.add_typer(policy_app, name="policy")
 
 
 ConfigOpt = Annotated[

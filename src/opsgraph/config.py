@@ -26,6 +26,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from opsgraph.act.settings import AutomationSettings
 from opsgraph.core.errors import ConfigError
 from opsgraph.core.models import CalendarEvent, Severity
 from opsgraph.notify.settings import NotifySettings
@@ -403,6 +404,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     logs: LogSettings = Field(default_factory=LogSettings)
+    automation: AutomationSettings = Field(default_factory=AutomationSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -8,6 +8,7 @@ timeline, so "why did this not page me" and "why are these together" have an ans
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,8 @@ from opsgraph.core.models import (
     Silence,
 )
 from opsgraph.store import Store
+
+log = logging.getLogger("opsgraph.alerts")
 
 Publish = Callable[[str, Any], None]
 
@@ -67,6 +70,9 @@ class AlertLifecycle:
         self._dependencies = dependencies
         self._publish = publish
         self._topology: tuple[int, Topology] | None = None
+        #: Called with (incident, event kind) after each timeline event; automation plans here.
+        #: A failing hook is logged and never stops the lifecycle.
+        self.on_incident: list[Callable[[Incident, str], None]] = []
 
     # -- after detection -----------------------------------------------------------------------
     def process(self, opened: Sequence[Anomaly], closed: Sequence[Anomaly]) -> None:
@@ -201,6 +207,11 @@ class AlertLifecycle:
             ]
         )
         self._publish("incident:update", incident.model_dump(mode="json") | {"event": kind})
+        for hook in self.on_incident:
+            try:
+                hook(incident, kind)
+            except Exception:
+                log.exception("incident hook %r failed", hook)
 
     def _maybe_resolve(self, incident_id: int) -> None:
         incident = self.store.get_incident(incident_id)

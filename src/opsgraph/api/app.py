@@ -15,11 +15,13 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
+from opsgraph.act.wiring import automation_for
 from opsgraph.api.errors import BodySizeLimit, install_error_handlers
 from opsgraph.api.routes import (
     alerts_in,
     anomalies,
     auth,
+    automation,
     cloudwatch,
     control,
     events,
@@ -34,6 +36,7 @@ from opsgraph.api.routes import (
     predict,
     prometheus,
     resources,
+    settings,
     sim,
     ws,
 )
@@ -118,6 +121,9 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     for module in (live, alerts_in):
         app.include_router(module.router)
     app.include_router(logs.router)  # log lines: ingest, list, /predict/log
+    app.include_router(automation.router)  # remediation: approve, trigger, audit
+    automation_for(runtime)  # policies act on incidents from the start, not the first call
+    app.include_router(settings.router)  # /settings: effective config, secrets redacted
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

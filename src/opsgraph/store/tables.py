@@ -285,6 +285,7 @@ TABLE_NAMES: tuple[str, ...] = (
     "api_keys",
     "auth_sessions",
     "logs",
+    "automation_actions",
 )
 
 
@@ -302,3 +303,31 @@ class LogRow(Base):
     template_id: Mapped[int | None] = mapped_column(Integer)
     template: Mapped[str] = mapped_column(Text)
     score: Mapped[float] = mapped_column(Double)
+
+
+class AutomationActionRow(Base):
+    """One planned remediation action (store/_automation.py). The unique idempotency key is
+    written before the action runs, so a restart never runs it twice."""
+
+    __tablename__ = "automation_actions"
+    __table_args__ = (Index(None, "status"), Index(None, "target", "ts"), Index(None, "ts"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    ts: Mapped[float] = mapped_column(Double)
+    created_ts: Mapped[float] = mapped_column(Double)
+    updated_ts: Mapped[float] = mapped_column(Double)
+    policy: Mapped[str] = mapped_column(String(NAME_LEN))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(ID_LEN))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    executor: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(ENUM_LEN))
+    status: Mapped[str] = mapped_column(String(ENUM_LEN))
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(NAME_LEN))
+    expires_ts: Mapped[float | None] = mapped_column(Double)
+    verify_until: Mapped[float | None] = mapped_column(Double)
+    attempts: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -201,6 +201,14 @@ export class NodePanel {
     if (!n) return;
     this.q("#node-title").textContent = n.name || n.id;
     this.q(".node-id").textContent = n.id;
+    // The Metrics page shows this resource over a longer range, with the expected band.
+    let metricsLink = this.q('[data-testid="node-metrics-link"]');
+    if (!metricsLink) {
+      metricsLink = el("a", { className: "node-metrics-link", dataset: { testid: "node-metrics-link" } });
+      metricsLink.textContent = "Metrics and expected band ›";
+      this.q(".panel-title").append(metricsLink);
+    }
+    metricsLink.href = `./metrics.html?resource=${encodeURIComponent(n.id)}&range=6h`;
     const swatch = this.q(".panel-swatch");
     if (this.palette) swatch.replaceChildren(legendSwatch(n.kind, this.palette, 26));
     const badge = this.q(".node-severity");

@@ -1,0 +1,175 @@
+"""The AWS executor against a local moto server: Auto Scaling capacity (bounded), EC2 stop /
+start / reboot, SSM restarts, RDS failover, Lambda reserved concurrency and its reversal."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from opsgraph.act.aws import AwsExecutor
+from opsgraph.act.executors import ActionRequest, ExecutorContext, build_executors
+from opsgraph.act.settings import ExecutorConfig
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import Resource, ResourceKind
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _client(url: str, service: str) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=url)
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def estate(moto_url: str) -> dict[str, Resource]:
+    ec2 = _client(moto_url, "ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+    instance_id = instance["Instances"][0]["InstanceId"]
+    asg = _client(moto_url, "autoscaling")
+    asg.create_launch_configuration(
+        LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
+    )
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="web-asg",
+        LaunchConfigurationName="web-lc",
+        MinSize=1,
+        MaxSize=3,
+        DesiredCapacity=1,
+        VPCZoneIdentifier=subnet,
+    )
+    role = _client(moto_url, "iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
+    _client(moto_url, "lambda").create_function(
+        FunctionName="resize",
+        Runtime="python3.11",
+        Role=role["Role"]["Arn"],
+        Handler="handler.handler",
+        Code={"ZipFile": _zip()},
+    )
+    _client(moto_url, "rds").create_db_instance(
+        DBInstanceIdentifier="orders",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="app",
+        MasterUserPassword="password123",
+    )
+    found = [
+        Resource(id=instance_id, kind=ResourceKind.EC2, provider="aws", region=REGION),
+        Resource(id="asg:web-asg", kind=ResourceKind.ASG, name="web-asg", region=REGION),
+        Resource(id="lambda:resize", kind=ResourceKind.LAMBDA, name="resize", region=REGION),
+        Resource(id="rds:orders", kind=ResourceKind.RDS, name="orders", region=REGION),
+    ]
+    return {r.id: r for r in found}
+
+
+@pytest.fixture
+def executor(moto_url: str, estate: dict[str, Resource]) -> AwsExecutor:
+    context = ExecutorContext(None, lambda _t, _d: None, resources=lambda: estate)
+    options = {"region": REGION, "endpoint_url": moto_url}
+    built = build_executors({"aws": ExecutorConfig(type="aws", options=options)}, context)
+    aws = built["aws"]
+    assert isinstance(aws, AwsExecutor)
+    return aws
+
+
+def _run(executor: AwsExecutor, action: str, target: str, **params: Any) -> Any:
+    request = ActionRequest(action=action, target=target, params=params, key="k")
+    return executor.execute(executor.plan(request, dry_run=False))
+
+
+def _desired(url: str) -> int:
+    groups = _client(url, "autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=["web-asg"]
+    )
+    return int(groups["AutoScalingGroups"][0]["DesiredCapacity"])
+
+
+def test_scaling_changes_desired_capacity_within_bounds(
+    executor: AwsExecutor, moto_url: str
+) -> None:
+    request = ActionRequest(action="scale_out", target="asg:web-asg", params={"count": 1})
+    plan = executor.plan(request)
+    assert plan.steps == ["autoscaling:SetDesiredCapacity web-asg (us-east-1) {'count': 1}"]
+    assert executor.execute(plan).dry_run and _desired(moto_url) == 1
+    done = _run(executor, "scale_out", "asg:web-asg", count=1)
+    assert done.ok and done.details["desired_after"] == 2 and _desired(moto_url) == 2
+    refused = _run(executor, "scale_out", "asg:web-asg", count=5)
+    assert not refused.ok and refused.message == "web-asg: 7 is outside [1, 3]"
+    assert _run(executor, "scale_in", "asg:web-asg", count=1).ok and _desired(moto_url) == 1
+
+
+def test_instances_stop_start_reboot_and_restart_services(
+    executor: AwsExecutor, moto_url: str, estate: dict[str, Resource]
+) -> None:
+    instance = next(r.id for r in estate.values() if r.kind is ResourceKind.EC2)
+    ec2 = _client(moto_url, "ec2")
+
+    def state() -> str:
+        found = ec2.describe_instances(InstanceIds=[instance])
+        return str(found["Reservations"][0]["Instances"][0]["State"]["Name"])
+
+    assert _run(executor, "stop_instance", instance).ok and state() == "stopped"
+    assert _run(executor, "start_instance", instance).ok and state() == "running"
+    assert _run(executor, "reboot_instance", instance).ok
+    sent = _run(executor, "restart_service", instance, service="nginx")
+    assert sent.ok and sent.details["command_id"]
+    with pytest.raises(InvalidInputError, match="systemd unit"):
+        executor.plan(ActionRequest(action="restart_service", target=instance, params={}))
+
+
+def test_rds_failover_and_lambda_throttle_with_its_reversal(
+    executor: AwsExecutor, moto_url: str
+) -> None:
+    assert _run(executor, "rds_failover", "rds:orders", force=False).ok
+    lam = _client(moto_url, "lambda")
+    throttled = _run(executor, "lambda_throttle", "lambda:resize", reserved_concurrency=2)
+    assert throttled.ok and throttled.details["previous"] is None
+    assert lam.get_function_concurrency(FunctionName="resize")["ReservedConcurrentExecutions"] == 2
+    plan = executor.plan(
+        ActionRequest(
+            action="lambda_throttle", target="lambda:resize", params={"reserved_concurrency": 2}
+        )
+    )
+    assert plan.reversible and plan.reverse is not None
+    # The reversal restores what the throttle replaced: no reservation at all.
+    assert _run(executor, "lambda_throttle", "lambda:resize", reserved_concurrency=None).ok
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="resize")
+    with pytest.raises(InvalidInputError, match="cannot rollback"):
+        executor.plan(ActionRequest(action="rollback", target="lambda:resize"))
