@@ -47,7 +47,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_env() -> dict[str, str]:
+    """Extra environment of the module's demo; a test module overrides it to configure one."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_env: dict[str, str]) -> Iterator[str]:
     """Base URL of a fresh `opsgraph demo` (50 resources, fast steps, no automatic faults)."""
     data_dir = tmp_path_factory.mktemp("demo-data")
     port = _free_port()
@@ -56,6 +62,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "OPSGRAPH_DATA_DIR": str(data_dir),
         "OPSGRAPH_AUTH__ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **demo_env,
     }
     command = [
         sys.executable,

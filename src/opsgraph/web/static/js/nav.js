@@ -8,6 +8,7 @@ export const PAGES = [
   { href: "./alerts.html", id: "alerts", label: "Alerts" },
   { href: "./incidents.html", id: "incidents", label: "Incidents" },
   { href: "./metrics.html", id: "metrics", label: "Metrics" },
+  { href: "./automation.html", id: "automation", label: "Automation" },
   { href: "./settings.html", id: "settings", label: "Settings" },
 ];
 
