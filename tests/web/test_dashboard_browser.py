@@ -78,8 +78,8 @@ def test_live_fault_is_highlighted_and_inspectable(
     fault = response.json()
     watched = list(dict.fromkeys([node, *fault.get("affected", [])]))
 
-    page.wait_for_function(ANY_HIGHLIGHTED, arg=watched, timeout=20_000)
-    page.wait_for_function(NEW_ALERT, arg=known_alerts, timeout=20_000)
+    page.wait_for_function(ANY_HIGHLIGHTED, arg=watched, timeout=10_000)
+    page.wait_for_function(NEW_ALERT, arg=known_alerts, timeout=10_000)
     highlighted = page.evaluate(
         "ids => ids.find(id => window.opsgraph.nodeState(id).anomalous)", watched
     )
