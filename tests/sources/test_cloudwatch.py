@@ -4,18 +4,13 @@ AWS discovery registers, a second poll reads only new points, alarm changes beco
 from __future__ import annotations
 
 import json
-import os
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from opsgraph.config import Settings
 from opsgraph.core.errors import ConfigError, InvalidInputError
@@ -33,31 +28,6 @@ from opsgraph.sources.replay import ReplaySource
 from opsgraph.sources.settings import CloudWatchSettings
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    # moto's backends live in the process: start clean, and leave nothing to other modules.
-    httpx.post(f"{url}/moto-api/reset").raise_for_status()
-    try:
-        yield url
-    finally:
-        httpx.post(f"{url}/moto-api/reset").raise_for_status()
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _client(url: str, service: str) -> Any:
