@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +14,15 @@ from opsgraph.core.errors import OpsgraphError
 
 bench_app = typer.Typer(help="Benchmarks (figures go to docs/benchmarks.md).", no_args_is_help=True)
 
+OutOpt = Annotated[Path | None, typer.Option(help="Write the figures as JSON.")]
+
+
+def _save(report: dict[str, Any], out: Path | None) -> None:
+    """Write a bench's figures as JSON when asked."""
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2))
+        console.print(f"written to {out}")
+
 
 @bench_app.command("ingest")
 def bench_ingest(
@@ -21,7 +30,7 @@ def bench_ingest(
         list[int] | None,
         typer.Option("--resources", "-r", help="Estate sizes (repeat; default 1000 and 10000)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
     postgres_url: Annotated[
         str,
         typer.Option(help="PostgreSQL to measure ('' to skip)."),
@@ -40,9 +49,7 @@ def bench_ingest(
         console=console,
     )
     print_report(report, console)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("detect")
@@ -54,7 +61,7 @@ def bench_detect(
     detector: Annotated[
         list[str] | None, typer.Option(help="Only these detectors (repeatable; default all).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Samples per second of each registered detector (score + learn), after a warm-up."""
     from opsgraph.bench.detect import run_detect_bench
@@ -74,9 +81,7 @@ def bench_detect(
             f"{row['samples_per_s']:,}",
         )
     console.print(table)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("sim-detect")
@@ -87,7 +92,7 @@ def bench_sim_detect(
     incidents: Annotated[
         int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
     ] = 72,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Node-level precision / recall / F1, time to detect and false alarms per node-day on
     simulated incidents over three topologies (50, 120 and 300 resources)."""
@@ -126,14 +131,12 @@ def bench_sim_detect(
             f"{r['false_alarms_per_node_day']:.3f}",
         )
     console.print(table)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("multivariate")
 def bench_multivariate(
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """ROC-AUC and average precision of `detect score` approaches on simulated resources:
     trained on two fault-free days, tested on two days with a fault every hour."""
@@ -147,9 +150,7 @@ def bench_multivariate(
     for r in report["results"]:
         table.add_row(r["approach"], f"{r['roc_auc']:.3f}", f"{r['average_precision']:.3f}")
     console.print(table)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("nab")
@@ -237,7 +238,7 @@ def bench_calendar(
     resources: Annotated[int, typer.Option(min=10, max=2000, help="Simulated resources.")] = 50,
     days: Annotated[float, typer.Option(min=1, max=60, help="Fault-free days simulated.")] = 14,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the estate and its calendar.")] = 7,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """False alarms during business events, the hour after and elsewhere, with the calendar
     ignored and with it taken into account (a fault-free estate: every alarm is false)."""
@@ -254,9 +255,7 @@ def bench_calendar(
     console.print(table)
     steps = report["with_calendar"]
     console.print(f"{steps['event_steps']} of {steps['steps']} steps fell inside an event")
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("rca")
@@ -268,7 +267,7 @@ def bench_rca(
     incidents: Annotated[
         int, typer.Option(min=8, help="Simulated incidents per topology (20, 200, 2,000 nodes).")
     ] = 104,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Root-cause Top-1 / Top-3 / Avg@5 and cascade precision / recall, against the random,
     most-anomalous-node and N-sigma baselines."""
@@ -304,16 +303,14 @@ def bench_rca(
                 fmt(r["max_seconds"]),
             )
         console.print(table)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("infer")
 def bench_infer(
     resources: Annotated[int, typer.Option(min=10, max=2000, help="Simulated resources.")] = 50,
     steps: Annotated[int, typer.Option(min=50, help="Fault-free steps of metrics.")] = 720,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Precision and recall of dependencies inferred from metrics against the true topology."""
     from opsgraph.bench.infer import run_infer_bench
@@ -330,9 +327,7 @@ def bench_infer(
             str(r["per_node"]), str(r["edges"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}"
         )
     console.print(table)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("gnn")
@@ -344,7 +339,7 @@ def bench_gnn(
     timing_nodes: Annotated[
         int, typer.Option(min=100, max=50_000, help="Nodes of the graph timed for inference.")
     ] = 10_000,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Graph detectors on held-out topologies and unseen fault kinds, against the same
     features without the graph (MLP, Isolation Forest, largest |z|), and inference time."""
@@ -366,9 +361,7 @@ def bench_gnn(
         f"(features + forward; forward alone {inf['forward_ms']} ms, {inf['threads']} threads)"
     )
     console.print(f"fit seconds: {report['fit_seconds']}; total {report['seconds']} s")
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("api")
@@ -396,7 +389,7 @@ def bench_api(
     store_url: Annotated[
         str | None, typer.Option(help="PostgreSQL URL (a fresh schema); default SQLite.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """A real server (no simulator) measured over HTTP: sustained JSON ingest and remote write
     (samples/s, request latency), WebSocket fan-out delay, and nothing lost in the store."""
@@ -421,9 +414,7 @@ def bench_api(
     except OpsgraphError as exc:
         fail(str(exc))
     print_report(report, console)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("ui")
@@ -432,7 +423,7 @@ def bench_ui(
         int, typer.Option(min=10, max=10_000, help="Resources in the demo.")
     ] = 2000,
     loads: Annotated[int, typer.Option(min=1, max=20, help="Page loads measured.")] = 3,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Time to the first full draw of the dashboard's graph, and the cost of one redraw, for a
     demo of N resources in Debian's chromium (needs the test extras: Playwright)."""
@@ -448,9 +439,7 @@ def bench_ui(
         f"{report['nodes']} nodes: first full draw {first:.0f} ms (target < 2000), "
         f"one redraw {redraw:.1f} ms (a frame at 60 Hz is {report['targets']['redraw_ms']:.1f})"
     )
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
 
 
 @bench_app.command("logs")
@@ -471,7 +460,7 @@ def bench_logs(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML config (its logs section).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """Template grouping accuracy on loghub's 16 systems, line-level alert detection on BGL and
     session-level anomaly detection on labelled HDFS block sessions."""
@@ -485,6 +474,4 @@ def bench_logs(
     except OpsgraphError as exc:
         fail(str(exc))
     print_report(report, console)
-    if out is not None:
-        out.write_text(json.dumps(report, indent=2))
-        console.print(f"written to {out}")
+    _save(report, out)
