@@ -69,8 +69,7 @@ def api_server(store_url: str | None) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="opsgraph-bench-api-") as tmp_name:
         tmp = Path(tmp_name)
         with _store(store_url, tmp) as (url, connect_args):
-            port = free_port()
-            env = os.environ | {
+            env = {
                 "OPSGRAPH_STORE__URL": url,
                 "OPSGRAPH_SIM__ENABLED": "false",
                 "OPSGRAPH_GNN__BOOTSTRAP": "false",
@@ -78,27 +77,43 @@ def api_server(store_url: str | None) -> Iterator[Server]:
                 "OPSGRAPH_AUTH__ENABLED": "false",
                 "OPSGRAPH_DATA_DIR": str(tmp / "data"),
             }
-            log = tmp / "server.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "opsgraph", "serve", "--port", str(port)],
-                    cwd=tmp,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            server = Server(f"http://127.0.0.1:{port}", url, connect_args, log)
+            with opsgraph_process(["serve"], env, tmp, signal.SIGTERM) as server:
+                yield Server(server.url, url, connect_args, server.log)
+
+
+@contextlib.contextmanager
+def opsgraph_process(
+    args: list[str],
+    env: dict[str, str],
+    folder: Path,
+    stop_signal: signal.Signals,
+    *,
+    timeout: float = 120,
+) -> Iterator[Server]:
+    """`python -m opsgraph ARGS --port P` in `folder` on a free port, its output in
+    folder/server.log; waits for /health, and stops it with `stop_signal` at exit."""
+    port = free_port()
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "opsgraph", *args, "--port", str(port)],
+            cwd=folder,
+            env=os.environ | env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", "", {}, log)
+    try:
+        wait_ready(server, process, timeout)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(stop_signal)
             try:
-                wait_ready(server, process)
-                yield server
-            finally:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float = 120) -> None:

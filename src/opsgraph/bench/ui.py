@@ -8,12 +8,9 @@ graph and the cost of one redraw (what panning and zooming pay per frame).
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from opsgraph.bench.api_server import Server, free_port, wait_ready
+from opsgraph.bench.api_server import Server, opsgraph_process
 from opsgraph.core.errors import InvalidInputError
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,44 +43,14 @@ def demo_server(resources: int, password: str) -> Iterator[Server]:
     """`opsgraph demo` with `resources` nodes, no scheduled faults, stopped at exit."""
     with tempfile.TemporaryDirectory(prefix="opsgraph-bench-ui-") as tmp_name:
         tmp = Path(tmp_name)
-        port = free_port()
-        env = os.environ | {
+        env = {
             "OPSGRAPH_DATA_DIR": str(tmp),
             "OPSGRAPH_AUTH__ADMIN_PASSWORD": password,
             "OPSGRAPH_GNN__BOOTSTRAP": "false",
         }
-        log = tmp / "demo.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "opsgraph",
-                    "demo",
-                    "--port",
-                    str(port),
-                    "--resources",
-                    str(resources),
-                    "--fault-every",
-                    "0",
-                ],
-                cwd=tmp,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        server = Server(f"http://127.0.0.1:{port}", "", {}, log)
-        try:
-            wait_ready(server, process, timeout=300)
+        args = ["demo", "--resources", str(resources), "--fault-every", "0"]
+        with opsgraph_process(args, env, tmp, signal.SIGINT, timeout=300) as server:
             yield server
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 def run_ui_bench(*, resources: int = 2000, loads: int = 3, redraws: int = 30) -> dict[str, Any]:
