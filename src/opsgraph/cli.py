@@ -22,6 +22,7 @@ from rich.progress import Progress
 from opsgraph import __version__
 from opsgraph.cli_auth import keys_app, users_app
 from opsgraph.cli_bench import bench_app
+from opsgraph.cli_bench_remediation import bench_remediation
 from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
 from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli_ingest import ingest_app
@@ -47,6 +48,7 @@ sim_app = typer.Typer(
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(sim_app, name="sim")
+bench_app.command("remediation")(bench_remediation)
 app.add_typer(bench_app, name="bench")
 app.add_typer(detect_app, name="detect")
 app.command("backtest")(backtest)

@@ -59,18 +59,26 @@ class GroupDecision:
     root: str | None = None
 
 
+#: Signals that follow the load a node is sent. Saturation, latency and errors travel up the
+#: call graph (the callers of a sick node suffer); traffic travels down it (the callees of a
+#: node get what it sends them, more or less), so these point away from where a fault started.
+TRAFFIC_SIGNALS = frozenset({"request_count", "net_in", "net_out"})
+
+
 def likely_root(members: Sequence[Anomaly], topology: Topology) -> str:
-    """The member resource most others depend on (a fault spreads to callers); ties go to the
-    one whose anomaly started first."""
-    resources = {a.resource_id for a in members}
+    """Where the fault most likely started: among the members with anomalies of health signals
+    (all members when none has one), the first to start; ties go to the resource most others
+    depend on (a fault spreads to callers)."""
+    health = [a for a in members if a.metric not in TRAFFIC_SIGNALS] or list(members)
+    resources = {a.resource_id for a in health}
     first: dict[str, float] = {}
-    for a in sorted(members, key=lambda a: (a.start_ts, a.id or 0)):
+    for a in sorted(health, key=lambda a: (a.start_ts, a.id or 0)):
         first.setdefault(a.resource_id, a.start_ts)
 
     def depended_on(r: str) -> int:
         return sum(1 for other in resources if other != r and r in topology.reaches(other))
 
-    return max(resources, key=lambda r: (depended_on(r), -first[r]))
+    return max(resources, key=lambda r: (-first[r], depended_on(r)))
 
 
 def group(
