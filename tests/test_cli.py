@@ -48,6 +48,7 @@ runner = CliRunner()
         ["train", "gnn"],
         ["train", "list"],
         ["bench", "gnn"],
+        ["bench", "remediation"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:

@@ -75,3 +75,21 @@ def test_a_critical_anomaly_opens_alone() -> None:
 
 def test_root_ties_go_to_the_first_to_start() -> None:
     assert likely_root([_a(1, "cache", 50.0), _a(2, "db", 10.0)], Topology(DEPS)) == "db"
+
+
+def test_the_root_is_the_first_health_signal_not_the_traffic_it_sent() -> None:
+    # web fails requests (errors): api and db see less traffic at the same time. db is what most
+    # depend on, but traffic moves down the call graph, away from where the fault started.
+    errors = _a(1, "web", 10.0).model_copy(update={"metric": "error_rate"})
+    api_drop = _a(2, "api", 10.0).model_copy(update={"metric": "request_count"})
+    db_drop = _a(3, "db", 10.0).model_copy(update={"metric": "net_in"})
+    assert likely_root([api_drop, db_drop, errors], Topology(DEPS)) == "web"
+    # With only traffic anomalies there is nothing else to go by.
+    assert likely_root([api_drop, db_drop], Topology(DEPS)) == "db"
+
+
+def test_the_first_to_start_is_the_root_even_when_others_depend_less_on_it() -> None:
+    # api slowed first; its caller web followed a step later.
+    assert likely_root([_a(1, "web", 70.0), _a(2, "api", 10.0)], Topology(DEPS)) == "api"
+    # At the same step, the one others depend on (db under api) wins.
+    assert likely_root([_a(1, "api", 10.0), _a(2, "db", 10.0)], Topology(DEPS)) == "db"

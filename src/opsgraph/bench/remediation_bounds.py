@@ -41,7 +41,7 @@ def out_of_bounds(
     acted = sorted((r for r in records if r.status in ACTED), key=lambda r: r.id or 0)
     problems: list[str] = []
     for i, rec in enumerate(acted):
-        if rec.policy is None or rec.mode == "rollback":
+        if not rec.policy or rec.mode == "rollback":
             continue  # manual actions and rollbacks of a policy's action are not planned by one
         what = f"action #{rec.id} ({rec.action} on {rec.target} by {rec.policy})"
         policy = by_name.get(rec.policy)

@@ -137,24 +137,27 @@ def run_crash_test(
         started = time.perf_counter()
         while not finished:
             starts += 1
-            proc = subprocess.Popen(
+            with subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-            )
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "ready":
-                proc.wait()
-                raise RuntimeError(f"the crash-test child failed to start (exit {proc.returncode})")
-            if killed < kills:
-                wait_s = rng.uniform(0.0, max_run_s)
-                try:
-                    proc.wait(timeout=wait_s)
-                except subprocess.TimeoutExpired:
-                    proc.kill()  # SIGKILL: no clean-up, no flush
+            ) as proc:
+                assert proc.stdout is not None
+                if proc.stdout.readline().strip() != "ready":
                     proc.wait()
-                    killed += 1
-                    kill_after.append(wait_s)
-                    continue
-            finished = proc.wait(timeout=3600) == 0 and proc.stdout.read().strip() == "done"
+                    raise RuntimeError(
+                        f"the crash-test child failed to start (exit {proc.returncode})"
+                    )
+                if killed < kills:
+                    wait_s = rng.uniform(0.0, max_run_s)
+                    try:
+                        proc.wait(timeout=wait_s)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()  # SIGKILL: no clean-up, no flush
+                        proc.wait()
+                        killed += 1
+                        kill_after.append(wait_s)
+                        continue
+                tail = proc.stdout.read().strip()
+                finished = proc.wait(timeout=3600) == 0 and tail == "done"
             if not finished:
                 raise RuntimeError(f"the crash-test child failed (exit {proc.returncode})")
         executed = Counter(ledger.read_text().split()) if ledger.exists() else Counter()
