@@ -127,11 +127,14 @@ class Runtime(OperatorControl):
         self._fault_cycle = 0
 
     # -- set-up ---------------------------------------------------------------------------
-    def start_sim(self, progress: Progress | None = None) -> SimulatedCloud:
-        """Create the simulated estate, store its topology and simulate the pre-roll history."""
+    def start_sim(
+        self, progress: Progress | None = None, *, start_ts: float | None = None
+    ) -> SimulatedCloud:
+        """Create the simulated estate, store its topology and simulate the pre-roll history,
+        which starts at `start_ts` (default: so that it ends now)."""
         cfg = self.settings.sim
         step = cfg.step_s
-        start = time.time() - cfg.preroll_steps * step
+        start = time.time() - cfg.preroll_steps * step if start_ts is None else start_ts
         last = self.store.last_sample_ts()
         if last is not None and last + step > start:
             start = last + step  # resume after what is stored; never write a timestamp twice

@@ -36,6 +36,8 @@ from opsgraph.store._automation import ActionStatus
 
 #: Steps after a fault ends in which a new anomaly on a node it affected is still its doing.
 GRACE_STEPS = 2
+#: Data time of the first step (Sunday 2025-06-15 15:06 UTC): every run sees the same load.
+START_TS = 1_750_000_000.0
 #: The policy set the benchmark runs; operators can start from it too.
 POLICIES = Path(str(files("opsgraph.act") / "policies"))
 
@@ -116,7 +118,7 @@ def run_arm(
     started = time.perf_counter()
     runtime = Runtime(_settings(data_dir, resources, seed, remediate))
     try:
-        sim = runtime.start_sim()
+        sim = runtime.start_sim(start_ts=START_TS)  # fixed: the same load in every run
         automation = automation_for(runtime) if remediate else None
         kinds = list(FaultKind)
         rng = random.Random(seed)

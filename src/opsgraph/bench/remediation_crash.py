@@ -54,7 +54,7 @@ class LedgerExecutor:
 
 def _worker(args: argparse.Namespace) -> int:
     from opsgraph.act.wiring import automation_for
-    from opsgraph.bench.remediation import POLICIES
+    from opsgraph.bench.remediation import POLICIES, START_TS
     from opsgraph.config import Settings
     from opsgraph.runtime import Runtime
 
@@ -67,7 +67,7 @@ def _worker(args: argparse.Namespace) -> int:
         automation={"policy_dir": POLICIES, "tick_s": 0, "backoff_s": 0},
     )
     runtime = Runtime(settings)
-    sim = runtime.start_sim()
+    sim = runtime.start_sim(start_ts=START_TS)
     state = data_dir / "crash-run.json"
     if not state.exists():  # the first start fixes the run's data-time span
         tmp = state.with_suffix(".tmp")
@@ -107,7 +107,7 @@ def run_crash_test(
     kills: int = 25,
     resources: int = 40,
     seed: int = 7,
-    steps: int = 1200,
+    steps: int = 2400,
     fault_every: int = 20,
     exec_delay_s: float = 0.3,
     max_run_s: float = 4.0,
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--resources", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--fault-every", type=int, default=20)
     parser.add_argument("--exec-delay", type=float, default=0.3)
     return _worker(parser.parse_args(argv))
