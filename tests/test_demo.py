@@ -65,6 +65,9 @@ def test_demo_detects_its_first_fault_and_stops_cleanly(tmp_path: Path) -> None:
         assert api.get("/sim/faults").status_code == 401  # the demo needs a login too
         login = {"username": "admin", "password": "demo-test-admin"}
         api.post("/auth/login", json=login).raise_for_status()  # the session cookie
+        # The demo remediates with the shipped policy set (no policy_dir configured).
+        names = {p["name"] for p in api.get("/automation/policies").json()}
+        assert {"restart-saturated", "failover-data-tier"} <= names
         fault = _wait(lambda: api.get("/sim/faults").json(), 30)[0]
 
         def hit() -> list[dict[str, object]]:
@@ -78,4 +81,5 @@ def test_demo_detects_its_first_fault_and_stops_cleanly(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert f"http://127.0.0.1:{port}" in output and "stopped" in output
+    assert "remediation policies:" in output
     assert "Traceback" not in output

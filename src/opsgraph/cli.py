@@ -174,6 +174,8 @@ def _run_server(settings: Settings, *, demo: bool) -> None:
     )
     # Plain lines, never wrapped: people and scripts copy the address from here.
     print(f"dashboard and API: {url}  (API docs: {url}/docs)")
+    if settings.automation.policy_dir is not None:
+        print(f"remediation policies: {settings.automation.policy_dir}  (see /automation.html)")
     if runtime.admin_password is not None:
         # Shown once: the account was created by this start (set auth.admin_password to choose).
         print(f"log in as: admin / {runtime.admin_password}")
@@ -206,11 +208,21 @@ def demo(
     fault_every: Annotated[
         float | None, typer.Option(help="Real seconds between injected faults; 0 = none.")
     ] = None,
+    remediate: Annotated[
+        bool,
+        typer.Option(
+            "--remediate/--no-remediate",
+            help="Act on incidents with the shipped auto policies, unless the config names an "
+            "automation.policy_dir of its own.",
+        ),
+    ] = True,
 ) -> None:
     """Run a simulated estate with injected faults through detection, API and dashboard.
 
     Needs no server: it keeps its data in a fresh SQLite file (demo.db in the data directory).
     """
+    from opsgraph.act.policy import SHIPPED_POLICIES
+
     settings = _settings(
         config,
         **{
@@ -223,6 +235,9 @@ def demo(
             "sim.enabled": True,
         },
     )
+    if remediate and settings.automation.policy_dir is None:
+        automation = settings.automation.model_copy(update={"policy_dir": SHIPPED_POLICIES})
+        settings = settings.model_copy(update={"automation": automation})
     _run_server(settings, demo=True)
 
 

@@ -54,7 +54,8 @@ def demo_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_env: dict[str, str]) -> Iterator[str]:
-    """Base URL of a fresh `opsgraph demo` (50 resources, fast steps, no automatic faults)."""
+    """Base URL of a fresh `opsgraph demo` (50 resources, fast steps, no automatic faults, no
+    shipped remediation policies)."""
     data_dir = tmp_path_factory.mktemp("demo-data")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -79,6 +80,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_env: dict[str, str])
         "0",
         "--speed",
         "300",
+        "--no-remediate",  # faults stay until they expire; a module configures its own policies
     ]
     log_path = data_dir / "demo.log"
     with log_path.open("wb") as log:

@@ -259,6 +259,10 @@ def policy_files(path: Path) -> list[Path]:
     raise InvalidInputError("policy_dir", f"{str(path)!r} does not exist")
 
 
+#: The starting policy set that ships with opsgraph (the demo and the benchmark run it).
+SHIPPED_POLICIES = Path(__file__).parent / "policies"
+
+
 def load_policies(path: Path | None) -> list[Policy]:
     """Every policy of a file or folder; names must be unique across them."""
     if path is None:

@@ -21,11 +21,10 @@ import random
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from opsgraph.act.policy import load_policies
+from opsgraph.act.policy import SHIPPED_POLICIES, load_policies
 from opsgraph.bench.remediation_bounds import out_of_bounds
 from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
@@ -39,7 +38,7 @@ GRACE_STEPS = 2
 #: Data time of the first step (Sunday 2025-06-15 15:06 UTC): every run sees the same load.
 START_TS = 1_750_000_000.0
 #: The policy set the benchmark runs; operators can start from it too.
-POLICIES = Path(str(files("opsgraph.act") / "policies"))
+POLICIES = SHIPPED_POLICIES
 
 
 def remediable(kind: FaultKind, node_kind: str) -> bool:
