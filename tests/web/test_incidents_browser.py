@@ -148,7 +148,14 @@ def test_status_filter_asks_the_server(demo_url: str, dashboard: Any, api: httpx
     with page.expect_request(lambda r: urlparse(r.url).path.endswith("/incidents")) as asked:
         page.get_by_test_id("incident-status-filter").select_option("resolved")
     assert parse_qs(urlparse(asked.value.url).query)["status"] == ["resolved"]
-    page.wait_for_selector('[data-testid="incident-row"]', timeout=10_000)
+    # The rows of the first load stay until the answer is drawn: wait for the filtered list.
+    page.wait_for_function(
+        """() => {
+            const rows = [...document.querySelectorAll('[data-testid="incident-row"]')];
+            return rows.length > 0 && rows.every(r => r.dataset.status === "resolved");
+        }""",
+        timeout=10_000,
+    )
     statuses = page.get_by_test_id("incident-row").evaluate_all(
         "rows => rows.map(r => r.dataset.status)"
     )
