@@ -43,7 +43,7 @@ def test_small_run_cures_faults_within_bounds() -> None:
 
 
 def test_killed_and_restarted_never_executes_twice() -> None:
-    crash = run_crash_test(kills=3, steps=300, fault_every=15, max_run_s=1.5)
+    crash = run_crash_test(kills=3, steps=500, fault_every=15, max_run_s=1.5)
     assert crash["kills"] == 3 and crash["starts"] == 4
     assert crash["executions"] > 0
     assert crash["duplicate_executions"] == 0
