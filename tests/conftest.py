@@ -1,14 +1,23 @@
-"""Fixtures shared across the test packages: a local moto server standing in for AWS."""
+"""Fixtures shared across the test packages: a local moto server standing in for AWS, boto3
+clients for it and a Lambda package to deploy there."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+
+from opsgraph.sources.aws import boto3_clients
+
+#: The region the moto estates of the tests live in.
+AWS_REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +47,19 @@ def moto_url() -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def aws(moto_url: str) -> Callable[[str], Any]:
+    """boto3 clients for the moto server in AWS_REGION: `aws("ec2")`."""
+    make = boto3_clients(endpoint_url=moto_url)
+    return lambda service: make(service, AWS_REGION)
+
+
+@pytest.fixture(scope="session")
+def lambda_zip() -> bytes:
+    """A deployable Lambda package: one handler that echoes its event."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()

@@ -3,11 +3,9 @@ start / reboot, SSM restarts, RDS failover, Lambda reserved concurrency and its 
 
 from __future__ import annotations
 
-import io
-import zipfile
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from opsgraph.act.aws import AwsExecutor
@@ -19,25 +17,14 @@ from opsgraph.core.models import Resource, ResourceKind
 REGION = "us-east-1"
 
 
-def _client(url: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=url)
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
-def estate(moto_url: str) -> dict[str, Resource]:
-    ec2 = _client(moto_url, "ec2")
+def estate(aws: Callable[[str], Any], lambda_zip: bytes) -> dict[str, Resource]:
+    ec2 = aws("ec2")
     image = ec2.describe_images()["Images"][0]["ImageId"]
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")
     instance_id = instance["Instances"][0]["InstanceId"]
-    asg = _client(moto_url, "autoscaling")
+    asg = aws("autoscaling")
     asg.create_launch_configuration(
         LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
     )
@@ -49,15 +36,15 @@ def estate(moto_url: str) -> dict[str, Resource]:
         DesiredCapacity=1,
         VPCZoneIdentifier=subnet,
     )
-    role = _client(moto_url, "iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
-    _client(moto_url, "lambda").create_function(
+    role = aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
+    aws("lambda").create_function(
         FunctionName="resize",
         Runtime="python3.11",
         Role=role["Role"]["Arn"],
         Handler="handler.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": lambda_zip},
     )
-    _client(moto_url, "rds").create_db_instance(
+    aws("rds").create_db_instance(
         DBInstanceIdentifier="orders",
         DBInstanceClass="db.t3.micro",
         Engine="postgres",
@@ -89,32 +76,30 @@ def _run(executor: AwsExecutor, action: str, target: str, **params: Any) -> Any:
     return executor.execute(executor.plan(request, dry_run=False))
 
 
-def _desired(url: str) -> int:
-    groups = _client(url, "autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=["web-asg"]
-    )
+def _desired(aws: Callable[[str], Any]) -> int:
+    groups = aws("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["web-asg"])
     return int(groups["AutoScalingGroups"][0]["DesiredCapacity"])
 
 
 def test_scaling_changes_desired_capacity_within_bounds(
-    executor: AwsExecutor, moto_url: str
+    executor: AwsExecutor, aws: Callable[[str], Any]
 ) -> None:
     request = ActionRequest(action="scale_out", target="asg:web-asg", params={"count": 1})
     plan = executor.plan(request)
     assert plan.steps == ["autoscaling:SetDesiredCapacity web-asg (us-east-1) {'count': 1}"]
-    assert executor.execute(plan).dry_run and _desired(moto_url) == 1
+    assert executor.execute(plan).dry_run and _desired(aws) == 1
     done = _run(executor, "scale_out", "asg:web-asg", count=1)
-    assert done.ok and done.details["desired_after"] == 2 and _desired(moto_url) == 2
+    assert done.ok and done.details["desired_after"] == 2 and _desired(aws) == 2
     refused = _run(executor, "scale_out", "asg:web-asg", count=5)
     assert not refused.ok and refused.message == "web-asg: 7 is outside [1, 3]"
-    assert _run(executor, "scale_in", "asg:web-asg", count=1).ok and _desired(moto_url) == 1
+    assert _run(executor, "scale_in", "asg:web-asg", count=1).ok and _desired(aws) == 1
 
 
 def test_instances_stop_start_reboot_and_restart_services(
-    executor: AwsExecutor, moto_url: str, estate: dict[str, Resource]
+    executor: AwsExecutor, aws: Callable[[str], Any], estate: dict[str, Resource]
 ) -> None:
     instance = next(r.id for r in estate.values() if r.kind is ResourceKind.EC2)
-    ec2 = _client(moto_url, "ec2")
+    ec2 = aws("ec2")
 
     def state() -> str:
         found = ec2.describe_instances(InstanceIds=[instance])
@@ -130,10 +115,10 @@ def test_instances_stop_start_reboot_and_restart_services(
 
 
 def test_rds_failover_and_lambda_throttle_with_its_reversal(
-    executor: AwsExecutor, moto_url: str
+    executor: AwsExecutor, aws: Callable[[str], Any]
 ) -> None:
     assert _run(executor, "rds_failover", "rds:orders", force=False).ok
-    lam = _client(moto_url, "lambda")
+    lam = aws("lambda")
     throttled = _run(executor, "lambda_throttle", "lambda:resize", reserved_concurrency=2)
     assert throttled.ok and throttled.details["previous"] is None
     assert lam.get_function_concurrency(FunctionName="resize")["ReservedConcurrentExecutions"] == 2

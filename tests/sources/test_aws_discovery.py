@@ -3,11 +3,9 @@ Auto Scaling membership, event-source mappings, security groups and tags."""
 
 from __future__ import annotations
 
-import io
-import zipfile
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from opsgraph.core.models import DependencyKind, ResourceKind
@@ -16,20 +14,9 @@ from opsgraph.sources.aws import AwsTopology, boto3_clients
 REGION = "us-east-1"
 
 
-def _client(url: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=url)
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
-def estate(moto_url: str) -> dict[str, str]:
-    ec2 = _client(moto_url, "ec2")
+def estate(aws: Callable[[str], Any], lambda_zip: bytes) -> dict[str, str]:
+    ec2 = aws("ec2")
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     web_sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
@@ -62,7 +49,7 @@ def estate(moto_url: str) -> dict[str, str]:
             ],
         )
         ids.append(out["Instances"][0]["InstanceId"])
-    asg = _client(moto_url, "autoscaling")
+    asg = aws("autoscaling")
     asg.create_launch_configuration(
         LaunchConfigurationName="web-lc", ImageId=image, InstanceType="t3.micro"
     )
@@ -75,7 +62,7 @@ def estate(moto_url: str) -> dict[str, str]:
         VPCZoneIdentifier=subnets[0],
     )
     asg.attach_instances(InstanceIds=ids, AutoScalingGroupName="web-asg")
-    elb = _client(moto_url, "elbv2")
+    elb = aws("elbv2")
     lb = elb.create_load_balancer(Name="shop", Subnets=subnets, SecurityGroups=[web_sg])
     lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
     tg = elb.create_target_group(Name="shop-web", Protocol="HTTP", Port=80, VpcId=vpc)
@@ -87,23 +74,23 @@ def estate(moto_url: str) -> dict[str, str]:
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
     )
-    iam = _client(moto_url, "iam")
+    iam = aws("iam")
     role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    lam = _client(moto_url, "lambda")
+    lam = aws("lambda")
     lam.create_function(
         FunctionName="resize",
         Runtime="python3.11",
         Role=role,
         Handler="handler.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": lambda_zip},
     )
-    sqs = _client(moto_url, "sqs")
+    sqs = aws("sqs")
     queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="resize")
-    _client(moto_url, "rds").create_db_instance(
+    aws("rds").create_db_instance(
         DBInstanceIdentifier="orders",
         DBInstanceClass="db.t3.micro",
         Engine="postgres",
@@ -112,8 +99,8 @@ def estate(moto_url: str) -> dict[str, str]:
         MasterUserPassword="password123",
         VpcSecurityGroupIds=[db_sg],
     )
-    _client(moto_url, "s3").create_bucket(Bucket="shop-assets")
-    _client(moto_url, "elasticache").create_cache_cluster(
+    aws("s3").create_bucket(Bucket="shop-assets")
+    aws("elasticache").create_cache_cluster(
         CacheClusterId="sessions", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
     )
     return {"web-1": ids[0], "web-2": ids[1]}
