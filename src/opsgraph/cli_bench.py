@@ -162,7 +162,8 @@ def bench_nab(
         str,
         typer.Option(
             help="Ensemble members as NAME[@WINDOW],... of registered detectors "
-            "and :key=value settings (default: robust_z@120,cusum@120:k=1.0,seasonal:period=week)."
+            "and :key=value settings (default: robust_z@120,cusum@120:k=1.0,"
+            "seasonal:period=week,new_level@600:bins=16)."
         ),
     ] = "",
     dedup_rows: Annotated[
@@ -178,7 +179,7 @@ def bench_nab(
     ] = 50,
     rest_level: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Score that starts a rest period.")
-    ] = 0.9995,
+    ] = 0.9999,
     files: Annotated[
         list[str] | None,
         typer.Option("--file", help="Only files whose path contains this (repeatable)."),

@@ -2,17 +2,43 @@
 calibrator, and the ensemble's probability of anomaly is the largest of the members'.
 
 Calibrating before combining puts detectors of different scales on one footing; the max keeps
-the earliest and clearest member's view of an onset.
+the earliest and clearest member's view of an onset. A member that calibrates itself (it has a
+`probability(idx, raw)` method, like `new_level`, whose score is an event rather than a
+distance) keeps its own probabilities.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, StreamingDetector
 from opsgraph.detect.tail import TailCalibrator
+
+
+@runtime_checkable
+class SelfCalibrated(Protocol):
+    """A detector that maps its own raw scores to probabilities of anomaly."""
+
+    def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray: ...
+
+
+class _OwnCalibration:
+    """The calibrator slot of a self-calibrated member: its own map, nothing to learn."""
+
+    def __init__(self, member: SelfCalibrated) -> None:
+        self.member = member
+
+    def reserve(self, n_series: int) -> None:
+        pass
+
+    def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
+        return self.member.probability(idx, raw)
+
+    def learn(self, idx: IndexArray, raw: FloatArray) -> None:
+        pass
 
 
 class CalibratedEnsemble:
@@ -28,7 +54,12 @@ class CalibratedEnsemble:
         if not members:
             raise ValueError("an ensemble needs at least one member")
         self.members = list(members)
-        self.calibrators = [TailCalibrator(history=history, level=level) for _ in members]
+        self.calibrators: list[TailCalibrator | _OwnCalibration] = [
+            _OwnCalibration(m)
+            if isinstance(m, SelfCalibrated)
+            else TailCalibrator(history=history, level=level)
+            for m in self.members
+        ]
         self.name = "+".join(m.name for m in self.members)
 
     def reserve(self, n_series: int) -> None:
@@ -111,7 +142,7 @@ class RestPeriod:
     pile up false alarms while the series settles. A new alert can fire once the rest is over.
     """
 
-    def __init__(self, rows: int = 50, level: float = 0.9995) -> None:
+    def __init__(self, rows: int = 50, level: float = 0.9999) -> None:
         if rows < 1 or not 0.0 < level <= 1.0:
             raise ValueError("need rows >= 1 and 0 < level <= 1")
         self.rows = rows

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from opsgraph.detect.base import StreamingDetector
 
 #: The best NAB configuration so far (docs/benchmarks.md).
-DEFAULT_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week"
+DEFAULT_MEMBERS = "robust_z@120,cusum@120:k=1.0,seasonal:period=week,new_level@600:bins=16"
 #: Tail quantile above which each member's calibrator models exceedances.
 TAIL_LEVEL = 0.99
 

@@ -31,7 +31,7 @@ from opsgraph.detect.offline import build_ensemble
 
 #: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced.
 REST_ROWS = 50
-REST_LEVEL = 0.9995
+REST_LEVEL = 0.9999
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 StreamScorer = Callable[
