@@ -175,11 +175,22 @@ def bench_nab(
     ] = 0.99,
     rest_rows: Annotated[
         int,
-        typer.Option(min=0, help="Rows silenced after a score reaches --rest-level (0 = off)."),
-    ] = 50,
+        typer.Option(
+            min=0, help="Rows at least silenced after a score reaches --rest-level (0 = off)."
+        ),
+    ] = 35,
     rest_level: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Score that starts a rest period.")
     ] = 0.9999,
+    rest_fraction: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.99,
+            help="A rest lasts this fraction of the rows its series had before the alert, "
+            "when that is more than --rest-rows.",
+        ),
+    ] = 0.02,
     files: Annotated[
         list[str] | None,
         typer.Option("--file", help="Only files whose path contains this (repeatable)."),
@@ -206,6 +217,7 @@ def bench_nab(
                 level=tail_level,
                 rest_rows=rest_rows,
                 rest_level=rest_level,
+                rest_fraction=rest_fraction,
                 out=out,
                 only=files or (),
             )

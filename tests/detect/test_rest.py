@@ -30,7 +30,21 @@ def test_rest_only_steps_the_series_it_is_given() -> None:
     assert rest(np.array([0]), np.array([0.8])).tolist() == [0.8]
 
 
-@pytest.mark.parametrize(("rows", "level"), [(0, 0.9), (3, 0.0), (3, 1.5)])
-def test_rest_rejects_bad_settings(rows: int, level: float) -> None:
+def test_the_rest_grows_with_the_points_the_series_has_seen() -> None:
+    rest = RestPeriod(rows=2, level=0.9, fraction=0.25)
+    rest.reserve(1)
+    idx = np.array([0])
+    stream = [0.95, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.96, 0.99, 0.99, 0.99]
+    out = [rest(idx, np.array([x])).tolist()[0] for x in stream]
+    # The first alert comes with nothing seen before it: the floor of 2 rows.
+    assert out[:4] == [0.95, 0.0, 0.0, 0.1]
+    # The second follows 12 points: a quarter of them, 3 rows, outlasts the floor.
+    assert out[12:] == [0.96, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("rows", "level", "fraction"), [(0, 0.9, 0.0), (3, 0.0, 0.0), (3, 1.5, 0.0), (3, 0.9, 1.0)]
+)
+def test_rest_rejects_bad_settings(rows: int, level: float, fraction: float) -> None:
     with pytest.raises(ValueError):
-        RestPeriod(rows=rows, level=level)
+        RestPeriod(rows=rows, level=level, fraction=fraction)

@@ -29,9 +29,11 @@ from opsgraph.detect.ensemble import RepeatDamper, RestPeriod
 from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
 from opsgraph.detect.offline import build_ensemble
 
-#: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced.
-REST_ROWS = 50
+#: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced, or
+#: REST_FRACTION of the rows it had before the alert when that is more.
+REST_ROWS = 35
 REST_LEVEL = 0.9999
+REST_FRACTION = 0.02
 
 #: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
 StreamScorer = Callable[
@@ -114,17 +116,20 @@ def ensemble_scorer(
     level: float = TAIL_LEVEL,
     rest_rows: int = REST_ROWS,
     rest_level: float = REST_LEVEL,
+    rest_fraction: float = REST_FRACTION,
 ) -> StreamScorer:
     """Each member detector (at its window) calibrated per series, max-combined; then repeats
     of a recent high damped (dedup_rows 0 turns that off) and a rest period after each score
-    at rest_level or above (rest_rows 0 turns that off)."""
+    at rest_level or above: rest_rows, or rest_fraction of the rows seen before the alert
+    when that is more (rest_rows 0 turns it off)."""
     ensemble = build_ensemble(list(members), level=level)
     ensemble.reserve(n_series)
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
         damper.reserve(n_series)
-    rest = RestPeriod(rows=rest_rows, level=rest_level) if rest_rows > 0 else None
-    if rest is not None:
+    rest = None
+    if rest_rows > 0:
+        rest = RestPeriod(rows=rest_rows, level=rest_level, fraction=rest_fraction)
         rest.reserve(n_series)
 
     def scorer(
@@ -146,6 +151,7 @@ def run_nab(
     level: float = TAIL_LEVEL,
     rest_rows: int = REST_ROWS,
     rest_level: float = REST_LEVEL,
+    rest_fraction: float = REST_FRACTION,
     out: Path | None = None,
     only: Sequence[str] = (),
 ) -> dict[str, Any]:
@@ -158,7 +164,9 @@ def run_nab(
             raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
         corpus = Corpus(chosen, corpus.profiles)
     parsed = parse_members(members)
-    scorer = ensemble_scorer(parsed, len(corpus.files), dedup_rows, level, rest_rows, rest_level)
+    scorer = ensemble_scorer(
+        parsed, len(corpus.files), dedup_rows, level, rest_rows, rest_level, rest_fraction
+    )
     start = time.perf_counter()
     scores = stream_scores(corpus.files, scorer)
     seconds = time.perf_counter() - start
@@ -169,6 +177,7 @@ def run_nab(
         "tail_level": level,
         "rest_rows": rest_rows,
         "rest_level": rest_level,
+        "rest_fraction": rest_fraction,
         "files": len(corpus.files),
         "rows": int(sum(len(f.values) for f in corpus.files)),
         "label_windows": int(sum(len(f.windows) for f in corpus.files)),
