@@ -2,7 +2,11 @@
 calibrator, and the ensemble's probability of anomaly is the largest of the members'.
 
 Calibrating before combining puts detectors of different scales on one footing; the max keeps
-the earliest and clearest member's view of an onset. A member that calibrates itself (it has a
+the earliest and clearest member's view of an onset. The max of k tail probabilities is small k
+times as often as any one of them, so each tail-calibrated member's tail probability is
+multiplied by k before the max (a Bonferroni correction: with three such members a point
+needs a one-in-30,000 score to count as one in 10,000; NAB standard 69.27 -> 70.10,
+docs/benchmarks.md). A member that calibrates itself (it has a
 `probability(idx, raw)` method, like `new_level`, whose score is an event rather than a
 distance) keeps its own probabilities.
 """
@@ -61,6 +65,8 @@ class CalibratedEnsemble:
             for m in self.members
         ]
         self.name = "+".join(m.name for m in self.members)
+        #: Bonferroni factor for the tail-calibrated members' tail probabilities.
+        self.correction = float(sum(isinstance(c, TailCalibrator) for c in self.calibrators))
 
     def reserve(self, n_series: int) -> None:
         for member, calibrator in zip(self.members, self.calibrators, strict=True):
@@ -78,7 +84,10 @@ class CalibratedEnsemble:
         for k, (member, calibrator) in enumerate(zip(self.members, self.calibrators, strict=True)):
             raw, exp = member.score(idx, values, ts)
             raws.append(raw)
-            np.maximum(best, calibrator.probability(idx, raw), out=best)
+            probability = calibrator.probability(idx, raw)
+            if isinstance(calibrator, TailCalibrator) and self.correction > 1:
+                probability = np.maximum(1.0 - self.correction * (1.0 - probability), 0.0)
+            np.maximum(best, probability, out=best)
             if k == 0:
                 expected = exp
         return best, expected, raws
