@@ -2,8 +2,9 @@
 
 Each member's raw score goes through its own per-series tail calibrator (`detect/tail.py`);
 the ensemble's raw score is the surprise of the most confident member, -log10 of its tail
-probability, so 3 means "one in a thousand for this series" whatever the member and the
-series' scale. The live calibrator then maps surprise onto [0, 1] like any other raw score.
+probability (corrected for the number of tail members, `detect/ensemble.py`), so 3 means
+"one in a thousand for this series" whatever the member and the series' scale. The live
+calibrator then maps surprise onto [0, 1] like any other raw score.
 """
 
 from __future__ import annotations
