@@ -1,5 +1,5 @@
 """Fixtures shared across the test packages: a local moto server standing in for AWS, boto3
-clients for it and a Lambda package to deploy there."""
+clients for it, a Lambda package to deploy there, and an incident opened in a store."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from moto.server import ThreadedMotoServer
 
+from opsgraph.core.models import Anomaly, Incident, Severity
 from opsgraph.sources.aws import boto3_clients
+from opsgraph.store import Store
 
 #: The region the moto estates of the tests live in.
 AWS_REGION = "us-east-1"
@@ -63,3 +66,43 @@ def lambda_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("handler.py", "def handler(event, context):\n    return event\n")
     return buffer.getvalue()
+
+
+#: open_incident(store, resource_id, metric, value=..., expected=..., title=...) -> Incident
+OpenIncident = Callable[..., Incident]
+
+
+@pytest.fixture(scope="session")
+def open_incident() -> OpenIncident:
+    """Stores one HIGH anomaly of a resource's metric (value against expected) and opens an
+    incident rooted at that resource holding it; returns the stored incident."""
+
+    def make(
+        store: Store, resource_id: str, metric: str, *, value: float, expected: float, title: str
+    ) -> Incident:
+        anomaly = Anomaly(
+            resource_id=resource_id,
+            metric=metric,
+            detector="t",
+            start_ts=1.0,
+            last_ts=2.0,
+            score=0.9,
+            max_score=0.9,
+            severity=Severity.HIGH,
+            value=value,
+            expected=expected,
+        )
+        empty = np.zeros(0)
+        (saved,) = store.write_batch(
+            series_ids=empty.astype(np.int64), ts=empty, values=empty, new_anomalies=[anomaly]
+        )
+        incident = store.add_incident(
+            Incident(
+                title=title, severity=Severity.HIGH, opened_ts=1.0, root_resource_id=resource_id
+            )
+        )
+        assert incident.id is not None and saved.id is not None
+        store.link_anomalies([saved.id], incident.id)
+        return incident
+
+    return make

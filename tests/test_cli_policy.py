@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from opsgraph import cli_policy
 from opsgraph.cli import app
-from opsgraph.core.models import Anomaly, Incident, Resource, ResourceKind, Severity
+from opsgraph.core.models import Incident, Resource, ResourceKind
 from opsgraph.store import Store
 
 GOOD = """
@@ -61,39 +61,18 @@ def test_list_shows_the_configured_folder(
     assert [p["name"] for p in json.loads(listed.output)] == ["restart-sim"]
 
 
-def _incident(store: Store) -> int:
-    store.upsert_topology([Resource(id="web-1", kind=ResourceKind.EC2)], [])
-    empty = np.zeros(0)
-    anomaly = Anomaly(
-        resource_id="web-1",
-        metric="cpu",
-        detector="t",
-        start_ts=1.0,
-        last_ts=2.0,
-        score=0.9,
-        max_score=0.9,
-        severity=Severity.HIGH,
-        value=99.0,
-        expected=40.0,
-    )
-    (saved,) = store.write_batch(
-        series_ids=empty.astype(np.int64), ts=empty, values=empty, new_anomalies=[anomaly]
-    )
-    incident = store.add_incident(
-        Incident(title="hot", severity=Severity.HIGH, opened_ts=1.0, root_resource_id="web-1")
-    )
-    assert incident.id is not None and saved.id is not None
-    store.link_anomalies([saved.id], incident.id)
-    return incident.id
-
-
 def test_test_shows_what_would_happen_and_executes_nothing(
-    policies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    policies: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_incident: Callable[..., Incident],
 ) -> None:
     monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
     store = Store(f"sqlite:///{tmp_path / 'opsgraph.db'}")
     store.migrate()
-    incident = _incident(store)
+    store.upsert_topology([Resource(id="web-1", kind=ResourceKind.EC2)], [])
+    stored = open_incident(store, "web-1", "cpu", value=99.0, expected=40.0, title="hot")
+    incident = stored.id
     runner = CliRunner()
     out = runner.invoke(
         app, ["policy", "test", str(policies), "--incident", str(incident), "--json"]

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.act.wiring import automation_for
 from opsgraph.api import create_app
 from opsgraph.core.auth import Role
-from opsgraph.core.models import Anomaly, Incident, Severity
+from opsgraph.core.models import Incident
 from opsgraph.runtime import Runtime
 
 POLICY = """
@@ -39,30 +38,11 @@ def auto(runtime: Runtime, tmp_path: Path, make_key: Callable[[Role], str]) -> I
         yield client
 
 
-def _pending(runtime: Runtime) -> int:
+def _pending(runtime: Runtime, open_incident: Callable[..., Incident]) -> int:
     """A db incident in the store, judged by the policy: one pending failover; its id."""
-    store = runtime.store
-    anomaly = Anomaly(
-        resource_id="db-1",
-        metric="latency_ms",
-        detector="t",
-        start_ts=1.0,
-        last_ts=2.0,
-        score=0.9,
-        max_score=0.9,
-        severity=Severity.HIGH,
-        value=900.0,
-        expected=20.0,
+    incident = open_incident(
+        runtime.store, "db-1", "latency_ms", value=900.0, expected=20.0, title="db slow"
     )
-    empty = np.zeros(0)
-    (saved,) = store.write_batch(
-        series_ids=empty.astype(np.int64), ts=empty, values=empty, new_anomalies=[anomaly]
-    )
-    incident = store.add_incident(
-        Incident(title="db slow", severity=Severity.HIGH, opened_ts=1.0, root_resource_id="db-1")
-    )
-    assert incident.id is not None and saved.id is not None
-    store.link_anomalies([saved.id], incident.id)
     (decision,) = automation_for(runtime).evaluate(incident)
     assert decision.record is not None and decision.record.id is not None
     return decision.record.id
@@ -78,8 +58,10 @@ def test_catalog_and_policies(auto: TestClient) -> None:
     assert (policy["name"], policy["mode"]) == ("failover-db", "approval")
 
 
-def test_pending_actions_are_approved_or_rejected(auto: TestClient, runtime: Runtime) -> None:
-    first, second = _pending(runtime), _pending(runtime)
+def test_pending_actions_are_approved_or_rejected(
+    auto: TestClient, runtime: Runtime, open_incident: Callable[..., Incident]
+) -> None:
+    first, second = _pending(runtime, open_incident), _pending(runtime, open_incident)
     page = auto.get("/automation/pending").json()
     assert page["total"] == 2 and {a["id"] for a in page["items"]} == {first, second}
     approved = auto.post(f"/automation/{first}/approve", json={"note": "go ahead"})
@@ -97,9 +79,12 @@ def test_pending_actions_are_approved_or_rejected(auto: TestClient, runtime: Run
 
 
 def test_viewers_cannot_approve_reject_or_trigger(
-    auto: TestClient, runtime: Runtime, make_key: Callable[[Role], str]
+    auto: TestClient,
+    runtime: Runtime,
+    make_key: Callable[[Role], str],
+    open_incident: Callable[..., Incident],
 ) -> None:
-    pending = _pending(runtime)
+    pending = _pending(runtime, open_incident)
     viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
     assert auto.get("/automation/pending", headers=viewer).status_code == 200
     for path in (f"/automation/{pending}/approve", f"/automation/{pending}/reject"):
@@ -133,9 +118,11 @@ def test_manual_trigger_dry_run_and_real(auto: TestClient, runtime: Runtime) -> 
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "target"
 
 
-def test_logs_are_paginated(auto: TestClient, runtime: Runtime) -> None:
+def test_logs_are_paginated(
+    auto: TestClient, runtime: Runtime, open_incident: Callable[..., Incident]
+) -> None:
     for _ in range(3):
-        _pending(runtime)
+        _pending(runtime, open_incident)
     page = auto.get("/automation/logs", params={"limit": 2}).json()
     assert page["total"] == 3 and len(page["items"]) == 2
     assert {e["action"] for e in page["items"]} == {"automation.pending"}
