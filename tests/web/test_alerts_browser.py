@@ -168,6 +168,15 @@ def test_tabs_pages_search_and_live_notice(
     assert dashboard.unexpected_problems() == []
 
 
+def _wait_for_message(page: Any, text: str) -> None:
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=\"alerts-message\"]')"
+        "?.textContent.includes(text)",
+        arg=text,
+        timeout=10_000,
+    )
+
+
 def test_acknowledge_resolve_false_positive_and_explain(
     demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path
 ) -> None:
@@ -191,6 +200,9 @@ def test_acknowledge_resolve_false_positive_and_explain(
     )
     assert api.get(f"/anomalies/{chosen['id']}").json()["status"] == "acknowledged"
     assert row.get_by_test_id("action-acknowledge").count() == 0
+    # The live feed can redraw the row before the action's own answer arrives; that answer
+    # then writes the message. Wait for it, so it cannot overwrite the next action's message.
+    _wait_for_message(page, f"#{chosen['id']} is now acknowledged")
 
     row.get_by_test_id("action-resolve").click()
     page.wait_for_function(
@@ -201,6 +213,7 @@ def test_acknowledge_resolve_false_positive_and_explain(
     )
     assert api.get(f"/anomalies/{chosen['id']}").json()["status"] == "resolved"
     assert row.get_by_test_id("action-reopen").is_visible()
+    _wait_for_message(page, f"#{chosen['id']} is now resolved")
 
     other_row = page.locator(f'[data-testid="alert-row"][data-anomaly-id="{other["id"]}"]')
     other_row.get_by_test_id("action-false-positive").click()
