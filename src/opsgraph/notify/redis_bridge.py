@@ -263,7 +263,7 @@ class RedisBridge:
                 self.subscribed.clear()
             finally:
                 with contextlib.suppress(*_REDIS_ERRORS):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             await asyncio.sleep(self._sub_backoff.next())
 
     def relay(self, raw: bytes | str) -> None:
