@@ -1,5 +1,6 @@
-"""Fixtures shared across the test packages: a local moto server standing in for AWS, boto3
-clients for it, a Lambda package to deploy there, and an incident opened in a store."""
+"""Fixtures shared across the test packages: the shared data folder, a local moto server
+standing in for AWS, boto3 clients for it, a Lambda package to deploy there, and an incident
+opened in a store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import socket
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,37 @@ from moto.server import ThreadedMotoServer
 from opsgraph.core.models import Anomaly, Incident, Severity
 from opsgraph.sources.aws import boto3_clients
 from opsgraph.store import Store
+
+#: The data sets of the tests and benchmarks: ../shared/data beside the clone (see README),
+#: or wherever OPSGRAPH_SHARED_DATA points.
+SHARED_DATA = Path(
+    os.environ.get("OPSGRAPH_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reads the shared data carries the `shared_data` marker, so that
+    `-m "not shared_data"` leaves them out."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder. Missing, its tests skip with the reason, except in CI
+    (CI=true), where a missing folder is a failure: CI must run them."""
+    if not SHARED_DATA.is_dir():
+        reason = (
+            f"the shared data folder {SHARED_DATA} is missing (set OPSGRAPH_SHARED_DATA or put "
+            "shared/data beside the clone; README, 'Data for tests and benchmarks')"
+        )
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return SHARED_DATA
+
 
 #: The region the moto estates of the tests live in.
 AWS_REGION = "us-east-1"

@@ -12,8 +12,6 @@ from opsgraph.bench.logs import grouping_accuracy, run_logs_bench
 from opsgraph.cli import app
 from opsgraph.core.errors import InvalidInputError
 
-LOGS = Path(__file__).resolve().parents[3] / "shared" / "data" / "logs"
-
 
 def test_grouping_accuracy_counts_exact_groups_only() -> None:
     truth = ["a", "a", "b", "b", "c"]
@@ -25,8 +23,9 @@ def test_grouping_accuracy_counts_exact_groups_only() -> None:
         grouping_accuracy(truth, [1])
 
 
-def test_bench_on_a_slice_of_the_data() -> None:
-    report = run_logs_bench(LOGS, systems=["Apache", "BGL"], lines=400, sessions=600)
+def test_bench_on_a_slice_of_the_data(shared_data: Path) -> None:
+    logs = shared_data / "logs"
+    report = run_logs_bench(logs, systems=["Apache", "BGL"], lines=400, sessions=600)
     systems = {r["system"]: r for r in report["loghub2k"]["systems"]}
     assert set(systems) == {"Apache", "BGL"} and systems["Apache"]["lines"] == 400
     assert systems["Apache"]["grouping_accuracy"] == 1.0
@@ -43,9 +42,10 @@ def test_bench_on_a_slice_of_the_data() -> None:
     assert report["settings"]["sim_threshold"] == 0.7
 
 
-def test_cli_writes_the_result(tmp_path: Path) -> None:
+def test_cli_writes_the_result(tmp_path: Path, shared_data: Path) -> None:
+    logs = shared_data / "logs"
     out = tmp_path / "logs.json"
-    args = ["bench", "logs", "--data", str(LOGS), "--system", "HDFS", "--lines", "300"]
+    args = ["bench", "logs", "--data", str(logs), "--system", "HDFS", "--lines", "300"]
     result = CliRunner().invoke(app, [*args, "--sessions", "300", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "anomaly scoring" in result.output and "written to" in result.output
@@ -55,4 +55,4 @@ def test_cli_writes_the_result(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["bench", "logs", "--data", str(tmp_path)])
     assert bad.exit_code == 2 and "loghub2k" in bad.output
     with pytest.raises(InvalidInputError, match="data"):
-        run_logs_bench(LOGS, systems=["NoSuchSystem"])
+        run_logs_bench(logs, systems=["NoSuchSystem"])

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from opsgraph.bench.rca import run_rca_bench
 
-SOCKSHOP = Path(__file__).resolve().parents[3] / "shared" / "data" / "rca" / "sockshop"
-
 
 def test_simulated_incidents_every_kind_and_baselines() -> None:
     report = run_rca_bench(topologies=[(20, 1, 16)])
@@ -21,8 +19,9 @@ def test_simulated_incidents_every_kind_and_baselines() -> None:
     assert ours["top1"] <= ours["top3"] <= 1.0
 
 
-def test_sockshop_cases_are_read_and_ranked() -> None:
-    report = run_rca_bench(data=SOCKSHOP)
+def test_sockshop_cases_are_read_and_ranked(shared_data: Path) -> None:
+    sockshop = shared_data / "rca" / "sockshop"
+    report = run_rca_bench(data=sockshop)
     ours = report["groups"]["sockshop"]["opsgraph"]
     assert ours["cases"] == 50
     assert ours["top1"] >= 0.9  # published BARO accuracy@1 is about 0.96

@@ -12,12 +12,12 @@ from opsgraph.bench.nab.run import run_nab
 from opsgraph.cli import app
 from opsgraph.core.errors import InvalidInputError
 
-NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "nab"
 FILES = ("art_daily_jumpsup", "ec2_cpu_utilization_825cc2")
 
 
-def test_run_scores_and_writes_results(tmp_path: Path) -> None:
-    report = run_nab(NAB, members="robust_z@30,cusum@120", out=tmp_path, only=FILES)
+def test_run_scores_and_writes_results(tmp_path: Path, shared_data: Path) -> None:
+    nab = shared_data / "nab"
+    report = run_nab(nab, members="robust_z@30,cusum@120", out=tmp_path, only=FILES)
     assert report["files"] == 2
     standard = report["profiles"]["standard"]
     assert standard["tp"] >= 1 and -100 < standard["score"] <= 100
@@ -28,21 +28,22 @@ def test_run_scores_and_writes_results(tmp_path: Path) -> None:
     ]
     with (tmp_path / written[0]).open() as handle:
         rows = list(csv.DictReader(handle))
-    source = (NAB / "data/artificialWithAnomaly/art_daily_jumpsup.csv").read_text().splitlines()
+    source = (nab / "data/artificialWithAnomaly/art_daily_jumpsup.csv").read_text().splitlines()
     assert len(rows) == len(source) - 1
     assert [r["timestamp"] for r in rows[:3]] == [line.split(",")[0] for line in source[1:4]]
     assert all(0.0 <= float(r["anomaly_score"]) <= 1.0 for r in rows)
     assert {r["label"] for r in rows} == {"0", "1"}
 
 
-def test_unknown_file_and_bad_windows() -> None:
+def test_unknown_file_and_bad_windows(shared_data: Path) -> None:
+    nab = shared_data / "nab"
     with pytest.raises(InvalidInputError, match="no NAB file"):
-        run_nab(NAB, only=("nothing-like-this",))
+        run_nab(nab, only=("nothing-like-this",))
     result = CliRunner().invoke(
-        app, ["bench", "nab", "--data", str(NAB), "--members", "robust_z@x"]
+        app, ["bench", "nab", "--data", str(nab), "--members", "robust_z@x"]
     )
     assert result.exit_code == 2 and "window must be an integer" in result.output
-    result = CliRunner().invoke(app, ["bench", "nab", "--data", str(NAB), "--members", "oracle"])
+    result = CliRunner().invoke(app, ["bench", "nab", "--data", str(nab), "--members", "oracle"])
     assert result.exit_code == 2 and "unknown detector" in result.output
     result = CliRunner().invoke(app, ["bench", "nab", "--data", "/nonexistent"])
     assert result.exit_code == 2 and "NAB corpus" in result.output

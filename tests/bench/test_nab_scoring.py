@@ -18,7 +18,6 @@ from opsgraph.bench.nab.scoring import (
     scaled_sigmoid,
 )
 
-NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "nab"
 STANDARD = CostMatrix(tp=1.0, fp=0.11, fn=1.0)
 
 
@@ -74,8 +73,9 @@ def test_best_threshold_matches_a_brute_force_sweep() -> None:
     )
 
 
-def test_null_and_perfect_detectors_on_the_corpus() -> None:
-    corpus = load_corpus(NAB)
+def test_null_and_perfect_detectors_on_the_corpus(shared_data: Path) -> None:
+    nab = shared_data / "nab"
+    corpus = load_corpus(nab)
     assert len(corpus.files) == 58 and set(corpus.profiles) == {
         "standard",
         "reward_low_FP_rate",

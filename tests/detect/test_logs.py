@@ -30,11 +30,14 @@ from opsgraph.detect.logs import (
     served_pipeline,
 )
 
-LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "logs" / "loghub2k"
+
+@pytest.fixture
+def loghub(shared_data: Path) -> Path:
+    return shared_data / "logs" / "loghub2k"
 
 
-def _rows(system: str) -> list[dict[str, str]]:
-    path = LOGHUB / system / f"{system}_2k.log_structured_corrected.csv"
+def _rows(loghub: Path, system: str) -> list[dict[str, str]]:
+    path = loghub / system / f"{system}_2k.log_structured_corrected.csv"
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
@@ -43,15 +46,15 @@ def _lines(messages: list[str], resource: str = "app-1", t0: float = 0.0) -> lis
     return [LogLine(ts=t0 + i, resource_id=resource, message=m) for i, m in enumerate(messages)]
 
 
-def test_templates_match_loghub_ground_truth() -> None:
-    rows = _rows("HDFS")
+def test_templates_match_loghub_ground_truth(loghub: Path) -> None:
+    rows = _rows(loghub, "HDFS")
     scored = LogPipeline().score_stream(_lines([r["Content"] for r in rows]))
     truth = [r["EventTemplate"] for r in rows]
     assert grouping_accuracy(truth, [x.template_id for x in scored]) >= 0.99
     # Whole raw lines (header, timestamp and level included) group the same for Apache.
-    raw = (LOGHUB / "Apache" / "Apache_2k.log").read_text(encoding="utf-8").splitlines()
+    raw = (loghub / "Apache" / "Apache_2k.log").read_text(encoding="utf-8").splitlines()
     found = [x.template_id for x in score_lines(raw)]
-    assert grouping_accuracy([r["EventTemplate"] for r in _rows("Apache")], found) == 1.0
+    assert grouping_accuracy([r["EventTemplate"] for r in _rows(loghub, "Apache")], found) == 1.0
     assert len(set(found)) == 6
 
 
@@ -74,9 +77,9 @@ def test_masks_and_matching() -> None:
     assert parser.template(first.template_id) == first.template and parser.template(999) is None
 
 
-def test_novel_lines_rank_above_normal_ones() -> None:
-    normal = [r["Content"] for r in _rows("HDFS")]
-    injected = [r["Content"] for r in _rows("Linux")][:400:40]  # ten foreign lines
+def test_novel_lines_rank_above_normal_ones(loghub: Path) -> None:
+    normal = [r["Content"] for r in _rows(loghub, "HDFS")]
+    injected = [r["Content"] for r in _rows(loghub, "Linux")][:400:40]  # ten foreign lines
     pipeline = LogPipeline()
     pipeline.score_stream(_lines(normal[:1500]))
     stream = normal[1500:1750] + injected + normal[1750:]
@@ -206,8 +209,8 @@ def test_stats_undo_and_pruning() -> None:
     assert len(small.parser) == 10 and len(small.streams[ALL].counts) <= 21
 
 
-def test_scores_are_deterministic_and_predict_learns_nothing() -> None:
-    messages = [r["Content"] for r in _rows("OpenSSH")][:500]
+def test_scores_are_deterministic_and_predict_learns_nothing(loghub: Path) -> None:
+    messages = [r["Content"] for r in _rows(loghub, "OpenSSH")][:500]
     first = LogPipeline().score_stream(_lines(messages))
     second = LogPipeline().score_stream(_lines(messages))
     assert first == second

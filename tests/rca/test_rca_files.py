@@ -14,7 +14,6 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.rca.files import read_edges, read_metrics
 
 runner = CliRunner()
-SOCKSHOP = Path(__file__).resolve().parents[3] / "shared" / "data" / "rca" / "sockshop"
 
 
 def _csv(path: Path, rows: int = 50, start: int = 40) -> Path:
@@ -106,8 +105,9 @@ def test_rca_run_errors_exit_2(tmp_path: Path, extra: list[str], message: str) -
     assert result.exit_code == 2 and message in result.output, result.output
 
 
-def test_sockshop_case_from_the_shared_data(tmp_path: Path) -> None:
-    run = SOCKSHOP / "payment-mem" / "1"
+def test_sockshop_case_from_the_shared_data(tmp_path: Path, shared_data: Path) -> None:
+    sockshop = shared_data / "rca" / "sockshop"
+    run = sockshop / "payment-mem" / "1"
     normal = (run / "normal.csv").read_text().splitlines()
     anomalous = (run / "anomalous.csv").read_text().splitlines()
     joined = tmp_path / "case.csv"
