@@ -203,8 +203,16 @@ def viewer_page(browser: Any, demo_url: str, viewer_name: str) -> Iterator[Brows
 
 
 @pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return REPO_ROOT
+def doc_shots() -> Path:
+    """Where the pictures of the docs go: `test-artifacts/docs/`, so a test run leaves the
+    tree clean; `scripts/screenshots` sets OPSGRAPH_REFRESH_SCREENSHOTS=1 to refresh
+    `docs/screenshots/` on purpose."""
+    if os.environ.get("OPSGRAPH_REFRESH_SCREENSHOTS") == "1":
+        path = REPO_ROOT / "docs" / "screenshots"
+    else:
+        path = REPO_ROOT / "test-artifacts" / "docs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The Alerts page in a real browser against a real demo: server-side tabs, pages and search,
 the live "new alerts" notice, acknowledge / resolve / false positive, Explain, viewer role.
 
-Writes test-artifacts/alerts*.png and refreshes docs/screenshots/alerts.png.
+Writes test-artifacts/alerts*.png and the docs' picture alerts.png.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _shot(page: Any, path: Path) -> None:
 
 
 def test_tabs_pages_search_and_live_notice(
-    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, doc_shots: Path
 ) -> None:
     page = dashboard.page
     _open_page(page, f"{demo_url}/alerts.html?status=all&size=10")
@@ -164,7 +164,7 @@ def test_tabs_pages_search_and_live_notice(
     assert _range(page)[2] > len(resources)
     page.get_by_test_id("alert-search").blur()
     _shot(page, artifacts / "alerts.png")
-    shutil.copyfile(artifacts / "alerts.png", repo_root / "docs" / "screenshots" / "alerts.png")
+    shutil.copyfile(artifacts / "alerts.png", doc_shots / "alerts.png")
     assert dashboard.unexpected_problems() == []
 
 

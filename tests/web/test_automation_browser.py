@@ -1,7 +1,7 @@
 """The Automation page in a real browser against a demo with a policy in approval mode: a viewer
 sees the pending action without the decision buttons (and the API refuses it), an admin approves.
 
-Writes test-artifacts/automation*.png and refreshes docs/screenshots/automation.png.
+Writes test-artifacts/automation*.png and the docs' picture automation.png.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def test_admin_approves_a_pending_action(
     api: httpx.Client,
     pending_action: dict[str, Any],
     artifacts: Path,
-    repo_root: Path,
+    doc_shots: Path,
 ) -> None:
     action_id = pending_action["id"]
     assert api.get(f"/automation/actions/{action_id}").json()["status"] == "pending"
@@ -160,6 +160,5 @@ def test_admin_approves_a_pending_action(
     assert "admin" in approval.first.inner_text()
     assert dashboard.unexpected_problems() == []
     _shot(page, artifacts / "automation.png")
-    docs_shot = repo_root / "docs" / "screenshots" / "automation.png"
-    docs_shot.parent.mkdir(parents=True, exist_ok=True)
+    docs_shot = doc_shots / "automation.png"
     shutil.copyfile(artifacts / "automation.png", docs_shot)

@@ -1,7 +1,7 @@
 """The dashboard in a real browser against a real demo: graph, live anomaly, node panel, form.
 
-Screenshots of each stage go to test-artifacts/; the main flow also refreshes
-docs/screenshots/dashboard.png.
+Screenshots of each stage go to test-artifacts/; the main flow also writes the
+docs' picture dashboard.png (see the doc_shots fixture).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _shot(page: Any, path: Path) -> None:
 
 
 def test_live_fault_is_highlighted_and_inspectable(
-    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, doc_shots: Path
 ) -> None:
     page = _open(dashboard, demo_url)
     assert page.evaluate("window.opsgraph.nodeCount") == 50
@@ -132,7 +132,7 @@ def test_live_fault_is_highlighted_and_inspectable(
     # (with the pointer off the canvas, so no tooltip hides the node).
     page.mouse.move(700, 20)
     time.sleep(3)
-    _shot(page, repo_root / "docs" / "screenshots" / "dashboard.png")
+    _shot(page, doc_shots / "dashboard.png")
 
     assert dashboard.problems == []
 

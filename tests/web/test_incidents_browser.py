@@ -1,7 +1,7 @@
 """The Incidents page in a real browser against a real demo: the list, one incident's timeline
 with the reason it opened, acknowledging with a note, the status filter, and a viewer's view.
 
-Writes test-artifacts/incidents*.png and refreshes docs/screenshots/incidents.png.
+Writes test-artifacts/incidents*.png and the docs' picture incidents.png.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _shot(page: Any, path: Path) -> None:
 
 
 def test_timeline_and_acknowledge_with_a_note(
-    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, doc_shots: Path
 ) -> None:
     incident = _reopened(api, _ended_incident(api)["id"])
     page = dashboard.page
@@ -129,9 +129,7 @@ def test_timeline_and_acknowledge_with_a_note(
     assert [n["message"] for n in notes] and "failover planned" in notes[-1]["message"]
 
     _shot(page, artifacts / "incidents.png")
-    shutil.copyfile(
-        artifacts / "incidents.png", repo_root / "docs" / "screenshots" / "incidents.png"
-    )
+    shutil.copyfile(artifacts / "incidents.png", doc_shots / "incidents.png")
 
     # Closing the detail goes back to the list alone.
     page.keyboard.press("Escape")

@@ -1,6 +1,6 @@
 """The login page in a real browser: sign-up (offered because the demo allows it) makes a viewer
 who is logged straight in, who can log in again later; wrong passwords and clashes show the
-server's message. Writes test-artifacts/login.png and refreshes docs/screenshots/login.png.
+server's message. Writes test-artifacts/login.png and the docs' picture login.png.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_sign_up_then_log_in_as_the_new_viewer(
     anonymous_page: tuple[Any, list[str]],
     api: httpx.Client,
     artifacts: Path,
-    repo_root: Path,
+    doc_shots: Path,
 ) -> None:
     assert api.get("/auth/config").json()["allow_signup"] is True
     page, problems = anonymous_page
@@ -69,9 +69,7 @@ def test_sign_up_then_log_in_as_the_new_viewer(
     assert page.get_by_test_id("signup-confirm").get_attribute("aria-invalid") == "true"
     page.get_by_test_id("signup-confirm").fill(PASSWORD)
     page.screenshot(path=str(artifacts / "login.png"))
-    docs = repo_root / "docs" / "screenshots"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts / "login.png", docs / "login.png")
+    shutil.copyfile(artifacts / "login.png", doc_shots / "login.png")
 
     page.get_by_test_id("signup-submit").click()
     page.wait_for_url(f"{demo_url}/", timeout=15_000)

@@ -1,7 +1,7 @@
 """The Metrics page in a real browser against a real demo: charts with the expected band, the
 URL state, the live anomaly marker of an injected fault and its tooltip.
 
-Screenshots go to test-artifacts/; the main flow also refreshes docs/screenshots/metrics.png.
+Screenshots go to test-artifacts/; the main flow also writes the docs' picture metrics.png.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _shot(page: Any, path: Path) -> None:
 
 
 def test_pick_a_resource_see_band_and_a_live_anomaly_marker(
-    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, doc_shots: Path
 ) -> None:
     page = dashboard.page
     node = _ec2(api)
@@ -80,7 +80,7 @@ def test_pick_a_resource_see_band_and_a_live_anomaly_marker(
     _shot(page, artifacts / "metrics.png")
     page.mouse.move(5, 5)
     marker.blur()
-    _shot(page, repo_root / "docs" / "screenshots" / "metrics.png")
+    _shot(page, doc_shots / "metrics.png")
     assert dashboard.unexpected_problems() == []
 
 

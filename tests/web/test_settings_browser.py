@@ -1,7 +1,7 @@
 """The Settings page in a real browser against a demo configured with secrets: every section
 renders, receivers and plug-ins show, and no secret reaches the page.
 
-The main flow writes test-artifacts/settings.png and refreshes docs/screenshots/settings.png.
+The main flow writes test-artifacts/settings.png and the docs' picture settings.png.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def demo_url(secret_env: None, demo_url: str) -> str:
 
 
 def test_sections_render_and_no_secret_reaches_the_page(
-    demo_url: str, dashboard: Any, artifacts: Path, repo_root: Path
+    demo_url: str, dashboard: Any, artifacts: Path, doc_shots: Path
 ) -> None:
     page = dashboard.page
     page.goto(f"{demo_url}/settings.html")
@@ -109,9 +109,7 @@ def test_sections_render_and_no_secret_reaches_the_page(
     page.wait_for_function("() => location.hash === '#notify'")
 
     page.screenshot(path=str(artifacts / "settings.png"))
-    docs = repo_root / "docs" / "screenshots"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts / "settings.png", docs / "settings.png")
+    shutil.copyfile(artifacts / "settings.png", doc_shots / "settings.png")
     assert dashboard.unexpected_problems() == []
 
 
