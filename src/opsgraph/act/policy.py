@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from opsgraph.act.actions import get_action, validate_action
+from opsgraph.act.actions import validate_action
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly, Incident, IncidentStatus, Resource, ResourceKind, Severity
 
@@ -303,9 +303,3 @@ def resolve_target(spec_target: str, situation: Situation, groups: dict[str, str
                 return groups[node]
         return None
     return spec_target.removeprefix("resource:")
-
-
-def check_kind(action: str, resource: Resource | None, where: str) -> None:
-    spec = get_action(action)
-    if resource is not None and resource.kind not in spec.kinds:
-        raise InvalidInputError(where, f"{action} cannot act on a {resource.kind.value} resource")

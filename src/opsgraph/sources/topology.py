@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,14 +35,6 @@ MAX_DEPENDENCIES = 200_000
 class Topology:
     resources: list[Resource] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
-
-
-class TopologySource(Protocol):
-    """Anything that can tell what the estate holds and how it is wired."""
-
-    name: str
-
-    def discover(self) -> Topology: ...
 
 
 class _File(BaseModel):

@@ -146,11 +146,6 @@ class AuthStore(StoreBase):
                 )
             )
 
-    def session_usable(self, jti: str, ts: float) -> bool:
-        with self._tx() as s:
-            row = s.get(AuthSessionRow, jti)
-            return row is not None and row.revoked_ts is None and ts < row.expires_ts
-
     def revoke_session(self, jti: str, ts: float) -> bool:
         """Revoke a refresh session; False when it was unknown or already revoked."""
         with self._tx(write=True) as s:

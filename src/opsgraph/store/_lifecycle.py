@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from opsgraph.core import Anomaly, AnomalyStatus, InvalidInputError, NotFoundError
 from opsgraph.core.models import IncidentEvent, Matcher, Silence
@@ -201,13 +201,6 @@ class LifecycleStore(StoreBase):
             rows = s.scalars(select(SilenceRow).where(*conds).order_by(SilenceRow.id))
             return [_silence(r) for r in rows]
 
-    def get_silence(self, silence_id: int) -> Silence:
-        with self._tx() as s:
-            row = s.get(SilenceRow, silence_id)
-            if row is None:
-                raise NotFoundError("silence", silence_id)
-            return _silence(row)
-
     def expire_silence(self, silence_id: int, at: float) -> Silence:
         """End a silence now (kept for the record, like Alertmanager's expire)."""
         with self._tx(write=True) as s:
@@ -217,12 +210,6 @@ class LifecycleStore(StoreBase):
             row.ends_ts = min(row.ends_ts, max(at, row.starts_ts))
             s.flush()
             return _silence(row)
-
-    def delete_silence(self, silence_id: int) -> None:
-        with self._tx(write=True) as s:
-            gone = s.execute(delete(SilenceRow).where(SilenceRow.id == silence_id))
-            if gone.rowcount == 0:  # type: ignore[attr-defined]
-                raise NotFoundError("silence", silence_id)
 
 
 def _silence(row: SilenceRow) -> Silence:
