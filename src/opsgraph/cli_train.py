@@ -146,7 +146,7 @@ def train_gnn(
         f"kept epoch {report.best_epoch + 1} of {report.epochs} "
         f"(validation loss {report.best_val_loss:.4f})"
     )
-    console.print(f"registered in {info.path} (model.pt, meta.json, loss.png)")
+    console.print(f"registered in {info.path} (model.pt, meta.json, loss.svg)")
 
 
 def _recorded(metrics: Path, graph: Path | None) -> tuple[list[Any], dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Multivariate detectors fitted on history: Isolation Forest, One-Class SVM, LOF (through PyOD /
-scikit-learn) and ECOD (ours, causal), over a resource's signals and their first differences.
+"""Multivariate detectors fitted on history: Isolation Forest, One-Class SVM, LOF (scikit-learn)
+and ECOD (ours, causal), over a resource's signals and their first differences.
 
 Batch contract: `fit(X)` on normal history (rows x signals, NaN allowed), then `score(X)` gives
 a raw score per row. `MultivariateEnsemble` calibrates each member against the distribution of
@@ -15,7 +15,7 @@ import numpy as np
 
 from opsgraph.detect.base import FloatArray
 
-#: PyOD models by name; LOF and OCSVM are quadratic in rows, so they fit on a sample.
+#: Models by name; LOF and OCSVM are quadratic in rows, so they fit on a sample.
 _MODELS = ("iforest", "ocsvm", "lof", "ecod")
 _SAMPLED = {"ocsvm", "lof"}
 
@@ -95,8 +95,9 @@ class _Ecod:
         )
 
 
-class PyODDetector:
-    """One PyOD model over robust-scaled signals and their first differences."""
+class TabularDetector:
+    """One outlier model over robust-scaled signals and their first differences. Raw scores
+    grow with outlyingness (scikit-learn's scores negated)."""
 
     def __init__(self, model: str = "ecod", max_train: int = 5000, seed: int = 0) -> None:
         if model not in _MODELS:
@@ -108,18 +109,20 @@ class PyODDetector:
         self._scaler = RobustScaler()
 
     def _new_model(self) -> Any:
+        # The settings PyOD used to wrap these with (opsgraph dropped PyOD: it only wrapped
+        # them and pulled numba), so scores and figures stay the same.
         if self.name == "iforest":
-            from pyod.models.iforest import IForest
+            from sklearn.ensemble import IsolationForest
 
-            return IForest(n_estimators=200, random_state=self.seed)
+            return _Negated(IsolationForest(n_estimators=200, random_state=self.seed), "score")
         if self.name == "ocsvm":
-            from pyod.models.ocsvm import OCSVM
+            from sklearn.svm import OneClassSVM
 
-            return OCSVM()
+            return _Negated(OneClassSVM(kernel="rbf", nu=0.5, gamma="auto"), "decision")
         if self.name == "lof":
-            from pyod.models.lof import LOF
+            from sklearn.neighbors import LocalOutlierFactor
 
-            return LOF(n_neighbors=35)
+            return _Negated(LocalOutlierFactor(n_neighbors=35, novelty=True), "score")
         return _Ecod()
 
     def fit(self, X: FloatArray) -> None:
@@ -139,6 +142,23 @@ class PyODDetector:
             raise RuntimeError("fit the detector first")
         Z = self._scaler.transform(window_features(X))
         return np.asarray(self._model.decision_function(Z), dtype=np.float64)
+
+
+class _Negated:
+    """A scikit-learn model whose normality score (higher = more normal) is negated into an
+    outlier score, the convention of every batch detector here."""
+
+    def __init__(self, model: Any, method: str) -> None:
+        self.model = model
+        self.method = method
+
+    def fit(self, Z: FloatArray) -> None:
+        self.model.fit(Z)
+
+    def decision_function(self, Z: FloatArray) -> FloatArray:
+        if self.method == "score":
+            return -np.asarray(self.model.score_samples(Z), dtype=np.float64)
+        return -np.asarray(self.model.decision_function(Z), dtype=np.float64)
 
 
 class _StaticTail:
@@ -202,17 +222,17 @@ class MultivariateEnsemble:
 
 
 # Factories registered under the `opsgraph.batch_detectors` entry-point group.
-def iforest(**params: Any) -> PyODDetector:
-    return PyODDetector("iforest", **params)
+def iforest(**params: Any) -> TabularDetector:
+    return TabularDetector("iforest", **params)
 
 
-def ocsvm(**params: Any) -> PyODDetector:
-    return PyODDetector("ocsvm", **params)
+def ocsvm(**params: Any) -> TabularDetector:
+    return TabularDetector("ocsvm", **params)
 
 
-def lof(**params: Any) -> PyODDetector:
-    return PyODDetector("lof", **params)
+def lof(**params: Any) -> TabularDetector:
+    return TabularDetector("lof", **params)
 
 
-def ecod(**params: Any) -> PyODDetector:
-    return PyODDetector("ecod", **params)
+def ecod(**params: Any) -> TabularDetector:
+    return TabularDetector("ecod", **params)

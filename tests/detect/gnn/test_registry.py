@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -34,7 +35,10 @@ def test_versions_metadata_and_loss_curve(
     second = registry.save(graphsage, REPORT, data={"source": "test"}, metrics={"f1": 0.6})
     assert (first.version, second.version) == (1, 2)
     folder = Path(second.path)
-    assert folder.name == "v0002" and (folder / "loss.png").stat().st_size > 1000
+    assert folder.name == "v0002" and (folder / "loss.svg").stat().st_size > 1000
+    chart = ElementTree.parse(folder / "loss.svg").getroot()
+    lines = chart.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == 2 and all(len(line.get("points", "").split()) > 2 for line in lines)
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["metrics"] == {"f1": 0.6} and meta["config"]["epochs"] == 40
     assert meta["training"]["best_epoch"] == 1 and meta["created"].startswith("20")

@@ -1,7 +1,7 @@
 """The graph-model family of the versioned model registry: weights, metadata (data, config,
 metrics, date) and the loss curve of each trained graph detector.
 
-Layout: <root>/<detector>/v0001/{model.pt, meta.json, loss.png} (see detect/model_registry.py).
+Layout: <root>/<detector>/v0001/{model.pt, meta.json, loss.svg} (see detect/model_registry.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.gnn.contract import FitReport
+from opsgraph.detect.gnn.plot import write_loss_svg
 from opsgraph.detect.model_registry import ModelInfo
 from opsgraph.detect.model_registry import ModelRegistry as VersionedRegistry
 from opsgraph.detect.registry import create_graph_detector
@@ -21,24 +22,8 @@ __all__ = ["ModelInfo", "ModelRegistry", "plot_loss"]
 
 
 def plot_loss(report: FitReport, path: Path, title: str) -> None:
-    """The training and validation loss per epoch, with the kept epoch marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
-    ax.plot(report.train_loss, label="training loss")
-    if report.val_loss != report.train_loss:
-        ax.plot(report.val_loss, label="validation loss")
-    ax.axvline(report.best_epoch, color="grey", linestyle=":", label="kept epoch")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    """The training and validation loss per epoch, with the kept epoch marked (SVG)."""
+    write_loss_svg(path, report.train_loss, report.val_loss, report.best_epoch, title)
 
 
 class ModelRegistry(VersionedRegistry):
@@ -59,7 +44,7 @@ class ModelRegistry(VersionedRegistry):
 
         def write(folder: Path, version: int) -> None:
             torch.save(detector.state(), folder / "model.pt")
-            plot_loss(report, folder / "loss.png", f"{name} v{version}")
+            plot_loss(report, folder / "loss.svg", f"{name} v{version}")
 
         return self.register(
             name,
