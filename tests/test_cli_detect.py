@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from opsgraph.cli import app
-from opsgraph.config import Settings
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 runner = CliRunner()
 

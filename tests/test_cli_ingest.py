@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from opsgraph.api import create_app
 from opsgraph.cli import app
-from opsgraph.config import Settings
 from opsgraph.core.models import Resource
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 runner = CliRunner()
 T0 = 1_700_000_000

@@ -120,8 +120,8 @@ def test_train_multivariate_from_a_long_csv(tmp_path: Path) -> None:
 
 
 def test_train_multivariate_from_a_store(tmp_path: Path) -> None:
-    from opsgraph.config import Settings
-    from opsgraph.runtime import Runtime
+    from opsgraph.runtime.root import Runtime
+    from opsgraph.runtime.settings import Settings
 
     settings = Settings(data_dir=tmp_path, sim={"resources": 10, "seed": 2, "preroll_steps": 15})
     runtime = Runtime(settings, demo=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from opsgraph.config import load_settings, settings_as_yaml
 from opsgraph.core.errors import ConfigError
+from opsgraph.runtime.settings import load_settings, settings_as_yaml
 
 
 @pytest.fixture(autouse=True)

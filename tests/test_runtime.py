@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opsgraph.config import Settings
 from opsgraph.core.models import Resource, Sample
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 
 def _settings(tmp_path: Path, **sim: object) -> Settings:

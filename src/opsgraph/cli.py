@@ -31,8 +31,8 @@ from opsgraph.cli_policy import policy_app
 from opsgraph.cli_rca import rca_app
 from opsgraph.cli_topology import topology_app
 from opsgraph.cli_train import train_app
-from opsgraph.config import Settings, load_settings, settings_as_yaml
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.runtime.settings import Settings, load_settings, settings_as_yaml
 
 app = typer.Typer(
     help="opsgraph: watch a cloud estate as a graph, detect and explain anomalies, act safely.",
@@ -150,7 +150,7 @@ def _check_port_free(host: str, port: int) -> None:
 def _run_server(settings: Settings, *, demo: bool) -> None:
 
     from opsgraph.api import create_app
-    from opsgraph.runtime import Runtime
+    from opsgraph.runtime.root import Runtime
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     api = settings.api

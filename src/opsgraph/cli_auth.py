@@ -30,15 +30,15 @@ LOCAL_ADMIN = "cli"
 
 
 def _service(config: Path | None, demo: bool = False) -> AuthService:
-    from opsgraph.config import load_settings
-    from opsgraph.runtime import demo_store_url
+    from opsgraph.runtime.root import demo_store_url
+    from opsgraph.runtime.settings import load_settings
     from opsgraph.store import Store
 
     settings = load_settings(config)
     url = demo_store_url(settings) if demo and settings.store.url is None else settings.store_url
     store = Store(url)
     store.migrate()
-    return AuthService(store, settings)
+    return AuthService(store, settings.auth, data_dir=settings.data_dir)
 
 
 def _admin() -> Principal:

@@ -478,7 +478,7 @@ def bench_logs(
     """Template grouping accuracy on loghub's 16 systems, line-level alert detection on BGL and
     session-level anomaly detection on labelled HDFS block sessions."""
     from opsgraph.bench.logs import print_report, run_logs_bench
-    from opsgraph.config import load_settings
+    from opsgraph.runtime.settings import load_settings
 
     try:
         settings = load_settings(config).logs

@@ -14,8 +14,8 @@ import typer
 from rich.table import Table as RichTable
 
 from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
-from opsgraph.config import load_settings
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.runtime.settings import load_settings
 
 detect_app = typer.Typer(
     help="Score recorded data with opsgraph's detectors.", no_args_is_help=True

@@ -67,8 +67,8 @@ def score(
 ) -> None:
     """Template (drain3, numbers, ids and addresses masked) and anomaly score in [0, 1] of
     every line: how rare its template is among the lines before it, more for error lines."""
-    from opsgraph.config import load_settings
     from opsgraph.detect.logs import score_lines
+    from opsgraph.runtime.settings import load_settings
 
     try:
         settings = load_settings(config).logs

@@ -57,7 +57,7 @@ def validate(path: PathArg, as_json: JsonOpt = False) -> None:
 @policy_app.command("list")
 def list_policies(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """The policies of the configured `automation.policy_dir`."""
-    from opsgraph.config import load_settings
+    from opsgraph.runtime.settings import load_settings
 
     try:
         folder = load_settings(config).automation.policy_dir
@@ -106,7 +106,7 @@ def test_policy(
     """What the policies would do for an incident: matched or not (and why), the target, the
     guardrail verdict and the plan. Nothing is executed or recorded."""
     from opsgraph.act.service import Automation
-    from opsgraph.config import load_settings
+    from opsgraph.runtime.settings import load_settings
     from opsgraph.store import Store
 
     policies = _load(path)

@@ -46,7 +46,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML con
 def models_dir(explicit: Path | None, config: Path | None) -> Path:
     if explicit is not None:
         return explicit
-    from opsgraph.config import load_settings
+    from opsgraph.runtime.settings import load_settings
 
     return load_settings(config).data_dir / "models"
 
@@ -198,10 +198,10 @@ def train_multivariate(
 ) -> None:
     """Fit the multivariate resource model served by /predict and /batch_predict on healthy
     history (the store's five signals, or a CSV's columns) and register it as a new version."""
-    from opsgraph.config import load_settings
     from opsgraph.core.metrics import SIGNALS
     from opsgraph.detect.resource_model import ResourceModelRegistry, fit_and_register
     from opsgraph.detect.resource_service import history_from_csv, history_from_store
+    from opsgraph.runtime.settings import load_settings
     from opsgraph.store import Store
 
     try:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,
@@ -32,6 +31,7 @@ from opsgraph.detect.calibrate import ExponentialCalibrator
 from opsgraph.detect.decision import Decisions, EpisodeTracker
 from opsgraph.detect.knobs import KnobFilter, Knobs
 from opsgraph.detect.registry import create_detector
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.store import Store
 
 #: A false positive lifts its series' threshold this far above the anomaly's peak score.

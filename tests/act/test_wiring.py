@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from opsgraph.act.wiring import automation_for
-from opsgraph.config import Settings
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sim import FaultKind
 from opsgraph.store._automation import ActionStatus
 

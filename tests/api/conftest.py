@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
 from opsgraph.auth import Principal
-from opsgraph.config import Settings
 from opsgraph.core.auth import Role
 from opsgraph.detect.gnn.contract import FitReport
 from opsgraph.detect.gnn.dataset import sim_windows
 from opsgraph.detect.gnn.detector import GraphSageDetector
 from opsgraph.detect.gnn.registry import ModelRegistry
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 
 @pytest.fixture

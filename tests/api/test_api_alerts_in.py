@@ -23,14 +23,14 @@ from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
 from opsgraph.auth import Principal
-from opsgraph.config import Settings
 from opsgraph.core.auth import Role
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
 from opsgraph.notify.alertmanager import AlertmanagerNotifier
 from opsgraph.notify.convert import to_notification
 from opsgraph.notify.hub import Message
 from opsgraph.notify.settings import AlertmanagerReceiver
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
 ZERO = "0001-01-01T00:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _outage(client: TestClient, runtime: Runtime) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from opsgraph.core.auth import Role
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _user(client: TestClient, name: str, role: str) -> None:

@@ -13,7 +13,7 @@ from opsgraph.act.wiring import automation_for
 from opsgraph.api import create_app
 from opsgraph.core.auth import Role
 from opsgraph.core.models import Incident
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 POLICY = """
 name: failover-db

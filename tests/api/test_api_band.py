@@ -9,7 +9,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from opsgraph.detect.band import rolling_band, threshold_z
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _db_node(runtime: Runtime) -> str:

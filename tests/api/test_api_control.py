@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
 from opsgraph.core.auth import Role
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _outage(client: TestClient, runtime: Runtime, steps: int = 4) -> dict[str, object]:

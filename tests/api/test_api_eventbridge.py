@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from opsgraph.core.models import ResourceKind
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"
 INSTANCE = "i-0a1b2c3d4e5f67890"

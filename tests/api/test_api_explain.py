@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def test_an_outage_is_explained_with_its_root_and_path(

@@ -8,7 +8,7 @@ import time
 from fastapi.testclient import TestClient
 
 from opsgraph.core.models import ExternalAlert, Severity
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _cascade(client: TestClient, runtime: Runtime) -> None:

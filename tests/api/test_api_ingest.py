@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.api.routes.ingest import columnar
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 T0 = 1_800_000_000.0
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _sample(resource: str, value: float = 1.0, metric: str = "cpu") -> dict[str, object]:

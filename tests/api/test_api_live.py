@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def _poll(client: TestClient, **params: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from opsgraph.core.errors import StoreError
 from opsgraph.detect.logs import served_pipeline
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 T0 = 1_699_999_980.0  # a whole minute: buckets start at T0
 NORMAL = (

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
-from opsgraph.config import Settings
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.detect.resource_model import ResourceModelRegistry, fit_and_register
 from opsgraph.detect.resource_service import history_from_store
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 NORMAL = [35.0, 55.0, 40.0, 0.005, 120.0]
 

@@ -20,7 +20,7 @@ from opsgraph.api import create_app
 from opsgraph.api.routes.metrics import METRIC_NAMES
 from opsgraph.core.auth import Role
 from opsgraph.core.models import Resource, ResourceKind, Sample, Severity
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 from opsgraph.sim import FaultKind
 from opsgraph.sources.prom_proto import PromSeries, encode_write_request, stale_nan
 from opsgraph.sources.pull import Batch

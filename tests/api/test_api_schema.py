@@ -20,8 +20,8 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.python import asgi
 
 from opsgraph.api import create_app
-from opsgraph.config import Settings
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 #: Generated requests per operation in each phase that draws at random.
 EXAMPLES = 25

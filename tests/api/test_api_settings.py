@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.api.routes.settings import REDACTED, effective_settings
-from opsgraph.config import Settings
 from opsgraph.core.auth import Role
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 
 SECRETS = {
     "jwt": "jwt-signing-key-0f3a9c",

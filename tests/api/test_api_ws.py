@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 
 def test_live_messages(client: TestClient, runtime: Runtime) -> None:

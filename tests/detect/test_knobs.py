@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import ConfigError
 from opsgraph.detect.knobs import KnobFilter, Knobs
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest import knob_filter
 
 
@@ -60,7 +60,7 @@ def test_config_defaults_and_validation() -> None:
 
 
 def test_a_bad_knob_in_a_config_file_names_the_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from opsgraph.config import load_settings
+    from opsgraph.runtime.settings import load_settings
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("detect:\n  per_metric:\n    cpu:\n      direction: sideways\n")

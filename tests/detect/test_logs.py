@@ -10,7 +10,6 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from opsgraph.bench.logs import grouping_accuracy
-from opsgraph.config import LogSettings
 from opsgraph.core.errors import ConfigError
 from opsgraph.core.models import LogLevel
 from opsgraph.detect.log_model import (
@@ -29,6 +28,7 @@ from opsgraph.detect.logs import (
     score_lines,
     served_pipeline,
 )
+from opsgraph.logs.settings import LogSettings
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.offline import backtest, score_table
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.sources.files import read_table
 
 

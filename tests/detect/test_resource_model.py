@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from opsgraph.config import Settings
 from opsgraph.core.errors import ConflictError, InvalidInputError, NotFoundError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.detect.gnn.registry import ModelRegistry as GraphRegistry
@@ -22,7 +21,8 @@ from opsgraph.detect.resource_model import (
     fit_and_register,
 )
 from opsgraph.detect.resource_service import ResourceModels, history_from_csv, history_from_store
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sim import FaultKind
 
 FEATURES = ["cpu", "memory", "latency_ms"]

@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
-from opsgraph.config import Settings
 from opsgraph.core.errors import ConfigError
 from opsgraph.core.models import AuditEvent
 from opsgraph.notify.alertmanager import AlertmanagerNotifier
@@ -32,7 +31,8 @@ from opsgraph.notify.hub import EventHub, Message
 from opsgraph.notify.settings import NotifySettings
 from opsgraph.notify.slack import SlackNotifier
 from opsgraph.notify.webhook import WebhookNotifier
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sim import FaultKind
 from opsgraph.store import Store
 

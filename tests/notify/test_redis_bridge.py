@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 import pytest
 import redis.asyncio as aioredis
 
-from opsgraph.config import EventsSettings, Settings
 from opsgraph.notify import EventHub, Message
 from opsgraph.notify.redis_bridge import Backoff, RedisBridge, bridge_from_settings
+from opsgraph.notify.settings import EventsSettings
+from opsgraph.runtime.settings import Settings
 
 REDIS_URL = os.environ.get("OPSGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FAST = Backoff(first_s=0.02, max_s=0.2)

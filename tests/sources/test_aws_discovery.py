@@ -151,8 +151,8 @@ def test_cli_writes_a_yaml_topology_and_the_server_discovers_at_start(
     from typer.testing import CliRunner
 
     from opsgraph.cli import app
-    from opsgraph.config import Settings
-    from opsgraph.runtime import Runtime
+    from opsgraph.runtime.root import Runtime
+    from opsgraph.runtime.settings import Settings
     from opsgraph.sources.topology import YamlTopology
 
     out = tmp_path / "aws.yaml"

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from opsgraph.config import Settings
 from opsgraph.core.errors import ConfigError, InvalidInputError
 from opsgraph.core.models import ResourceKind, Severity
+from opsgraph.runtime.settings import Settings
 from opsgraph.sources.aws import AwsTopology, boto3_clients
 from opsgraph.sources.cloudwatch import CloudWatchSource, metric_name, resource_for
 from opsgraph.sources.cloudwatch_alarms import (
@@ -233,7 +233,7 @@ def test_two_queries_for_one_series_are_refused_unless_named(moto_url: str) -> N
         sources={"cloudwatch": _settings(moto_url, queries=[cpu, cpu]).model_dump()}
     )
     with pytest.raises(ConfigError, match="give one of them a `name`"):
-        build_pull_sources(settings)
+        build_pull_sources(settings.sources)
 
 
 def test_names_follow_discovery_and_signals() -> None:
@@ -359,6 +359,6 @@ def test_registry_builds_the_configured_sources(tmp_path: Path) -> None:
             "replay": [{"path": str(data), "resource_id": "vm-1", "speed": "max"}],
         },
     )
-    built = build_pull_sources(settings)
+    built = build_pull_sources(settings.sources)
     assert [type(s) for s in built] == [CloudWatchSource, CloudWatchAlarmSource, ReplaySource]
-    assert build_pull_sources(Settings(data_dir=tmp_path)) == []
+    assert build_pull_sources(Settings(data_dir=tmp_path).sources) == []

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from opsgraph.config import Settings
 from opsgraph.core.models import Sample
+from opsgraph.runtime.settings import Settings
 from opsgraph.sources.prom_mapping import SeriesMapper
 from opsgraph.sources.prom_proto import PromSeries, encode_write_request, stale_nan
 from opsgraph.sources.prometheus import (
@@ -305,12 +305,12 @@ def test_the_bearer_token_is_sent() -> None:
 
 # -- configuration ------------------------------------------------------------------------
 def test_the_poller_is_built_only_when_configured(tmp_path: Any) -> None:
-    assert build_pull_sources(Settings(data_dir=tmp_path)) == []
+    assert build_pull_sources(Settings(data_dir=tmp_path).sources) == []
     settings = Settings(
         data_dir=tmp_path,
         sources={"prometheus": {"url": "http://prom:9090", "queries": ["up"], "interval_s": 5}},
     )
-    [source] = build_pull_sources(settings)
+    [source] = build_pull_sources(settings.sources)
     assert isinstance(source, PrometheusPoller)
     assert (source.name, source.interval_s) == ("prometheus", 5)
 

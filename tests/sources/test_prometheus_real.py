@@ -22,10 +22,10 @@ from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from opsgraph.api import create_app
 from opsgraph.auth import Principal
-from opsgraph.config import Settings
 from opsgraph.core.auth import Role
 from opsgraph.core.errors import NotFoundError
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sources.prometheus import RemoteWriteReceiver
 
 PROMETHEUS = "/usr/bin/prometheus"

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import ResourceKind
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sources.pull import Batch, run_pull_source
 from opsgraph.sources.registry import build_pull_sources
 from opsgraph.sources.replay import ReplaySource, parse_speed
@@ -192,7 +192,7 @@ def test_a_configured_replay_runs_into_the_runtime(tmp_path: Path) -> None:
     )
     runtime = Runtime(settings)
     try:
-        [source] = build_pull_sources(settings)
+        [source] = build_pull_sources(settings.sources)
         asyncio.run(run_pull_source(source, runtime.accept, asyncio.Event()))
         assert {"api-1", "db-1"} <= set(runtime.resources)
         series = runtime.store.read_samples("db-1", metrics=["cpu"])

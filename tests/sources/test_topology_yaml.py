@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from opsgraph.cli import app
-from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import DependencyKind, ResourceKind
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sources.topology import YamlTopology, parse_topology
 
 runner = CliRunner()

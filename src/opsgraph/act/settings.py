@@ -1,5 +1,5 @@
 """The `automation` section of the configuration (policy folder, executors, retries, approval
-and verification windows); it imports only `core`, so `opsgraph.config` can hold it.
+and verification windows). Imports only `core`, like every section.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from opsgraph.act.service import Automation
 
 if TYPE_CHECKING:
-    from opsgraph.runtime import Runtime
+    from opsgraph.runtime.root import Runtime
 
 log = logging.getLogger("opsgraph.act")
 

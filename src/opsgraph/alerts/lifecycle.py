@@ -18,7 +18,7 @@ import numpy as np
 
 from opsgraph.alerts.grouping import Topology, group
 from opsgraph.alerts.labels import fingerprint, labels_of
-from opsgraph.config import AlertSettings
+from opsgraph.alerts.settings import AlertSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import (
     Anomaly,

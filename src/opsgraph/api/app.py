@@ -44,7 +44,7 @@ from opsgraph.api.security import authorize
 from opsgraph.notify.dispatch import Dispatcher
 from opsgraph.notify.hub import Message
 from opsgraph.notify.redis_bridge import bridge_from_settings
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 from opsgraph.web import STATIC_DIR
 
 log = logging.getLogger("opsgraph.api")
@@ -83,7 +83,14 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
         if bridge is not None:
             await bridge.start()
         # Notifications run as a task of their own on the hub (nothing subscribes without routes).
-        dispatcher = Dispatcher.from_settings(runtime.hub, runtime.settings, runtime.store)
+        # Links in notifications default to the API's own address.
+        api = runtime.settings.api
+        dispatcher = Dispatcher(
+            runtime.hub,
+            runtime.settings.notify,
+            runtime.store,
+            base_url=f"http://{api.host}:{api.port}",
+        )
         app.state.notify = dispatcher
         notify_task = asyncio.create_task(dispatcher.run(), name="notify")
         stop = asyncio.Event()

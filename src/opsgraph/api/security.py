@@ -16,7 +16,7 @@ from starlette.requests import HTTPConnection
 from opsgraph.auth import Principal
 from opsgraph.core.auth import Role
 from opsgraph.core.errors import AuthError, ForbiddenError
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 ACCESS_COOKIE = "opsgraph_access"
 REFRESH_COOKIE = "opsgraph_refresh"

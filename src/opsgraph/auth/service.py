@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import jwt
@@ -25,7 +26,7 @@ from opsgraph.auth.secrets import (
     signing_key,
     verify_password,
 )
-from opsgraph.config import Settings
+from opsgraph.auth.settings import AuthSettings
 from opsgraph.core.auth import ApiKey, Role, User
 from opsgraph.core.errors import (
     AuthError,
@@ -58,11 +59,11 @@ class Tokens:
 
 
 class AuthService:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: AuthSettings, *, data_dir: Path) -> None:
         self.store = store
-        self.cfg = settings.auth
-        self.enabled = settings.auth.enabled
-        self._key = signing_key(settings.auth.secret_key, settings.data_dir)
+        self.cfg = settings
+        self.enabled = settings.enabled
+        self._key = signing_key(settings.secret_key, data_dir)
         self.limiter = LoginLimiter(
             max_failures=self.cfg.login_max_failures, window_s=self.cfg.login_window_s
         )

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from opsgraph.config import DetectSettings
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest import build_ingestor
 from opsgraph.sim import SimulatedCloud
 

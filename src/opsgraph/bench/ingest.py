@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from opsgraph import __version__
-from opsgraph.config import DetectSettings
 from opsgraph.core.models import SampleFrame
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest import Ingestor, build_ingestor
 from opsgraph.sim import SimulatedCloud
 from opsgraph.store import Store

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from opsgraph.config import LogSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.log_model import TemplateStats
 from opsgraph.detect.logs import ALL, LogLine, LogPipeline, surprise_calibrator
+from opsgraph.logs.settings import LogSettings
 
 
 def grouping_accuracy(truth: Sequence[str], found: Sequence[Hashable]) -> float:

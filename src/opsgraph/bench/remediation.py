@@ -26,9 +26,9 @@ from typing import Any
 
 from opsgraph.act.policy import SHIPPED_POLICIES, load_policies
 from opsgraph.bench.remediation_bounds import out_of_bounds
-from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
+from opsgraph.runtime.settings import Settings
 from opsgraph.sim import FaultKind, FaultRecord
 from opsgraph.sim.faults import ACTION_CLEARS, ACTION_TARGETS
 from opsgraph.store._automation import ActionStatus

@@ -55,8 +55,8 @@ class LedgerExecutor:
 def _worker(args: argparse.Namespace) -> int:
     from opsgraph.act.wiring import automation_for
     from opsgraph.bench.remediation import POLICIES, START_TS
-    from opsgraph.config import Settings
-    from opsgraph.runtime import Runtime
+    from opsgraph.runtime.root import Runtime
+    from opsgraph.runtime.settings import Settings
 
     data_dir = Path(args.data_dir)
     settings = Settings(

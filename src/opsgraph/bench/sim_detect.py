@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from opsgraph import __version__
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest import build_ingestor
 from opsgraph.sim import FaultKind, SimulatedCloud
 

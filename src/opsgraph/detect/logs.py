@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from opsgraph.config import LogSettings
 from opsgraph.core.errors import ConfigError
 from opsgraph.core.models import Sample, Severity, severity_for
 from opsgraph.detect.calibrate import ExponentialCalibrator
@@ -27,6 +26,7 @@ from opsgraph.detect.log_model import (
     infer_level,
     normalise_level,
 )
+from opsgraph.logs.settings import LogSettings
 
 #: The metrics each resource's log lines produce per bucket (fed to the metric pipeline).
 LOG_LINES, LOG_ERRORS, LOG_NEW_TEMPLATES = "log_lines", "log_errors", "log_new_templates"

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly
 from opsgraph.detect.base import FloatArray
@@ -27,6 +26,7 @@ from opsgraph.detect.members import (
     parse_members,
 )
 from opsgraph.detect.multivariate import MultivariateEnsemble
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest import build_ingestor
 from opsgraph.sources.files import Table
 

@@ -2,7 +2,7 @@
 WebSocket, the long-poll, the dispatcher to Alertmanager webhooks, Slack, e-mail and plug-ins).
 """
 
-# Only the hub here: opsgraph.config imports notify.settings, and the dispatcher imports config.
+# Only the hub here: importing notify.settings (the settings assembly does) stays light.
 
 from opsgraph.notify.hub import EventHub, Message
 

@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from opsgraph.core.errors import NotFoundError
 from opsgraph.core.models import AuditEvent, Resource
@@ -19,9 +19,6 @@ from opsgraph.notify.convert import to_notification
 from opsgraph.notify.hub import EventHub, Message
 from opsgraph.notify.routing import Clock, Decision, Router
 from opsgraph.notify.settings import NOTIFIABLE_TYPES, NotifySettings
-
-if TYPE_CHECKING:
-    from opsgraph.config import Settings
 
 log = logging.getLogger("opsgraph.notify")
 
@@ -75,12 +72,6 @@ class Dispatcher:
         self._queues: dict[str, asyncio.Queue[Delivery]] = {}
         self._resources: dict[str, tuple[float, Resource | None]] = {}
         self.ready = asyncio.Event()
-
-    @classmethod
-    def from_settings(cls, hub: EventHub, settings: Settings, store: NotifyStore) -> Dispatcher:
-        """The dispatcher of a server; links default to the API's own address."""
-        api = settings.api
-        return cls(hub, settings.notify, store, base_url=f"http://{api.host}:{api.port}")
 
     @property
     def enabled(self) -> bool:

@@ -25,8 +25,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from opsgraph.config import EventsSettings
 from opsgraph.notify.hub import MESSAGE_TYPES, EventHub, Message
+from opsgraph.notify.settings import EventsSettings
 
 log = logging.getLogger("opsgraph.notify.redis")
 

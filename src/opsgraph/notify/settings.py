@@ -1,5 +1,5 @@
 """The `notify` section of the configuration (receivers, routes, rate limits, repeat intervals);
-it imports only `core`, so `opsgraph.config` can hold it without an import cycle.
+and the `events` section (fan-out between replicas). Imports only `core`, like every section.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AnyHttpUrl,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from opsgraph.core.models import Severity
+from opsgraph.core.settings import Section
 
 #: Hub message types a route may match: the ones that make sense to tell a person about.
 NOTIFIABLE_TYPES = frozenset(
@@ -36,6 +36,7 @@ NOTIFIABLE_TYPES = frozenset(
         "action:applied",
     }
 )
+
 DEFAULT_ROUTE_TYPES = ("anomaly:new", "anomaly:update", "anomaly:resolved", "incident:update")
 
 #: Receiver types built into opsgraph; any other type names an `opsgraph.notifiers` plug-in.
@@ -78,11 +79,7 @@ def _default_repeat() -> dict[Severity, float]:
     }
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Receiver(_Section):
+class _Receiver(Section):
     name: str = Field(description="Unique name routes refer to.")
 
     @field_validator("name")
@@ -205,7 +202,7 @@ ReceiverSettings = Annotated[
 ]
 
 
-class Matcher(_Section):
+class Matcher(Section):
     """One Alertmanager-style label matcher: name=value, name!=value, name=~re, name!~re.
     Regular expressions are anchored at both ends, as in Alertmanager."""
 
@@ -233,7 +230,7 @@ def parse_matcher(text: str) -> Matcher:
     return matcher
 
 
-class RouteSettings(_Section):
+class RouteSettings(Section):
     """Which notifications go to one receiver; routes are tried in order and the first that
     matches wins, unless it says `continue: true`."""
 
@@ -288,7 +285,7 @@ class RouteSettings(_Section):
         return [parse_matcher(text) for text in self.matchers]
 
 
-class RetrySettings(_Section):
+class RetrySettings(Section):
     attempts: int = Field(default=4, ge=1, le=20, description="Tries per notification.")
     backoff_s: float = Field(
         default=1.0, ge=0, description="Wait before the second try; doubles after each failure."
@@ -299,7 +296,7 @@ class RetrySettings(_Section):
     )
 
 
-class NotifySettings(_Section):
+class NotifySettings(Section):
     """Notifications of anomalies and incidents (see docs/notifications.md); with no routes
     nothing is sent."""
 
@@ -339,3 +336,28 @@ class NotifySettings(_Section):
             if route.receiver not in names:
                 raise ValueError(f"routes[{i}].receiver: no receiver named {route.receiver!r}")
         return self
+
+
+class EventsSettings(Section):
+    """Fan-out of live events between replicas (see docs/deploy.md)."""
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0); set, every replica relays the events "
+        "published on the others to its own WebSocket clients.",
+    )
+    channel: str = Field(
+        default="opsgraph:events", min_length=1, description="Redis pub/sub channel of the events."
+    )
+    queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Events waiting for Redis at most; beyond, the oldest are dropped (counted).",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value

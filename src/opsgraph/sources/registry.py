@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from opsgraph.config import Settings
 from opsgraph.core.errors import ConfigError, InvalidInputError
 from opsgraph.sources.pull import PullSource
+from opsgraph.sources.settings import SourcesSettings
 
 
-def build_pull_sources(settings: Settings) -> list[PullSource]:
+def build_pull_sources(settings: SourcesSettings) -> list[PullSource]:
     """The configured pollers, in a stable order (none by default)."""
     sources: list[PullSource] = []
-    prometheus = settings.sources.prometheus
+    prometheus = settings.prometheus
     if prometheus.url and prometheus.queries:
         from opsgraph.sources.prometheus import PrometheusPoller
 
         sources.append(PrometheusPoller(prometheus))
-    cloudwatch = settings.sources.cloudwatch
+    cloudwatch = settings.cloudwatch
     if cloudwatch.queries or cloudwatch.namespaces or cloudwatch.alarms:
         from opsgraph.sources.aws import boto3_clients
         from opsgraph.sources.cloudwatch import CloudWatchSource
@@ -29,8 +29,8 @@ def build_pull_sources(settings: Settings) -> list[PullSource]:
                 raise ConfigError(str(exc)) from exc
         if cloudwatch.alarms:
             sources.append(CloudWatchAlarmSource(cloudwatch, clients))
-    if settings.sources.replay:
+    if settings.replay:
         from opsgraph.sources.replay import ReplaySource
 
-        sources += [ReplaySource.from_settings(cfg) for cfg in settings.sources.replay]
+        sources += [ReplaySource.from_settings(cfg) for cfg in settings.replay]
     return sources

@@ -6,17 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.models import Severity
+from opsgraph.core.settings import Section
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PromQuery(_Section):
+class PromQuery(Section):
     """One PromQL expression the Prometheus poller evaluates with query_range."""
 
     expr: str = Field(min_length=1, description="PromQL expression.")
@@ -34,7 +31,7 @@ class PromQuery(_Section):
         return value
 
 
-class PrometheusSourceSettings(_Section):
+class PrometheusSourceSettings(Section):
     """Prometheus: the remote-write receiver, the query_range poller and how labels map to
     resources and metrics (see docs/prometheus.md)."""
 
@@ -103,7 +100,7 @@ class PrometheusSourceSettings(_Section):
         return self
 
 
-class CloudWatchQuery(_Section):
+class CloudWatchQuery(Section):
     """One CloudWatch metric polled with GetMetricData (see docs/ingest.md, CloudWatch)."""
 
     namespace: str = Field(min_length=1, max_length=255, description="e.g. AWS/EC2.")
@@ -142,7 +139,7 @@ def _cloudwatch_period(value: int) -> int:
     return value
 
 
-class CloudWatchSettings(_Section):
+class CloudWatchSettings(Section):
     """CloudWatch: metrics polled with GetMetricData and alarms polled with DescribeAlarms
     (off until queries, namespaces or alarms are set; see docs/ingest.md)."""
 
@@ -213,7 +210,7 @@ class CloudWatchSettings(_Section):
         return self
 
 
-class ReplaySettings(_Section):
+class ReplaySettings(Section):
     """A file of samples replayed into the pipeline (see docs/ingest.md, File replay)."""
 
     path: Path = Field(description="CSV, Parquet or JSON-lines file.")
@@ -244,7 +241,7 @@ class ReplaySettings(_Section):
         return value
 
 
-class SourcesSettings(_Section):
+class SourcesSettings(Section):
     """Pull sources the runtime polls (each off unless configured; see docs/ingest.md)."""
 
     prometheus: PrometheusSourceSettings = Field(
@@ -258,3 +255,18 @@ class SourcesSettings(_Section):
     replay: list[ReplaySettings] = Field(
         default_factory=list, description="Files of samples replayed into the pipeline."
     )
+
+
+class TopologySettings(Section):
+    file: Path | None = Field(
+        default=None,
+        description="YAML file of resources and dependencies, loaded at start (see README).",
+    )
+    aws_regions: list[str] = Field(
+        default_factory=list,
+        description="AWS regions discovered at start through boto3's credential chain.",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None, description="Another AWS endpoint (a local moto server, a proxy)."
+    )
+    aws_profile: str | None = Field(default=None, description="Named AWS profile to use.")

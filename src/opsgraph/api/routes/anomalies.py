@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, RowId, TimeBound
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 router = APIRouter(prefix="/anomalies", tags=["anomalies"])
 

@@ -22,7 +22,7 @@ from opsgraph.api.security import (
 from opsgraph.auth.service import Tokens
 from opsgraph.core.auth import USERNAME_RE, ApiKey, Role, User
 from opsgraph.core.errors import AuthError
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -18,7 +18,7 @@ from opsgraph.api.security import require
 from opsgraph.auth import Principal
 from opsgraph.core.auth import Role
 from opsgraph.core.models import AuditEvent
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 from opsgraph.store._automation import ActionStatus, AutomationAction
 
 router = APIRouter(prefix="/automation", tags=["automation"])

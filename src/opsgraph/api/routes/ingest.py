@@ -19,7 +19,7 @@ from opsgraph.api.deps import RuntimeDep
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import METRIC_NAME_RE
 from opsgraph.core.models import Sample, SampleColumns
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
 

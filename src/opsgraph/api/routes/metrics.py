@@ -25,7 +25,7 @@ from opsgraph import __version__
 from opsgraph.api.deps import RuntimeDep
 from opsgraph.api.routes.prometheus import get_receiver
 from opsgraph.core.models import Severity
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 from opsgraph.sources.prometheus import SAMPLE_OUTCOMES, PrometheusPoller, RemoteWriteReceiver
 
 router = APIRouter(tags=["health"])

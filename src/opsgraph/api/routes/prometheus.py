@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from opsgraph.api.deps import RuntimeDep
 from opsgraph.core.errors import OpsgraphError
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 from opsgraph.sources.prom_mapping import SeriesMapper
 from opsgraph.sources.prometheus import RemoteWriteError, RemoteWriteReceiver, WriteOutcome
 

@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsgraph.api.deps import RuntimeDep, StoreDep
 from opsgraph.api.routes.common import TimeBound
-from opsgraph.config import DetectSettings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Dependency, Resource
 from opsgraph.detect.band import rolling_band, threshold_z
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.store import Store
 
 router = APIRouter(prefix="/resources", tags=["resources"])

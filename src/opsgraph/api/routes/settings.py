@@ -15,8 +15,8 @@ from sqlalchemy.exc import ArgumentError
 
 from opsgraph.act.policy import load_policies
 from opsgraph.api.deps import RuntimeDep
-from opsgraph.config import Settings
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.runtime.settings import Settings
 
 router = APIRouter(tags=["settings"])
 

@@ -14,7 +14,7 @@ from opsgraph import __version__
 from opsgraph.api.security import resolve
 from opsgraph.core.errors import OpsgraphError
 from opsgraph.notify.hub import Message
-from opsgraph.runtime import Runtime
+from opsgraph.runtime.root import Runtime
 
 router = APIRouter(tags=["live"])
 

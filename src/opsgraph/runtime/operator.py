@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from opsgraph.alerts import AlertLifecycle
-from opsgraph.config import Settings
 from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
@@ -25,6 +24,7 @@ from opsgraph.core.models import (
 from opsgraph.detect.gnn.service import GraphModels
 from opsgraph.ingest import Ingestor
 from opsgraph.notify import EventHub
+from opsgraph.runtime.settings import Settings
 from opsgraph.store import Store
 
 

@@ -19,7 +19,6 @@ from typing import Any
 from opsgraph import __version__
 from opsgraph.alerts import AlertLifecycle
 from opsgraph.auth import AuthService
-from opsgraph.config import Settings
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.models import (
@@ -31,7 +30,8 @@ from opsgraph.core.models import (
 from opsgraph.detect.gnn.service import GraphModels
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
-from opsgraph.runtime_control import OperatorControl
+from opsgraph.runtime.operator import OperatorControl
+from opsgraph.runtime.settings import Settings
 from opsgraph.sim import (
     ActionKind,
     ActionOutcome,
@@ -105,8 +105,8 @@ class Runtime(OperatorControl):
             bootstrap_epochs=gnn.bootstrap_epochs,
         )
         # Built now so a bad source configuration stops the start with a clear message.
-        self.pull_sources = build_pull_sources(settings)
-        self.auth = AuthService(self.store, settings)
+        self.pull_sources = build_pull_sources(settings.sources)
+        self.auth = AuthService(self.store, settings.auth, data_dir=settings.data_dir)
         # Shown once by the CLI when this start created the first admin account.
         self.admin_password = self.auth.ensure_admin() if settings.auth.enabled else None
         self.alerts = AlertLifecycle(

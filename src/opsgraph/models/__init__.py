@@ -1,0 +1,2 @@
+"""Learned models fitted on history: multivariate detectors, autoencoders, graph models and
+their versioned registry."""

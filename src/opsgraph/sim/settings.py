@@ -1,0 +1,20 @@
+"""The `sim` section of the configuration: the simulated estate."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from opsgraph.core.settings import Section
+
+
+class SimSettings(Section):
+    enabled: bool = Field(default=True, description="Run the simulated cloud as a source.")
+    resources: int = Field(default=50, ge=10, le=10_000, description="Size of the estate.")
+    seed: int = Field(default=7, description="Same seed, same estate and same metrics.")
+    step_s: float = Field(default=60.0, gt=0, description="Simulated seconds between samples.")
+    speed: float = Field(
+        default=60.0, gt=0, description="Simulated seconds per real second (60 = a step a second)."
+    )
+    preroll_steps: int = Field(
+        default=120, ge=0, le=10_000, description="History simulated at start (warms detectors)."
+    )
