@@ -1,5 +1,5 @@
 """`python -m opsgraph` runs the command line, as the `opsgraph` script does."""
 
-from opsgraph.cli import main
+from opsgraph.cli.main import main
 
 main()

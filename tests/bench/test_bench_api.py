@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from opsgraph.bench.api import ApiBenchConfig, run_api_bench
 from opsgraph.bench.api_load import Plan
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.errors import InvalidInputError
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

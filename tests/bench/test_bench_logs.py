@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsgraph.bench.logs import grouping_accuracy, run_logs_bench
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.errors import InvalidInputError
 
 

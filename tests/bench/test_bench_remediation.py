@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from opsgraph.act.policy import load_policies
 from opsgraph.bench.remediation import POLICIES, remediable, run_remediation_bench
 from opsgraph.bench.remediation_crash import run_crash_test
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.sim import FaultKind
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsgraph.bench.nab.run import run_nab
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.errors import InvalidInputError
 
 FILES = ("art_daily_jumpsup", "ec2_cpu_utilization_825cc2")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from opsgraph.core import (
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.graph import ResourceGraph
+from opsgraph.core.models import (
     Dependency,
-    InvalidInputError,
     Resource,
-    ResourceGraph,
     ResourceKind,
     Sample,
     SampleFrame,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.rca.files import read_edges, read_metrics
 

@@ -6,15 +6,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from opsgraph.core import (
-    SIM_METRICS,
-    Dependency,
-    DependencyKind,
-    InvalidInputError,
-    Resource,
-    ResourceKind,
-    SampleFrame,
-)
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.metrics import SIM_METRICS
+from opsgraph.core.models import Dependency, DependencyKind, Resource, ResourceKind, SampleFrame
 from opsgraph.sim import Calendar, CalendarEvent, FaultKind, SimulatedCloud
 from opsgraph.sim.workload import DAY_S, REGION_UTC_OFFSET_H
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from opsgraph.core import SIM_METRICS, DependencyKind, InvalidInputError, ResourceKind
-from opsgraph.core.models import SampleFrame
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.metrics import SIM_METRICS
+from opsgraph.core.models import DependencyKind, ResourceKind, SampleFrame
 from opsgraph.sim import ActionKind, FaultKind, FaultRecord, SimulatedCloud
 
 T0 = 1_700_485_200.0  # 2023-11-20 13:00 UTC, a busy Monday

@@ -6,7 +6,9 @@ from collections import defaultdict
 
 import pytest
 
-from opsgraph.core import DependencyKind, InvalidInputError, ResourceGraph, ResourceKind
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.graph import ResourceGraph
+from opsgraph.core.models import DependencyKind, ResourceKind
 from opsgraph.sim import generate_topology
 
 

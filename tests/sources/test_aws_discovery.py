@@ -150,7 +150,7 @@ def test_cli_writes_a_yaml_topology_and_the_server_discovers_at_start(
 ) -> None:
     from typer.testing import CliRunner
 
-    from opsgraph.cli import app
+    from opsgraph.cli.main import app
     from opsgraph.runtime.root import Runtime
     from opsgraph.runtime.settings import Settings
     from opsgraph.sources.topology import YamlTopology
@@ -192,7 +192,7 @@ def test_cli_writes_a_yaml_topology_and_the_server_discovers_at_start(
 def test_cli_reports_an_unreachable_endpoint() -> None:
     from typer.testing import CliRunner
 
-    from opsgraph.cli import app
+    from opsgraph.cli.main import app
 
     result = CliRunner().invoke(
         app,

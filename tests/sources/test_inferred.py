@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsgraph.bench.infer import run_infer_bench
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.sources.inferred import infer_edges
 
 runner = CliRunner()

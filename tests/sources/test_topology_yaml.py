@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import DependencyKind, ResourceKind
 from opsgraph.runtime.root import Runtime
@@ -121,7 +121,7 @@ def test_cli_validate_and_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert body is not None
         return {"resources": len(body["resources"]), "dependencies": len(body["dependencies"])}
 
-    monkeypatch.setattr("opsgraph.cli_topology.call_api", fake)
+    monkeypatch.setattr("opsgraph.cli.topology.call_api", fake)
     result = runner.invoke(app, ["topology", "load", str(_file(tmp_path)), "--url", "http://x:1"])
     assert result.exit_code == 0, result.output
     assert "registered 4 resources and 3 dependencies" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsgraph.core import InvalidInputError, NotFoundError
+from opsgraph.core.errors import InvalidInputError, NotFoundError
 from opsgraph.store import Store
 from opsgraph.store._automation import ActionStatus, AutomationAction
 

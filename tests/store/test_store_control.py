@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from opsgraph.core import (
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import (
     Anomaly,
     Feedback,
     FeedbackVerdict,
-    InvalidInputError,
     MaintenanceWindow,
-    NotFoundError,
     Resource,
     Severity,
 )

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import inspect
 
-from opsgraph.core import InvalidInputError, Resource
-from opsgraph.core.models import LogLevel, LogRecord
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import LogLevel, LogRecord, Resource
 from opsgraph.store import Store
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from opsgraph.core import (
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
     AuditEvent,
     Event,
     Incident,
     IncidentStatus,
-    InvalidInputError,
-    NotFoundError,
     Resource,
     Severity,
     severity_for,

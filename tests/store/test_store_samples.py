@@ -10,17 +10,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from opsgraph.core import (
-    Anomaly,
-    AnomalyStatus,
-    Event,
-    Incident,
-    InvalidInputError,
-    NotFoundError,
-    Resource,
-    Severity,
-    StoreError,
-)
+from opsgraph.core.errors import InvalidInputError, NotFoundError, StoreError
+from opsgraph.core.models import Anomaly, AnomalyStatus, Event, Incident, Resource, Severity
 from opsgraph.store import Store
 
 T0 = 1_700_000_000.0

@@ -17,7 +17,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, inspect
 
-from opsgraph.core import InvalidInputError, Resource, StoreError
+from opsgraph.core.errors import InvalidInputError, StoreError
+from opsgraph.core.models import Resource
 from opsgraph.store import Store, metadata
 from opsgraph.store.store import MIGRATIONS_DIR
 from opsgraph.store.tables import TABLE_NAMES

@@ -7,14 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsgraph.core import (
-    Dependency,
-    DependencyKind,
-    InvalidInputError,
-    NotFoundError,
-    Resource,
-    ResourceKind,
-)
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import Dependency, DependencyKind, Resource, ResourceKind
 from opsgraph.store import Store
 
 

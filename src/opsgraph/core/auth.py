@@ -6,27 +6,14 @@ Roles are ordered (viewer < operator < admin); a route names the least role it n
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from opsgraph.core.roles import Role
+
+__all__ = ["USERNAME_RE", "ApiKey", "Role", "User"]
+
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 class _Model(BaseModel):

@@ -31,7 +31,7 @@ from opsgraph.detect.gnn.service import GraphModels
 from opsgraph.ingest import IngestResult, build_ingestor
 from opsgraph.notify import EventHub
 from opsgraph.runtime.operator import OperatorControl
-from opsgraph.runtime.settings import Settings
+from opsgraph.runtime.settings import Settings, demo_store_url
 from opsgraph.sim import (
     ActionKind,
     ActionOutcome,
@@ -47,11 +47,6 @@ from opsgraph.store import Store
 log = logging.getLogger("opsgraph.runtime")
 
 Progress = Callable[[int, int], None]
-
-
-def demo_store_url(settings: Settings) -> str:
-    """The demo's own SQLite file, started afresh on each run (serve keeps its data)."""
-    return f"sqlite:///{settings.data_dir / 'demo.db'}"
 
 
 def _remove_sqlite(url: str) -> None:

@@ -174,6 +174,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         _CONFIG_FILE["path"] = None
 
 
+def demo_store_url(settings: Settings) -> str:
+    """The demo's own SQLite file, started afresh on each run (serve keeps its data)."""
+    return f"sqlite:///{settings.data_dir / 'demo.db'}"
+
+
 def settings_as_yaml(settings: Settings) -> str:
     """The effective configuration as YAML, as `opsgraph config show` prints it."""
     data = settings.model_dump(mode="json")

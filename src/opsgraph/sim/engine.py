@@ -12,15 +12,10 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.core import (
-    SIM_METRICS,
-    Dependency,
-    DependencyKind,
-    InvalidInputError,
-    Resource,
-    ResourceGraph,
-    SampleFrame,
-)
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.graph import ResourceGraph
+from opsgraph.core.metrics import SIM_METRICS
+from opsgraph.core.models import Dependency, DependencyKind, Resource, SampleFrame
 from opsgraph.sim.faults import (
     ACTION_CLEARS,
     ACTION_TARGETS,

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsgraph.core import ResourceKind
+from opsgraph.core.models import ResourceKind
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.core import Dependency, DependencyKind, InvalidInputError, Resource, ResourceKind
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import Dependency, DependencyKind, Resource, ResourceKind
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from opsgraph.core import Dependency, DependencyKind, InvalidInputError, Resource, ResourceKind
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import Dependency, DependencyKind, Resource, ResourceKind
 from opsgraph.sim.flow import KIND_DEFAULTS, PEAK_FACTOR, FlowGraph
 
 MIN_RESOURCES = 10

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from opsgraph.core import InvalidInputError
+from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import CalendarEvent
 
 FloatArray = npt.NDArray[np.float64]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from opsgraph.core import ConflictError, InvalidInputError, NotFoundError, StoreError
 from opsgraph.core.auth import ApiKey, Role, User
+from opsgraph.core.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from opsgraph.store._base import StoreBase
 from opsgraph.store.tables import ApiKeyRow, AuthSessionRow, UserRow
 

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func, select
 
-from opsgraph.core import AuditEvent, InvalidInputError, NotFoundError
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import AuditEvent
 from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase
 from opsgraph.store.tables import AuditEventRow, AutomationActionRow

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
-from opsgraph.core import InvalidInputError, OpsgraphError, StoreError
+from opsgraph.core.errors import InvalidInputError, OpsgraphError, StoreError
 from opsgraph.store._engine import WRITE_OPTION, dialect_of, is_memory_sqlite, make_engine
 from opsgraph.store.tables import Base, ResourceRow
 

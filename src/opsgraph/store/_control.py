@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, delete, select
 
-from opsgraph.core import (
-    Feedback,
-    InvalidInputError,
-    MaintenanceWindow,
-    NotFoundError,
-)
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import Feedback, MaintenanceWindow
 from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase
 from opsgraph.store.tables import AnomalyRow, FeedbackRow, MaintenanceRow

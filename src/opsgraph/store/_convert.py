@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from opsgraph.core import (
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
     AuditEvent,
@@ -19,7 +20,6 @@ from opsgraph.core import (
     FeedbackVerdict,
     Incident,
     IncidentStatus,
-    InvalidInputError,
     MaintenanceWindow,
     Resource,
     ResourceKind,

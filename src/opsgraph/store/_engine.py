@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from opsgraph.core import InvalidInputError
+from opsgraph.core.errors import InvalidInputError
 
 #: Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "opsgraph_write"

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 
-from opsgraph.core import Anomaly, AnomalyStatus, InvalidInputError, NotFoundError
-from opsgraph.core.models import IncidentEvent, Matcher, Silence
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import Anomaly, AnomalyStatus, IncidentEvent, Matcher, Silence
 from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase, check_range
 from opsgraph.store.tables import AnomalyRow, IncidentEventRow, IncidentRow, SilenceRow

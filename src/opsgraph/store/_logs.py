@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, insert
 
-from opsgraph.core import InvalidInputError
+from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import LogLevel, LogRecord
 from opsgraph.store._base import StoreBase, check_range
 from opsgraph.store.tables import LogRow

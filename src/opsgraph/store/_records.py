@@ -12,15 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from opsgraph.core import (
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import (
     Anomaly,
     AnomalyStatus,
     AuditEvent,
     Event,
     Incident,
     IncidentStatus,
-    InvalidInputError,
-    NotFoundError,
     Severity,
 )
 from opsgraph.store import _convert as cv

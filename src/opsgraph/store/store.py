@@ -17,16 +17,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from opsgraph.core import (
-    Anomaly,
-    Dependency,
-    Event,
-    InvalidInputError,
-    NotFoundError,
-    Resource,
-    StoreError,
-)
+from opsgraph.core.errors import InvalidInputError, NotFoundError, StoreError
 from opsgraph.core.metrics import METRIC_NAME_RE
+from opsgraph.core.models import Anomaly, Dependency, Event, Resource
 from opsgraph.store import _convert as cv
 from opsgraph.store._auth import AuthStore
 from opsgraph.store._automation import AutomationStore

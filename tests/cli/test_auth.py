@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 
 
 def test_keys_and_users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
 

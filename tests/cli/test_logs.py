@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
-from opsgraph.cli_logs import COLUMNS
+from opsgraph.cli.logs import COLUMNS
+from opsgraph.cli.main import app
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from opsgraph.cli_common import call_api, console, fail
+from opsgraph.cli.common import call_api, console, fail
 from opsgraph.core.errors import OpsgraphError
 
 policy_app = typer.Typer(help="Remediation policies (YAML).", no_args_is_help=True)

@@ -5,34 +5,29 @@ Errors a user can cause exit with code 2 and a message naming the problem.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import signal
-import socket
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from rich.progress import Progress
 
 from opsgraph import __version__
-from opsgraph.cli_auth import keys_app, users_app
-from opsgraph.cli_bench import bench_app
-from opsgraph.cli_bench_remediation import bench_remediation
-from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
-from opsgraph.cli_detect import backtest, detect_app, feedback, maintenance_app
-from opsgraph.cli_ingest import ingest_app
-from opsgraph.cli_logs import logs_app
-from opsgraph.cli_policy import policy_app
-from opsgraph.cli_rca import rca_app
-from opsgraph.cli_topology import topology_app
-from opsgraph.cli_train import train_app
+from opsgraph.cli.auth import keys_app, users_app
+from opsgraph.cli.bench import bench_app
+from opsgraph.cli.bench_remediation import bench_remediation
+from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.detect import backtest, detect_app, feedback, maintenance_app
+from opsgraph.cli.ingest import ingest_app
+from opsgraph.cli.logs import logs_app
+from opsgraph.cli.policy import policy_app
+from opsgraph.cli.rca import rca_app
+from opsgraph.cli.topology import topology_app
+from opsgraph.cli.train import train_app
 from opsgraph.core.errors import OpsgraphError
-from opsgraph.runtime.settings import Settings, load_settings, settings_as_yaml
+
+if TYPE_CHECKING:
+    from opsgraph.runtime.settings import Settings
 
 app = typer.Typer(
     help="opsgraph: watch a cloud estate as a graph, detect and explain anomalies, act safely.",
@@ -74,6 +69,8 @@ UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsg
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
+    from opsgraph.runtime.settings import Settings, load_settings
+
     try:
         settings = load_settings(config)
         if overrides:
@@ -112,6 +109,8 @@ def version() -> None:
 @config_app.command("show")
 def config_show(config: ConfigOpt = None) -> None:
     """Print the effective configuration (defaults, file and OPSGRAPH_* variables merged)."""
+    from opsgraph.runtime.settings import settings_as_yaml
+
     console.print(settings_as_yaml(_settings(config)), end="", markup=False, highlight=False)
 
 
@@ -128,69 +127,6 @@ def db_upgrade(config: ConfigOpt = None) -> None:
     except OpsgraphError as exc:
         fail(str(exc))
     console.print(f"database at {settings.store_url} is up to date")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server without its signal capture, which re-raises Ctrl-C after shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            fail(f"cannot listen on {host}:{port}: {exc.strerror} (choose another with --port)")
-
-
-def _run_server(settings: Settings, *, demo: bool) -> None:
-
-    from opsgraph.api import create_app
-    from opsgraph.runtime.root import Runtime
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    api = settings.api
-    _check_port_free(api.host, api.port)
-    try:
-        runtime = Runtime(settings, demo=demo)
-        if settings.sim.enabled:
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("simulating history", total=settings.sim.preroll_steps)
-                runtime.start_sim(lambda done, total: progress.update(task, completed=done))
-    except OpsgraphError as exc:
-        fail(str(exc))
-    app_ = create_app(runtime)
-    url = f"http://{api.host}:{api.port}"
-    server = _Server(
-        uvicorn.Config(app_, host=api.host, port=api.port, log_level="warning", lifespan="on")
-    )
-    console.print(
-        f"[bold green]opsgraph {__version__}[/] serving {len(runtime.resources)} resources "
-        f"({runtime.store.dialect})"
-    )
-    # Plain lines, never wrapped: people and scripts copy the address from here.
-    print(f"dashboard and API: {url}  (API docs: {url}/docs)")
-    if settings.automation.policy_dir is not None:
-        print(f"remediation policies: {settings.automation.policy_dir}  (see /automation.html)")
-    if runtime.admin_password is not None:
-        # Shown once: the account was created by this start (set auth.admin_password to choose).
-        print(f"log in as: admin / {runtime.admin_password}")
-    elif not settings.auth.enabled:
-        print("auth is off (auth.enabled: false): anyone who reaches this address is admin")
-    print("Press Ctrl-C to stop.")
-    sys.stdout.flush()
-    # Ctrl-C and SIGTERM both shut down gracefully and exit 0.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, server.handle_exit)
-    try:
-        server.run()
-    finally:
-        runtime.close()
-    print("stopped")
 
 
 @app.command()
@@ -238,7 +174,9 @@ def demo(
     if remediate and settings.automation.policy_dir is None:
         automation = settings.automation.model_copy(update={"policy_dir": SHIPPED_POLICIES})
         settings = settings.model_copy(update={"automation": automation})
-    _run_server(settings, demo=True)
+    from opsgraph.cli.server import run_server
+
+    run_server(settings, demo=True)
 
 
 @app.command()
@@ -251,7 +189,9 @@ def serve(
 
     Data persists in the configured store; samples can also be pushed to POST /ingest/samples.
     """
-    _run_server(_settings(config, **{"api.host": host, "api.port": port}), demo=False)
+    from opsgraph.cli.server import run_server
+
+    run_server(_settings(config, **{"api.host": host, "api.port": port}), demo=False)
 
 
 @sim_app.command("inject")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
 from opsgraph.core.errors import OpsgraphError
-from opsgraph.sources.topology import Topology, YamlTopology
+
+if TYPE_CHECKING:
+    from opsgraph.sources.topology import Topology
 
 topology_app = typer.Typer(
     help="Resources and dependencies from a YAML file.", no_args_is_help=True
@@ -20,6 +22,8 @@ FileArg = Annotated[Path, typer.Argument(help="YAML file: resources and dependen
 
 
 def _read(path: Path) -> Topology:
+    from opsgraph.sources.topology import YamlTopology
+
     try:
         return YamlTopology(path).discover()
     except OpsgraphError as exc:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from opsgraph.api import create_app
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.core.models import Resource
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
@@ -69,7 +69,7 @@ def seen(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, An
         return TestClient(api, base_url=url, headers=headers)
 
     monkeypatch.delenv("OPSGRAPH_API_KEY", raising=False)
-    monkeypatch.setattr("opsgraph.cli_ingest.open_client", open_client)
+    monkeypatch.setattr("opsgraph.cli.ingest.open_client", open_client)
     return requests
 
 
@@ -145,7 +145,7 @@ def test_a_server_asking_for_a_credential_is_named(
         api = create_app(runtime, run_pipeline=False)
         monkeypatch.delenv("OPSGRAPH_API_KEY", raising=False)
         monkeypatch.setattr(
-            "opsgraph.cli_ingest.open_client",
+            "opsgraph.cli.ingest.open_client",
             lambda url, headers: TestClient(api, base_url=url, headers=headers),
         )
         path = tmp_path / "x.csv"

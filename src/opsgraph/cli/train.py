@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from opsgraph.cli_common import console, fail
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
 
 if TYPE_CHECKING:

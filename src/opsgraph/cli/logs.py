@@ -15,7 +15,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.table import Table
 
-from opsgraph.cli_common import console, fail
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
 
 logs_app = typer.Typer(help="Score log files: templates and rarity.", no_args_is_help=True)

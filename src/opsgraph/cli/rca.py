@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from opsgraph.cli_common import console, fail
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
 
 rca_app = typer.Typer(help="Root-cause analysis on recorded data.", no_args_is_help=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import httpx
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    import httpx
 
 console = Console()
 err = Console(stderr=True)
@@ -30,6 +32,8 @@ def api_headers() -> dict[str, str]:
 
 def call_api(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     """One request to a running opsgraph; a refusal or an unreachable server exits 2."""
+    import httpx
+
     try:
         response = httpx.request(method, url, json=body, timeout=10.0, headers=api_headers())
     except httpx.HTTPError as exc:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph import cli_policy
-from opsgraph.cli import app
+from opsgraph.cli import policy as cli_policy
+from opsgraph.cli.main import app
 from opsgraph.core.models import Incident, Resource, ResourceKind
 from opsgraph.store import Store
 

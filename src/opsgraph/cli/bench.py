@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from opsgraph.cli_common import console, fail
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
 
 bench_app = typer.Typer(help="Benchmarks (figures go to docs/benchmarks.md).", no_args_is_help=True)
@@ -357,7 +357,7 @@ def bench_gnn(
     """Graph detectors on held-out topologies and unseen fault kinds, against the same
     features without the graph (MLP, Isolation Forest, largest |z|), and inference time."""
     from opsgraph.bench.gnn import run_gnn_bench
-    from opsgraph.cli_train import metrics_table
+    from opsgraph.cli.train import metrics_table
 
     with console.status("training and evaluating five detectors…"):
         report = run_gnn_bench(incidents=incidents, epochs=epochs, timing_nodes=timing_nodes)

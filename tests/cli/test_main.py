@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 
 runner = CliRunner()
 
@@ -128,7 +128,7 @@ def test_detect_calendar_asks_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append((method, url))
         return [{"name": "black-friday", "start_ts": 0, "end_ts": 86400, "multiplier": 3.0}]
 
-    monkeypatch.setattr("opsgraph.cli_detect.call_api", fake)
+    monkeypatch.setattr("opsgraph.cli.detect.call_api", fake)
     result = runner.invoke(app, ["detect", "calendar", "--active", "--url", "http://x:1/"])
     assert result.exit_code == 0, result.output
     assert calls == [("GET", "http://x:1/calendar?active=true")]

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from opsgraph.cli_bench import OutOpt, _save
-from opsgraph.cli_common import console, fail
+from opsgraph.cli.bench import OutOpt, _save
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
 
 

@@ -6,25 +6,30 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from rich.progress import Progress
 
-from opsgraph.cli_common import DEFAULT_URL, answer, console, fail
+from opsgraph.cli.common import DEFAULT_URL, answer, console, fail
 from opsgraph.core.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import httpx
 
 ingest_app = typer.Typer(help="Feed data into a running opsgraph.", no_args_is_help=True)
 
 
 def open_client(url: str, headers: dict[str, str]) -> httpx.Client:
     """The HTTP client the commands use (tests put an in-process app behind it)."""
+    import httpx
+
     return httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=30.0)
 
 
 def _call(client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """One request; a refusal or an unreachable server exits 2, as `call_api` does."""
+    import httpx
+
     try:
         response = client.request(method, path, json=body)
     except httpx.HTTPError as exc:
@@ -55,6 +60,8 @@ def replay(
 
     Wide files have a timestamp column and one column per signal of one resource (--resource);
     long files have timestamp, resource_id, metric and value columns."""
+    from rich.progress import Progress
+
     from opsgraph.sources.replay import ReplaySource
 
     try:

@@ -13,9 +13,8 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from opsgraph.cli_common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
 from opsgraph.core.errors import OpsgraphError
-from opsgraph.runtime.settings import load_settings
 
 detect_app = typer.Typer(
     help="Score recorded data with opsgraph's detectors.", no_args_is_help=True
@@ -132,6 +131,8 @@ def backtest(
     if (data is None) == (from_store is None):
         fail("give exactly one of --data FILE and --from STORE")
     try:
+        from opsgraph.runtime.settings import load_settings
+
         settings = load_settings(config)
         if data is not None:
             table = read_table(data)

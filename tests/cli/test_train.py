@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from opsgraph.cli import app
+from opsgraph.cli.main import app
 from opsgraph.detect.gnn.registry import ModelRegistry
 
 runner = CliRunner()

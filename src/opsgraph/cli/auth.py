@@ -7,15 +7,17 @@ import getpass
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from opsgraph.auth import AuthService, Principal
-from opsgraph.cli_common import console, fail
-from opsgraph.core.auth import Role
+from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.core.roles import Role
+
+if TYPE_CHECKING:
+    from opsgraph.auth.service import AuthService, Principal
 
 users_app = typer.Typer(help="User accounts (on the configured store).", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -30,8 +32,8 @@ LOCAL_ADMIN = "cli"
 
 
 def _service(config: Path | None, demo: bool = False) -> AuthService:
-    from opsgraph.runtime.root import demo_store_url
-    from opsgraph.runtime.settings import load_settings
+    from opsgraph.auth.service import AuthService
+    from opsgraph.runtime.settings import demo_store_url, load_settings
     from opsgraph.store import Store
 
     settings = load_settings(config)
@@ -42,6 +44,8 @@ def _service(config: Path | None, demo: bool = False) -> AuthService:
 
 
 def _admin() -> Principal:
+    from opsgraph.auth.service import Principal
+
     return Principal(LOCAL_ADMIN, Role.ADMIN, "user", None)
 
 
