@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from opsgraph.api import create_app
 from opsgraph.auth import Principal
 from opsgraph.core.auth import Role
-from opsgraph.detect.gnn.contract import FitReport
-from opsgraph.detect.gnn.dataset import sim_windows
-from opsgraph.detect.gnn.detector import GraphSageDetector
-from opsgraph.detect.gnn.registry import ModelRegistry
+from opsgraph.models.gnn.contract import FitReport
+from opsgraph.models.gnn.dataset import sim_windows
+from opsgraph.models.gnn.detector import GraphSageDetector
+from opsgraph.models.gnn.registry import ModelRegistry
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
 
@@ -27,7 +27,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
         detect={"window": 30, "min_points": 10},
     )
     rt = Runtime(settings, demo=True)
-    rt.start_sim()
+    rt.simulation.start()
     yield rt
     rt.close()
 

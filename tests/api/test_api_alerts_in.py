@@ -83,7 +83,7 @@ def test_webhook_opens_then_closes_anomalies(client: TestClient, runtime: Runtim
     assert opened["DiskFull"].resource_id == "node"
     assert opened["DiskFull"].severity is Severity.CRITICAL
     assert all(a.status is AnomalyStatus.OPEN for a in opened.values())
-    assert "web-1:9100" in runtime.resources  # registered when new
+    assert "web-1:9100" in runtime.estate.resources  # registered when new
 
     resolved = client.post(
         "/alerts/alertmanager",

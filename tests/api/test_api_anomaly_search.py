@@ -9,10 +9,10 @@ from opsgraph.runtime.root import Runtime
 
 
 def _outage(client: TestClient, runtime: Runtime) -> None:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     client.post("/sim/faults", json={"kind": "dependency_outage", "node": db})
     for _ in range(8):
-        runtime.step()
+        runtime.simulation.step()
 
 
 def test_q_finds_by_resource_or_metric(client: TestClient, runtime: Runtime) -> None:

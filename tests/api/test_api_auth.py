@@ -51,7 +51,7 @@ def test_roles_are_enforced_per_route(
 ) -> None:
     viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
     operator = {"Authorization": f"Bearer {make_key(Role.OPERATOR)}"}
-    node = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    node = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     fault = {"kind": "dependency_outage", "node": node}
     assert anonymous.get("/anomalies", headers=viewer).status_code == 200
     denied = anonymous.post("/sim/faults", json=fault, headers=viewer)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from opsgraph.act.wiring import automation_for
 from opsgraph.api import create_app
 from opsgraph.core.auth import Role
 from opsgraph.core.models import Incident
@@ -43,7 +42,7 @@ def _pending(runtime: Runtime, open_incident: Callable[..., Incident]) -> int:
     incident = open_incident(
         runtime.store, "db-1", "latency_ms", value=900.0, expected=20.0, title="db slow"
     )
-    (decision,) = automation_for(runtime).evaluate(incident)
+    (decision,) = runtime.automation.evaluate(incident)
     assert decision.record is not None and decision.record.id is not None
     return decision.record.id
 
@@ -70,7 +69,7 @@ def test_pending_actions_are_approved_or_rejected(
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     again = auto.post(f"/automation/{second}/approve")
     assert again.status_code == 409
-    automation_for(runtime).drain()
+    runtime.automation.drain()
     done = auto.get(f"/automation/actions/{first}").json()
     assert done["status"] == "verifying"
     assert done["result"]["steps"][0]["message"].startswith("failover of db-1 done")
@@ -97,7 +96,7 @@ def test_viewers_cannot_approve_reject_or_trigger(
 
 
 def test_manual_trigger_dry_run_and_real(auto: TestClient, runtime: Runtime) -> None:
-    sim = runtime.sim
+    sim = runtime.simulation.cloud
     assert sim is not None
     group = next(r.id for r in sim.resources if r.kind.value == "asg")
     before = sim.desired_capacity(group)
@@ -108,7 +107,7 @@ def test_manual_trigger_dry_run_and_real(auto: TestClient, runtime: Runtime) -> 
     real = auto.post("/automation/trigger", json=body | {"dry_run": False, "key": "once"})
     repeat = auto.post("/automation/trigger", json=body | {"dry_run": False, "key": "once"})
     assert repeat.json()["id"] == real.json()["id"]
-    automation_for(runtime).drain()
+    runtime.automation.drain()
     assert sim.desired_capacity(group) == before + 1
     assert auto.get(f"/automation/actions/{real.json()['id']}").json()["status"] == "succeeded"
     bad = auto.post("/automation/trigger", json=body | {"params": {"count": 0}})

@@ -13,7 +13,7 @@ from opsgraph.runtime.root import Runtime
 
 
 def _db_node(runtime: Runtime) -> str:
-    return next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    return next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
 
 
 def _metrics(client: TestClient, node: str, **params: Any) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_points_where_anomalies_open_lie_outside_the_band(
     db = _db_node(runtime)
     assert client.post("/sim/faults", json={"kind": "dependency_outage", "node": db}).status_code
     for _ in range(6):
-        runtime.step()
+        runtime.simulation.step()
     anomalies = client.get("/anomalies", params={"limit": 1000}).json()["items"]
     checked = 0
     for anomaly in anomalies:

@@ -12,10 +12,10 @@ from opsgraph.runtime.root import Runtime
 
 
 def _outage(client: TestClient, runtime: Runtime, steps: int = 4) -> dict[str, object]:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     fault = client.post("/sim/faults", json={"kind": "dependency_outage", "node": db}).json()
     for _ in range(steps):
-        runtime.step()
+        runtime.simulation.step()
     return fault
 
 
@@ -52,8 +52,12 @@ def test_feedback_survives_a_restart(client: TestClient, runtime: Runtime) -> No
 
 
 def test_maintenance_mutes_its_resources(client: TestClient, runtime: Runtime) -> None:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
-    fault_nodes = set(runtime.sim.graph.upstream(db)) | {db} if runtime.sim else set()
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
+    fault_nodes = (
+        set(runtime.simulation.cloud.graph.upstream(db)) | {db}
+        if runtime.simulation.cloud
+        else set()
+    )
     r = client.post(
         "/maintenance",
         json={"resource_ids": sorted(fault_nodes), "duration_s": 3600, "reason": "db upgrade"},
@@ -75,7 +79,7 @@ def test_maintenance_mutes_its_resources(client: TestClient, runtime: Runtime) -
 
 
 def test_bad_control_requests(client: TestClient, runtime: Runtime) -> None:
-    node = sorted(runtime.resources)[0]
+    node = sorted(runtime.estate.resources)[0]
     cases = [
         ("post", "/anomalies/999999/feedback", {"verdict": "confirmed"}, 404, "anomaly"),
         ("post", "/anomalies/1/feedback", {"verdict": "meh"}, 422, "verdict"),

@@ -91,7 +91,7 @@ def test_an_alarm_opens_then_resolves_an_anomaly(client: TestClient, runtime: Ru
     assert opened["status"] == "open" and opened["severity"] == "high"  # the default
     assert opened["value"] == 99.5 and opened["detector"] == "cloudwatch"
     assert opened["start_ts"] == 1727888680.985
-    resource = runtime.resources[INSTANCE]
+    resource = runtime.estate.resources[INSTANCE]
     assert (resource.kind, resource.provider, resource.region) == (
         ResourceKind.EC2,
         "aws",
@@ -156,5 +156,5 @@ def test_bad_events_are_refused_whole(client: TestClient, runtime: Runtime) -> N
     assert _refused(client, no_arn)["errors"][0]["field"] == "body[0].resources[0]"
     assert "body" in _refused(client, [])["detail"]
     assert "body" in _refused(client, "not an event")["detail"]
-    assert INSTANCE not in runtime.resources  # nothing registered, nothing opened
+    assert INSTANCE not in runtime.estate.resources  # nothing registered, nothing opened
     assert client.get("/anomalies").json()["total"] == before

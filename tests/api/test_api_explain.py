@@ -10,10 +10,10 @@ from opsgraph.runtime.root import Runtime
 def test_an_outage_is_explained_with_its_root_and_path(
     client: TestClient, runtime: Runtime
 ) -> None:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     client.post("/sim/faults", json={"kind": "dependency_outage", "node": db})
     for _ in range(6):
-        runtime.step()
+        runtime.simulation.step()
     anomalies = client.get("/anomalies", params={"limit": 100}).json()["items"]
     assert anomalies
     caller = next(a for a in anomalies if a["resource_id"] != db)
@@ -37,10 +37,10 @@ def test_with_a_served_model_importance_comes_from_shap_and_gnnexplainer(
     client: TestClient, served: Runtime
 ) -> None:
     runtime = served
-    app = next(r.id for r in runtime.resources.values() if r.kind.value == "ec2")
+    app = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "ec2")
     client.post("/sim/faults", json={"kind": "cpu_hog", "node": app})
     for _ in range(6):
-        runtime.step()
+        runtime.simulation.step()
     anomalies = client.get("/anomalies", params={"resource_id": app}).json()["items"]
     assert anomalies
     body = client.get(f"/anomalies/{anomalies[0]['id']}/explain").json()

@@ -12,10 +12,10 @@ from opsgraph.runtime.root import Runtime
 
 
 def _cascade(client: TestClient, runtime: Runtime) -> None:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     client.post("/sim/faults", json={"kind": "dependency_outage", "node": db})
     for _ in range(8):
-        runtime.step()
+        runtime.simulation.step()
 
 
 def test_a_cascade_opens_one_incident_with_reasons(client: TestClient, runtime: Runtime) -> None:
@@ -91,11 +91,11 @@ def test_outside_alerts_open_and_close_by_fingerprint(runtime: Runtime) -> None:
         severity=Severity.HIGH,
         starts_at=now,
     )
-    (opened,) = runtime.receive_alerts([alert])
-    assert opened.id is not None and "edge-1" in runtime.resources
-    (again,) = runtime.receive_alerts([alert])
+    (opened,) = runtime.intake.receive_alerts([alert])
+    assert opened.id is not None and "edge-1" in runtime.estate.resources
+    (again,) = runtime.intake.receive_alerts([alert])
     assert again.id == opened.id  # same fingerprint, same anomaly
-    (closed,) = runtime.receive_alerts([alert.model_copy(update={"firing": False})])
+    (closed,) = runtime.intake.receive_alerts([alert.model_copy(update={"firing": False})])
     assert closed.id == opened.id and closed.status.value == "resolved"
 
 

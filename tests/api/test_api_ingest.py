@@ -20,7 +20,7 @@ def _s(resource: str, metric: str, ts: float, value: float) -> dict[str, Any]:
 
 
 def _nodes(runtime: Runtime, n: int) -> list[str]:
-    return sorted(runtime.resources)[:n]
+    return sorted(runtime.estate.resources)[:n]
 
 
 def _body(samples: list[dict[str, Any]]) -> bytes:

@@ -15,7 +15,7 @@ def _sample(resource: str, value: float = 1.0, metric: str = "cpu") -> dict[str,
 
 
 def _any_node(runtime: Runtime) -> str:
-    return sorted(runtime.resources)[0]
+    return sorted(runtime.estate.resources)[0]
 
 
 def test_push_stores_and_scores(client: TestClient, runtime: Runtime) -> None:
@@ -153,7 +153,7 @@ def test_register_topology_then_push(client: TestClient, runtime: Runtime) -> No
 
 
 def test_actions_reach_the_simulator_and_the_audit(client: TestClient, runtime: Runtime) -> None:
-    asg = next(r.id for r in runtime.resources.values() if r.kind.value == "asg")
+    asg = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "asg")
     r = client.post(
         "/sim/actions", json={"action": "scale_out", "node": asg, "params": {"count": 2}}
     )

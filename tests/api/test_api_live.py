@@ -21,7 +21,7 @@ def _poll(client: TestClient, **params: Any) -> dict[str, Any]:
 
 def test_messages_after_the_cursor(client: TestClient, runtime: Runtime) -> None:
     start = _poll(client, timeout=0)["cursor"]
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     client.post("/sim/faults", json={"kind": "dependency_outage", "node": db})
     page = _poll(client, after=start, timeout=0)
     assert page["missed"] == 0 and not page["reset"]

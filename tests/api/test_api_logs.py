@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.core.errors import StoreError
-from opsgraph.detect.logs import served_pipeline
 from opsgraph.runtime.root import Runtime
 
 T0 = 1_699_999_980.0  # a whole minute: buckets start at T0
@@ -49,7 +48,7 @@ def _errors(resource: str, bucket: int, n: int) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def node(runtime: Runtime) -> str:
-    return sorted(runtime.resources)[0]
+    return sorted(runtime.estate.resources)[0]
 
 
 def test_ingest_scores_stores_and_lists(client: TestClient, runtime: Runtime, node: str) -> None:
@@ -73,7 +72,7 @@ def test_ingest_scores_stores_and_lists(client: TestClient, runtime: Runtime, no
 
 
 def test_list_filters_and_pages(client: TestClient, node: str, runtime: Runtime) -> None:
-    other = sorted(runtime.resources)[1]
+    other = sorted(runtime.estate.resources)[1]
     lines = _normal(node, 40) + _errors(node, 40, 3) + _normal(other, 2)
     assert client.post("/ingest/logs", json={"logs": lines}).status_code == 200
     errors = client.get("/logs", params={"level": ["error", "critical"]}).json()
@@ -188,7 +187,7 @@ def test_bad_batches_store_nothing(
     assert r.status_code == 422, r.text
     assert field in r.json()["detail"]
     assert client.get("/logs").json()["total"] == 0
-    assert served_pipeline(runtime, runtime.settings.logs).stats()["lines"] == 0
+    assert runtime.logs.pipeline.stats()["lines"] == 0
 
 
 def test_batch_limits_and_nan(client: TestClient, runtime: Runtime, node: str) -> None:
@@ -208,7 +207,7 @@ def test_refused_write_leaves_the_model_as_it_was(
     client: TestClient, runtime: Runtime, node: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.post("/ingest/logs", json={"logs": _normal(node, 3)}).status_code == 200
-    pipeline = served_pipeline(runtime, runtime.settings.logs)
+    pipeline = runtime.logs.pipeline
     before = pipeline.stats()
     counts = dict(pipeline.streams[node].counts)
     batch = {"logs": _normal(node, 3, start=T0 + 180) + _errors(node, 6, 2)}

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from opsgraph.api import create_app
 from opsgraph.core.metrics import SIGNALS
-from opsgraph.detect.resource_model import ResourceModelRegistry, fit_and_register
-from opsgraph.detect.resource_service import history_from_store
+from opsgraph.models.resource_model import ResourceModelRegistry, fit_and_register
+from opsgraph.runtime.resource_models import history_from_store
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
 
@@ -198,7 +198,7 @@ def young(tmp_path: Path) -> Iterator[TestClient]:
         auth={"enabled": False},
     )
     runtime = Runtime(settings, demo=True)
-    runtime.start_sim()
+    runtime.simulation.start()
     with TestClient(create_app(runtime, run_pipeline=False)) as client:
         yield client
     runtime.close()

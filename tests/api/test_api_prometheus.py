@@ -103,7 +103,7 @@ def test_bad_bodies_get_a_clear_error_and_change_nothing(
     field: str,
     reason: str,
 ) -> None:
-    before = len(runtime.resources)
+    before = len(runtime.estate.resources)
     content = body
     if content is None:
         content = encode_write_request([PromSeries({"__name__": "up", **NODE}, [(1, 1.0)])])
@@ -111,8 +111,8 @@ def test_bad_bodies_get_a_clear_error_and_change_nothing(
     assert response.status_code == status, response.text
     assert reason in response.json()["detail"]
     assert response.json()["errors"][0]["field"] == field
-    assert len(runtime.resources) == before
-    assert "localhost:9100" not in runtime.resources
+    assert len(runtime.estate.resources) == before
+    assert "localhost:9100" not in runtime.estate.resources
 
 
 def test_a_valid_snappy_body_that_is_not_a_write_request_is_400(client: TestClient) -> None:
@@ -149,16 +149,16 @@ def test_remote_write_needs_an_operator_credential_and_metrics_none(
     assert _write(anonymous, series).status_code == 401
     viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
     assert _write(anonymous, series, **viewer).status_code == 403
-    assert "localhost:9100" not in runtime.resources
+    assert "localhost:9100" not in runtime.estate.resources
     operator = {"Authorization": f"Bearer {make_key(Role.OPERATOR)}"}
     assert _write(anonymous, series, **operator).status_code == 204
     assert anonymous.get("/metrics").status_code == 200
 
 
 def test_metrics_expose_health_and_every_series_score(client: TestClient, runtime: Runtime) -> None:
-    runtime.inject_fault(FaultKind.CPU_HOG, sorted(runtime.resources)[3])
+    runtime.simulation.inject_fault(FaultKind.CPU_HOG, sorted(runtime.estate.resources)[3])
     for _ in range(6):
-        runtime.step()
+        runtime.simulation.step()
     _write(client, [PromSeries({"__name__": "up", **NODE}, [(1, 1.0), (2, stale_nan())])])
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -173,7 +173,7 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
     assert len(scores) == len(ingestor.keys)
     expected = {key: float(s) for key, s in zip(ingestor.keys, ingestor.latest_score, strict=True)}
     for _, labels, value in scores:
-        resource = runtime.resources[labels["resource"]]
+        resource = runtime.estate.resources[labels["resource"]]
         assert labels["kind"] == resource.kind.value
         assert labels["region"] == resource.region
         assert value == expected[(labels["resource"], labels["metric"])]
@@ -183,8 +183,8 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
     open_by = {labels["severity"]: v for _, labels, v in families["opsgraph_anomalies_open"]}
     assert set(open_by) == {s.value for s in Severity}
     assert sum(open_by.values()) == len(ingestor.tracker.open)
-    assert families["opsgraph_resources"][0][2] == len(runtime.resources)
-    assert families["opsgraph_pipeline_steps"][0][2] == runtime.steps
+    assert families["opsgraph_resources"][0][2] == len(runtime.estate.resources)
+    assert families["opsgraph_pipeline_steps"][0][2] == runtime.simulation.steps
     [(_, build, _)] = families["opsgraph_build_info"]
     assert build["store"] == "sqlite"
     written = {labels["outcome"]: v for _, labels, v in families["opsgraph_remote_write_samples"]}
@@ -197,8 +197,8 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
 
 def test_label_values_are_escaped(client: TestClient, runtime: Runtime) -> None:
     odd = 'eu "west"\\1\nb'
-    runtime.upsert_topology([Resource(id="odd-1", kind=ResourceKind.RDS, region=odd)], [])
-    runtime.accept(Batch([Sample(resource_id="odd-1", metric="cpu", ts=1.0, value=3.0)]))
+    runtime.estate.upsert([Resource(id="odd-1", kind=ResourceKind.RDS, region=odd)], [])
+    runtime.intake.accept(Batch([Sample(resource_id="odd-1", metric="cpu", ts=1.0, value=3.0)]))
     parsers = {
         "text/plain": text_string_to_metric_families,
         # The OpenMetrics parser is stricter (it also checks the '# EOF' end).
@@ -258,7 +258,7 @@ def test_the_dashboard_uses_only_metrics_that_metrics_exposes(client: TestClient
 
 def test_metrics_count_every_ingested_sample(client: TestClient, runtime: Runtime) -> None:
     before = runtime.ingestor.samples_total
-    runtime.step()
+    runtime.simulation.step()
     added = runtime.ingestor.samples_total - before
     assert added > 0
     text = client.get("/metrics").text

@@ -8,13 +8,13 @@ from opsgraph.runtime.root import Runtime
 
 
 def _db_node(runtime: Runtime) -> str:
-    return next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    return next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
 
 
 def test_health(client: TestClient, runtime: Runtime) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["store"] == "sqlite"
-    assert body["resources"] == len(runtime.resources) == 30
+    assert body["resources"] == len(runtime.estate.resources) == 30
 
 
 def test_graph_has_nodes_edges_and_latest_metrics(client: TestClient) -> None:
@@ -34,7 +34,7 @@ def test_injected_fault_shows_up_as_anomalies_on_its_nodes(
     fault = r.json()
     assert fault["root"] == db and db in fault["affected"]
     for _ in range(4):
-        runtime.step()
+        runtime.simulation.step()
     page = client.get("/anomalies", params={"limit": 200}).json()
     hit = [a for a in page["items"] if a["resource_id"] in fault["affected"]]
     assert hit, page
@@ -51,7 +51,7 @@ def test_injected_fault_shows_up_as_anomalies_on_its_nodes(
 def test_anomaly_filters_and_pagination(client: TestClient, runtime: Runtime) -> None:
     client.post("/sim/faults", json={"kind": "dependency_outage", "node": _db_node(runtime)})
     for _ in range(4):
-        runtime.step()
+        runtime.simulation.step()
     everything = client.get("/anomalies", params={"limit": 1000}).json()
     assert everything["total"] >= 2
     first = client.get("/anomalies", params={"limit": 1}).json()

@@ -42,7 +42,7 @@ def _runtime(data_dir: Path, **extra: Any) -> Runtime:
         **extra,
     )
     runtime = Runtime(settings, demo=True)
-    runtime.start_sim()
+    runtime.simulation.start()
     return runtime
 
 
@@ -126,7 +126,7 @@ def test_oversized_bodies_get_413_and_store_nothing(
 ) -> None:
     client, runtime = small_limit
     before = runtime.store.counts()
-    resources = len(runtime.resources)
+    resources = len(runtime.estate.resources)
     declared = client.post(path, json=body)
     assert declared.status_code == 413, declared.text
     assert "larger than 4096 bytes" in declared.json()["detail"]
@@ -139,4 +139,4 @@ def test_oversized_bodies_get_413_and_store_nothing(
 
     streamed = client.post(path, content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413, streamed.text
-    assert runtime.store.counts() == before and len(runtime.resources) == resources
+    assert runtime.store.counts() == before and len(runtime.estate.resources) == resources

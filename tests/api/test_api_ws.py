@@ -8,12 +8,12 @@ from opsgraph.runtime.root import Runtime
 
 
 def test_live_messages(client: TestClient, runtime: Runtime) -> None:
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     with client.websocket_connect("/ws") as ws:
         assert ws.receive_json()["type"] == "hello"
         client.post("/sim/faults", json={"kind": "dependency_outage", "node": db})
         for _ in range(3):
-            runtime.step()
+            runtime.simulation.step()
         seen: dict[str, object] = {}
         while not {"metrics:update", "anomaly:new", "graph:update"} <= set(seen):
             message = ws.receive_json()

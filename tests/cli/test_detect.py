@@ -72,13 +72,13 @@ def test_backtest_a_file(tmp_path: Path) -> None:
 def test_backtest_a_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path))
     rt = Runtime(Settings(data_dir=tmp_path, sim={"resources": 10, "preroll_steps": 60}))
-    rt.start_sim()
-    db = next(r.id for r in rt.resources.values() if r.kind.value == "rds")
-    rt.inject_fault(
+    rt.simulation.start()
+    db = next(r.id for r in rt.estate.resources.values() if r.kind.value == "rds")
+    rt.simulation.inject_fault(
         __import__("opsgraph.sim", fromlist=["FaultKind"]).FaultKind.DEPENDENCY_OUTAGE, db
     )
     for _ in range(5):
-        rt.step()
+        rt.simulation.step()
     rt.close()
     out = tmp_path / "bt.json"
     result = runner.invoke(

@@ -40,7 +40,7 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
         api={"max_batch": 50},
     )
     rt = Runtime(settings)
-    rt.upsert_topology([Resource(id="db-1", kind="rds", provider="aws")], [])
+    rt.estate.upsert([Resource(id="db-1", kind="rds", provider="aws")], [])
     yield rt
     rt.close()
 
@@ -97,7 +97,7 @@ def test_replay_registers_new_resources_then_posts_batches(
     assert [s["ts"] for s in posted] == sorted(s["ts"] for s in posted)
     ts, values = runtime.store.read_samples("web-1", metrics=["cpu"])["cpu"]
     assert list(ts) == [T0 + 60 * i for i in range(30)] and list(values) == list(range(30))
-    assert runtime.resources["db-1"].kind == "rds"  # a known resource is left as it is
+    assert runtime.estate.resources["db-1"].kind == "rds"  # a known resource is left as it is
 
 
 def test_a_wide_file_needs_its_resource(tmp_path: Path, seen: list[dict[str, Any]]) -> None:

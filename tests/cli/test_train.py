@@ -9,7 +9,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from opsgraph.cli.main import app
-from opsgraph.detect.gnn.registry import ModelRegistry
+from opsgraph.models.gnn.registry import ModelRegistry
 
 runner = CliRunner()
 
@@ -125,7 +125,7 @@ def test_train_multivariate_from_a_store(tmp_path: Path) -> None:
 
     settings = Settings(data_dir=tmp_path, sim={"resources": 10, "seed": 2, "preroll_steps": 15})
     runtime = Runtime(settings, demo=True)
-    runtime.start_sim()
+    runtime.simulation.start()
     runtime.close()
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = runner.invoke(

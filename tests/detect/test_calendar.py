@@ -8,7 +8,7 @@ import pytest
 from opsgraph.core.models import CalendarEvent, Resource, SampleFrame
 from opsgraph.detect import EpisodeTracker, ExponentialCalibrator, RobustZDetector
 from opsgraph.detect.calendar import CalendarIndex, explained
-from opsgraph.ingest import Ingestor
+from opsgraph.ingest.stream import Ingestor
 
 
 def _event(name: str, start: float, end: float, mult: float) -> CalendarEvent:

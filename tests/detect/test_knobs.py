@@ -8,7 +8,7 @@ import pytest
 from opsgraph.core.errors import ConfigError
 from opsgraph.detect.knobs import KnobFilter, Knobs
 from opsgraph.detect.settings import DetectSettings
-from opsgraph.ingest import knob_filter
+from opsgraph.ingest.stream import knob_filter
 
 
 def _apply(f: KnobFilter, values: list[float], expected: list[float], scores: list[float]):  # type: ignore[no-untyped-def]

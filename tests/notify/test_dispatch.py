@@ -260,8 +260,8 @@ def test_the_server_starts_and_stops_the_dispatcher(tmp_path: Path) -> None:
         },
     )
     runtime = Runtime(settings, demo=True)
-    runtime.start_sim()
-    db = next(r.id for r in runtime.resources.values() if r.kind.value == "rds")
+    runtime.simulation.start()
+    db = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "rds")
     try:
         with TestClient(create_app(runtime, run_pipeline=False)) as client:
             dispatcher: Dispatcher = client.app.state.notify  # type: ignore[attr-defined]
@@ -270,9 +270,9 @@ def test_the_server_starts_and_stops_the_dispatcher(tmp_path: Path) -> None:
             deadline = time.monotonic() + 20
             while not dispatcher.ready.is_set() and time.monotonic() < deadline:
                 time.sleep(0.02)
-            runtime.inject_fault(FaultKind.DEPENDENCY_OUTAGE, db)
+            runtime.simulation.inject_fault(FaultKind.DEPENDENCY_OUTAGE, db)
             for _ in range(3):
-                runtime.step()
+                runtime.simulation.step()
             while not any(n.type == "anomaly:new" for n in memory.sent):
                 assert time.monotonic() < deadline, "no anomaly was notified"
                 time.sleep(0.05)

@@ -15,18 +15,18 @@ def _settings(tmp_path: Path, **sim: object) -> Settings:
 
 def test_serve_resumes_after_what_is_stored(tmp_path: Path) -> None:
     first = Runtime(_settings(tmp_path))
-    first.start_sim()
-    first.step()
+    first.simulation.start()
+    first.simulation.step()
     last = first.store.last_sample_ts()
     count = first.store.counts()["samples"]
     first.close()
     assert last is not None and count == 11 * 20 * 8
 
     second = Runtime(_settings(tmp_path))
-    assert len(second.resources) == 20  # the topology came back from the store
-    sim = second.start_sim()
+    assert len(second.estate.resources) == 20  # the topology came back from the store
+    sim = second.simulation.start()
     assert sim.now == last + 60.0  # no pre-roll over stored history, no timestamp twice
-    second.step()
+    second.simulation.step()
     assert second.store.counts()["samples"] == count + 20 * 8
     second.close()
 
@@ -34,7 +34,7 @@ def test_serve_resumes_after_what_is_stored(tmp_path: Path) -> None:
 def test_demo_starts_from_a_clean_database(tmp_path: Path) -> None:
     for _ in range(2):
         rt = Runtime(_settings(tmp_path), demo=True)
-        rt.start_sim()
+        rt.simulation.start()
         assert rt.store.counts()["samples"] == 10 * 20 * 8
         rt.close()
     assert (tmp_path / "demo.db").exists() and not (tmp_path / "opsgraph.db").exists()
@@ -42,13 +42,13 @@ def test_demo_starts_from_a_clean_database(tmp_path: Path) -> None:
 
 def test_push_only_server(tmp_path: Path) -> None:
     rt = Runtime(_settings(tmp_path, enabled=False))
-    assert rt.sim is None and rt.health()["sim"] is False
-    rt.upsert_topology([Resource(id="api-1")], [])
+    assert rt.simulation.cloud is None and rt.health()["sim"] is False
+    rt.estate.upsert([Resource(id="api-1")], [])
     result = rt.ingestor.ingest_samples(
         [Sample(resource_id="api-1", metric="cpu", ts=float(t), value=1.0) for t in range(5)]
     )
     assert result.samples == 5 and rt.store.counts()["samples"] == 5
-    assert [n["id"] for n in rt.graph()["nodes"]] == ["api-1"]
+    assert [n["id"] for n in rt.estate.graph()["nodes"]] == ["api-1"]
     rt.close()
 
 
@@ -56,13 +56,13 @@ def test_calendar_events_are_recorded(tmp_path: Path) -> None:
     from opsgraph.sim import CalendarEvent
 
     rt = Runtime(_settings(tmp_path, preroll_steps=0))
-    sim = rt.start_sim()
+    sim = rt.simulation.start()
     sale = CalendarEvent(
         name="flash-sale", start_ts=sim.now + 60, end_ts=sim.now + 180, multiplier=2.0, kind="sale"
     )
     rt.ingestor.set_calendar([*rt.ingestor.calendar.events, sale])
     for _ in range(5):
-        rt.step()
+        rt.simulation.step()
     events, _ = rt.store.list_events(limit=10)
     kinds = sorted((e.kind, e.payload.get("name")) for e in events if e.kind.startswith("cal"))
     assert ("calendar.start", "flash-sale") in kinds and ("calendar.end", "flash-sale") in kinds

@@ -183,8 +183,8 @@ def test_cli_writes_a_yaml_topology_and_the_server_discovers_at_start(
     )
     rt = Runtime(settings)
     try:
-        assert "rds:orders" in rt.resources and estate["web-1"] in rt.resources
-        assert any(d.target == "rds:orders" for d in rt.dependencies)
+        assert "rds:orders" in rt.estate.resources and estate["web-1"] in rt.estate.resources
+        assert any(d.target == "rds:orders" for d in rt.estate.dependencies)
     finally:
         rt.close()
 

@@ -214,7 +214,7 @@ def test_remote_write_stores_the_scraped_series_under_the_target(stack: Stack) -
         stack.diagnose,
     )
     assert set(depth) == {7.0}
-    resource = stack.runtime.resources[stack.target]
+    resource = stack.runtime.estate.resources[stack.target]
     assert (resource.provider, resource.tags) == ("prometheus", {"job": "target"})
     receiver = stack.receiver()
     assert receiver is not None

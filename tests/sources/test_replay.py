@@ -193,8 +193,8 @@ def test_a_configured_replay_runs_into_the_runtime(tmp_path: Path) -> None:
     runtime = Runtime(settings)
     try:
         [source] = build_pull_sources(settings.sources)
-        asyncio.run(run_pull_source(source, runtime.accept, asyncio.Event()))
-        assert {"api-1", "db-1"} <= set(runtime.resources)
+        asyncio.run(run_pull_source(source, runtime.intake.accept, asyncio.Event()))
+        assert {"api-1", "db-1"} <= set(runtime.estate.resources)
         series = runtime.store.read_samples("db-1", metrics=["cpu"])
         ts, values = series["cpu"]
         assert list(ts) == [t for t, r, _, _ in ROWS if r == "db-1"]

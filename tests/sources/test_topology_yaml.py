@@ -96,9 +96,9 @@ def test_the_server_loads_the_configured_file(tmp_path: Path) -> None:
     )
     rt = Runtime(settings)
     try:
-        assert set(rt.resources) == {"shop-lb", "shop-asg", "shop-1", "orders-db"}
-        assert len(rt.dependencies) == 3
-        assert {n["id"] for n in rt.graph()["nodes"]} == set(rt.resources)
+        assert set(rt.estate.resources) == {"shop-lb", "shop-asg", "shop-1", "orders-db"}
+        assert len(rt.estate.dependencies) == 3
+        assert {n["id"] for n in rt.estate.graph()["nodes"]} == set(rt.estate.resources)
     finally:
         rt.close()
 

@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
-from opsgraph.act.wiring import automation_for
 from opsgraph.api.errors import BodySizeLimit, install_error_handlers
 from opsgraph.api.routes import (
     alerts_in,
@@ -57,7 +56,7 @@ def _topology_follower(runtime: Runtime) -> Callable[[Message], None]:
 
     def reload() -> None:
         try:
-            runtime.reload_topology()
+            runtime.estate.reload()
         except Exception:  # the next topology message tries again
             log.exception("reloading the topology registered on another replica failed")
 
@@ -129,7 +128,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(logs.router)  # log lines: ingest, list, /predict/log
     app.include_router(automation.router)  # remediation: approve, trigger, audit
-    automation_for(runtime)  # policies act on incidents from the start, not the first call
+    _ = runtime.automation  # policies act on incidents from the start, not the first call
     app.include_router(settings.router)  # /settings: effective config, secrets redacted
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")

@@ -187,6 +187,24 @@ class AuthService:
         return Principal(str(claims["name"]), Role(claims["role"]), "user", int(claims["sub"]))
 
     # -- API keys ----------------------------------------------------------------------------
+    def change_user(
+        self, user_id: int, *, role: Role | None, disabled: bool | None, by: Principal
+    ) -> User:
+        """Change a user's role or disable them (audited)."""
+        user = self.store.update_user(user_id, role=role, disabled=disabled)
+        changes: dict[str, Any] = {"role": role, "disabled": disabled}
+        self.store.audit(
+            by.name,
+            "auth.user.update",
+            f"user:{user_id}",
+            inputs={
+                k: (v.value if isinstance(v, Role) else v)
+                for k, v in changes.items()
+                if v is not None
+            },
+        )
+        return user
+
     def create_key(
         self, name: str, role: Role, *, by: Principal, expires_ts: float | None = None
     ) -> tuple[str, ApiKey]:

@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from opsgraph.detect.settings import DetectSettings
-from opsgraph.ingest import build_ingestor
+from opsgraph.ingest.stream import build_ingestor
 from opsgraph.sim import SimulatedCloud
 
 ZONES = ("during", "hour_after", "elsewhere")

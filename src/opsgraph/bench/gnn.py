@@ -20,17 +20,17 @@ import torch
 from sklearn.ensemble import IsolationForest
 
 from opsgraph.core.metrics import SIGNALS
-from opsgraph.detect.gnn.contract import GraphDetector
-from opsgraph.detect.gnn.dataset import LabelledWindows, sim_windows
-from opsgraph.detect.gnn.detector import (
+from opsgraph.models.gnn.contract import GraphDetector
+from opsgraph.models.gnn.dataset import LabelledWindows, sim_windows
+from opsgraph.models.gnn.detector import (
     GraphDeviationDetector,
     GraphSageDetector,
     NodeMlpDetector,
     SupervisedNodeDetector,
     sparse_adjacency,
 )
-from opsgraph.detect.gnn.features import node_features
-from opsgraph.detect.gnn.training import (
+from opsgraph.models.gnn.features import node_features
+from opsgraph.models.gnn.training import (
     Plan,
     held_out_set,
     metrics,

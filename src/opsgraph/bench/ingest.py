@@ -25,7 +25,7 @@ from rich.table import Table
 from opsgraph import __version__
 from opsgraph.core.models import SampleFrame
 from opsgraph.detect.settings import DetectSettings
-from opsgraph.ingest import Ingestor, build_ingestor
+from opsgraph.ingest.stream import Ingestor, build_ingestor
 from opsgraph.sim import SimulatedCloud
 from opsgraph.store import Store
 

@@ -20,8 +20,8 @@ from rich.table import Table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.detect.log_model import TemplateStats
-from opsgraph.detect.logs import ALL, LogLine, LogPipeline, surprise_calibrator
+from opsgraph.logs.parser import TemplateStats
+from opsgraph.logs.pipeline import ALL, LogLine, LogPipeline, surprise_calibrator
 from opsgraph.logs.settings import LogSettings
 
 

@@ -17,10 +17,10 @@ import numpy.typing as npt
 from opsgraph import __version__
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
-from opsgraph.detect.multivariate import MultivariateEnsemble
-from opsgraph.detect.offline import score_table
+from opsgraph.core.table import Table
+from opsgraph.ingest.offline import score_table
+from opsgraph.models.multivariate import MultivariateEnsemble
 from opsgraph.sim import FaultKind, SimulatedCloud
-from opsgraph.sources.files import Table
 
 
 def roc_auc(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_]) -> float:

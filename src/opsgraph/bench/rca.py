@@ -21,10 +21,10 @@ import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import DependencyKind
-from opsgraph.rca.evidence import FloatArray, score_metrics
-from opsgraph.rca.files import read_metrics
-from opsgraph.rca.rank import rank_root_causes
+from opsgraph.explain.evidence import FloatArray, score_metrics
+from opsgraph.explain.rank import rank_root_causes
 from opsgraph.sim import FaultKind, SimulatedCloud
+from opsgraph.sources.case_files import read_metrics
 
 
 @dataclass(slots=True)

@@ -92,11 +92,13 @@ def _settings(data_dir: Path, resources: int, seed: int, remediate: bool) -> Set
 
 
 def _inject(runtime: Runtime, kind: FaultKind, rng: random.Random) -> FaultRecord:
-    sim = runtime.require_sim()
+    sim = runtime.simulation.require()
     nodes = sorted(r.id for r in sim.resources)
     for node in rng.sample(nodes, k=len(nodes)):
         try:
-            return runtime.inject_fault(kind, node, actor="bench", reason="bench remediation")
+            return runtime.simulation.inject_fault(
+                kind, node, actor="bench", reason="bench remediation"
+            )
         except InvalidInputError:
             continue
     raise InvalidInputError("kind", f"no node of the simulated estate accepts {kind.value}")
@@ -112,13 +114,12 @@ def run_arm(
     data_dir: Path,
 ) -> ArmResult:
     """One run of the fault schedule, with or without remediation."""
-    from opsgraph.act.wiring import automation_for
 
     started = time.perf_counter()
     runtime = Runtime(_settings(data_dir, resources, seed, remediate))
     try:
-        sim = runtime.start_sim(start_ts=START_TS)  # fixed: the same load in every run
-        automation = automation_for(runtime) if remediate else None
+        sim = runtime.simulation.start(start_ts=START_TS)  # fixed: the same load in every run
+        automation = runtime.automation if remediate else None
         kinds = list(FaultKind)
         rng = random.Random(seed)
         kind_of = {r.id: r.kind.value for r in sim.resources}
@@ -127,7 +128,7 @@ def run_arm(
             fault = _inject(runtime, kinds[n % len(kinds)], rng)
             faults.append(fault)
             for _ in range(episode_steps):
-                runtime.step()
+                runtime.simulation.step()
                 if automation is not None:
                     automation.drain()  # an action takes less than one step (a minute)
                     automation.tick()
@@ -137,7 +138,9 @@ def run_arm(
         for r in records:
             statuses[r.status.value] = statuses.get(r.status.value, 0) + 1
         policies = load_policies(POLICIES) if remediate else []
-        bad = out_of_bounds(records, policies, runtime.resources, runtime.dependencies)
+        bad = out_of_bounds(
+            records, policies, runtime.estate.resources, runtime.estate.dependencies
+        )
         executed = sum(1 for r in records if r.result.get("steps"))
         return ArmResult(
             remediate=remediate,
@@ -155,7 +158,7 @@ def _episodes(
     runtime: Runtime, faults: list[FaultRecord], kind_of: dict[str, str], end_ts: float
 ) -> list[Episode]:
     store = runtime.store
-    step_s = runtime.require_sim().step_s
+    step_s = runtime.simulation.require().step_s
     anomalies, _ = store.list_anomalies(limit=1_000_000)
     actions, _ = store.list_actions(limit=100_000)
     out: list[Episode] = []

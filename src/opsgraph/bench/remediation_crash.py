@@ -53,7 +53,6 @@ class LedgerExecutor:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from opsgraph.act.wiring import automation_for
     from opsgraph.bench.remediation import POLICIES, START_TS
     from opsgraph.runtime.root import Runtime
     from opsgraph.runtime.settings import Settings
@@ -67,7 +66,7 @@ def _worker(args: argparse.Namespace) -> int:
         automation={"policy_dir": POLICIES, "tick_s": 0, "backoff_s": 0},
     )
     runtime = Runtime(settings)
-    sim = runtime.start_sim(start_ts=START_TS)
+    sim = runtime.simulation.start(start_ts=START_TS)
     state = data_dir / "crash-run.json"
     if not state.exists():  # the first start fixes the run's data-time span
         tmp = state.with_suffix(".tmp")
@@ -75,7 +74,7 @@ def _worker(args: argparse.Namespace) -> int:
         tmp.replace(state)
     start = float(json.loads(state.read_text())["start_ts"])
     end = start + args.steps * sim.step_s
-    automation = automation_for(runtime)
+    automation = runtime.automation
     automation.executors["sim"] = LedgerExecutor(
         automation.executors["sim"], Path(args.ledger), args.exec_delay
     )
@@ -89,11 +88,11 @@ def _worker(args: argparse.Namespace) -> int:
             kind = kinds[(index // args.fault_every) % len(kinds)]
             for node in rng.sample(nodes, k=len(nodes)):
                 try:
-                    runtime.inject_fault(kind, node, actor="bench", reason="crash test")
+                    runtime.simulation.inject_fault(kind, node, actor="bench", reason="crash test")
                     break
                 except InvalidInputError:
                     continue
-        runtime.step()
+        runtime.simulation.step()
         automation.drain()
         automation.tick()
     automation.drain()

@@ -20,7 +20,7 @@ import numpy as np
 from opsgraph import __version__
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.detect.settings import DetectSettings
-from opsgraph.ingest import build_ingestor
+from opsgraph.ingest.stream import build_ingestor
 from opsgraph.sim import FaultKind, SimulatedCloud
 
 

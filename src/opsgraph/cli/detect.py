@@ -63,7 +63,7 @@ def detect_score(
 
     Label columns (label, is_anomaly, anomaly, attack) are ignored: scoring is unsupervised.
     """
-    from opsgraph.detect.offline import FILE_MEMBERS, score_table
+    from opsgraph.ingest.offline import FILE_MEMBERS, score_table
     from opsgraph.sources.files import read_table
 
     try:
@@ -124,8 +124,9 @@ def backtest(
 ) -> None:
     """Replay history through a detector configuration and report what it would have alerted,
     before anyone turns it on (nothing is written to any store)."""
-    from opsgraph.detect.offline import backtest as run_backtest
-    from opsgraph.sources.files import read_table, table_from_series
+    from opsgraph.core.table import table_from_series
+    from opsgraph.ingest.offline import backtest as run_backtest
+    from opsgraph.sources.files import read_table
     from opsgraph.store import Store
 
     if (data is None) == (from_store is None):

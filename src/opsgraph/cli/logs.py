@@ -67,7 +67,7 @@ def score(
 ) -> None:
     """Template (drain3, numbers, ids and addresses masked) and anomaly score in [0, 1] of
     every line: how rare its template is among the lines before it, more for error lines."""
-    from opsgraph.detect.logs import score_lines
+    from opsgraph.logs.pipeline import score_lines
     from opsgraph.runtime.settings import load_settings
 
     try:

@@ -38,9 +38,9 @@ def rca_run(
 
     The rows before the fault start are each metric's normal; the rows from it on are judged.
     """
-    from opsgraph.rca import rank_root_causes, score_metrics
-    from opsgraph.rca.files import read_edges, read_metrics
-    from opsgraph.rca.summary import describe, result_json, summary
+    from opsgraph.explain import rank_root_causes, score_metrics
+    from opsgraph.explain.summary import describe, result_json, summary
+    from opsgraph.sources.case_files import read_edges, read_metrics
 
     try:
         if (fault_start is None) == (fault_time is None):

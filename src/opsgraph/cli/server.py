@@ -49,7 +49,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         if settings.sim.enabled:
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("simulating history", total=settings.sim.preroll_steps)
-                runtime.start_sim(lambda done, total: progress.update(task, completed=done))
+                runtime.simulation.start(lambda done, total: progress.update(task, completed=done))
     except OpsgraphError as exc:
         fail(str(exc))
     app_ = create_app(runtime)
@@ -58,7 +58,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         uvicorn.Config(app_, host=api.host, port=api.port, log_level="warning", lifespan="on")
     )
     console.print(
-        f"[bold green]opsgraph {__version__}[/] serving {len(runtime.resources)} resources "
+        f"[bold green]opsgraph {__version__}[/] serving {len(runtime.estate.resources)} resources "
         f"({runtime.store.dialect})"
     )
     # Plain lines, never wrapped: people and scripts copy the address from here.

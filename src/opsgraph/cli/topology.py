@@ -78,7 +78,7 @@ def topology_infer(
     per_node: Annotated[int, typer.Option(min=1, help="Strongest links kept per node.")] = 3,
 ) -> None:
     """Infer dependencies from metrics alone (no topology given); the edges are marked inferred."""
-    from opsgraph.rca.files import read_metrics
+    from opsgraph.sources.case_files import read_metrics
     from opsgraph.sources.inferred import infer_edges
 
     try:

@@ -15,7 +15,7 @@ from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import InvalidInputError, OpsgraphError
 
 if TYPE_CHECKING:
-    from opsgraph.detect.model_registry import ModelInfo
+    from opsgraph.models.registry import ModelInfo
 
 train_app = typer.Typer(help="Train models and list the registered ones.", no_args_is_help=True)
 
@@ -101,9 +101,9 @@ def train_gnn(
 ) -> None:
     """Train a graph detector, evaluate it on held-out topologies and unseen fault kinds,
     and register it as a new version (weights, metadata, loss curve PNG)."""
-    from opsgraph.detect.gnn.registry import ModelRegistry
-    from opsgraph.detect.gnn.training import Plan, evaluate, held_out_set, training_set
-    from opsgraph.detect.registry import create_graph_detector
+    from opsgraph.models.gnn.registry import ModelRegistry
+    from opsgraph.models.gnn.training import Plan, evaluate, held_out_set, training_set
+    from opsgraph.models.plugins import create_graph_detector
 
     plan = Plan(incidents=incidents)
     try:
@@ -150,8 +150,8 @@ def train_gnn(
 
 
 def _recorded(metrics: Path, graph: Path | None) -> tuple[list[Any], dict[str, Any]]:
-    from opsgraph.detect.gnn.training import windows_from_table
-    from opsgraph.rca.files import read_edges, read_metrics
+    from opsgraph.models.gnn.training import windows_from_table
+    from opsgraph.sources.case_files import read_edges, read_metrics
 
     table = read_metrics(metrics)
     edges = read_edges(graph, set(table.nodes)) if graph is not None else None
@@ -199,8 +199,8 @@ def train_multivariate(
     """Fit the multivariate resource model served by /predict and /batch_predict on healthy
     history (the store's five signals, or a CSV's columns) and register it as a new version."""
     from opsgraph.core.metrics import SIGNALS
-    from opsgraph.detect.resource_model import ResourceModelRegistry, fit_and_register
-    from opsgraph.detect.resource_service import history_from_csv, history_from_store
+    from opsgraph.models.resource_model import ResourceModelRegistry, fit_and_register
+    from opsgraph.runtime.resource_models import history_from_csv, history_from_store
     from opsgraph.runtime.settings import load_settings
     from opsgraph.store import Store
 
@@ -266,7 +266,7 @@ def train_list(
     """Registered models of every family (graph models, the multivariate resource model),
     oldest first, with their quality: held-out F1 / AUC-PR, or the share of the training rows
     the model flags."""
-    from opsgraph.detect.model_registry import ModelRegistry
+    from opsgraph.models.registry import ModelRegistry
 
     found = ModelRegistry(models_dir(models, config)).list(name)
     if as_json:

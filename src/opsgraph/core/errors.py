@@ -61,6 +61,22 @@ class UnavailableError(OpsgraphError):
     http_status = 503
 
 
+class MissingExtraError(OpsgraphError):
+    """A feature whose optional dependencies are not installed: names the extra that brings
+    them (HTTP 501, CLI exit code 2)."""
+
+    http_status = 501
+
+    def __init__(self, feature: str, extra: str, missing: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional {extra!r} extra ({missing} is not installed): "
+            f"pip install 'opsgraph[{extra}]'"
+        )
+        self.feature = feature
+        self.extra = extra
+        self.missing = missing
+
+
 class AuthError(OpsgraphError):
     """No credential, or one that is wrong, expired or revoked (HTTP 401). The message never
     says which."""

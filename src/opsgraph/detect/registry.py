@@ -1,5 +1,5 @@
-"""Detectors by name, registered through the `opsgraph.detectors`, `opsgraph.batch_detectors`
-and `opsgraph.graph_detectors` entry-point groups.
+"""Streaming detectors by name, registered through the `opsgraph.detectors` entry-point group
+(the learned models' groups are in `models/plugins.py`).
 
 A plugin package adds a detector without editing opsgraph by declaring an entry point there.
 """
@@ -13,12 +13,8 @@ from typing import Any
 
 from opsgraph.core.errors import ConfigError
 from opsgraph.detect.base import StreamingDetector
-from opsgraph.detect.gnn.contract import GraphDetector
-from opsgraph.detect.multivariate import BatchDetector
 
 GROUP = "opsgraph.detectors"
-BATCH_GROUP = "opsgraph.batch_detectors"
-GRAPH_GROUP = "opsgraph.graph_detectors"
 
 
 def available() -> dict[str, EntryPoint]:
@@ -52,40 +48,4 @@ def create_detector(
         raise ConfigError(f"detect: detector {name!r} refused its parameters: {exc}") from exc
     if not isinstance(detector, StreamingDetector):
         raise ConfigError(f"detect.detector: {name!r} does not implement StreamingDetector")
-    return detector
-
-
-def available_batch() -> dict[str, EntryPoint]:
-    """Every registered batch (fit on history) detector, by name."""
-    return {ep.name: ep for ep in entry_points(group=BATCH_GROUP)}
-
-
-def create_batch_detector(name: str, params: Mapping[str, Any] | None = None) -> BatchDetector:
-    found = available_batch()
-    if name not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise ConfigError(f"unknown batch detector {name!r} (registered: {known})")
-    try:
-        detector: BatchDetector = found[name].load()(**(params or {}))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"batch detector {name!r} refused its parameters: {exc}") from exc
-    return detector
-
-
-def available_graph() -> dict[str, EntryPoint]:
-    """Every registered graph detector (scores all nodes of a graph at once), by name."""
-    return {ep.name: ep for ep in entry_points(group=GRAPH_GROUP)}
-
-
-def create_graph_detector(name: str, params: Mapping[str, Any] | None = None) -> GraphDetector:
-    found = available_graph()
-    if name not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise ConfigError(f"unknown graph detector {name!r} (registered: {known})")
-    try:
-        detector = found[name].load()(**(params or {}))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"graph detector {name!r} refused its parameters: {exc}") from exc
-    if not isinstance(detector, GraphDetector):
-        raise ConfigError(f"{name!r} does not implement GraphDetector")
     return detector

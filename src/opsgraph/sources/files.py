@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
+from opsgraph.core.table import Table
 
 #: Columns that hold labels, never read as signals (scoring is unsupervised).
 LABEL_COLUMNS = frozenset({"label", "labels", "is_anomaly", "anomaly", "attack"})
@@ -25,16 +26,6 @@ TIME_COLUMNS = ("timestamp", "ts", "time")
 LONG_COLUMNS = frozenset({"resource_id", "metric", "value"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """Rows in file order: ts[i] (None when the file has no time column) and values[i, j]."""
-
-    columns: list[str]
-    values: npt.NDArray[np.float64]
-    ts: npt.NDArray[np.float64] | None
-    ignored: list[str]
 
 
 def parse_time(text: str, where: str) -> float:
@@ -297,17 +288,3 @@ def read_records(path: Path, resource_id: str | None = None) -> Records:
         np.tile(np.arange(n_cols, dtype=np.int64), n_rows)[keep],
         table.values.ravel()[keep],
     )
-
-
-def table_from_series(series: dict[tuple[str, str], tuple[list[float], list[float]]]) -> Table:
-    """A wide table from (resource, metric) -> (timestamps, values), aligned on timestamps."""
-    stamps = sorted({t for ts, _ in series.values() for t in ts})
-    if not stamps:
-        raise InvalidInputError("store", "no samples in the chosen range")
-    row = {t: i for i, t in enumerate(stamps)}
-    values = np.full((len(stamps), len(series)), np.nan)
-    for j, (ts, vs) in enumerate(series.values()):
-        for t, v in zip(ts, vs, strict=True):
-            values[row[t], j] = v
-    columns = [f"{r}/{m}" for r, m in series]
-    return Table(columns, values, np.array(stamps), [])

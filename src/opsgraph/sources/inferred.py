@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from opsgraph.core.models import Dependency, DependencyKind
-from opsgraph.rca.evidence import FloatArray
+from opsgraph.explain.evidence import FloatArray
 
 #: Metrics whose changes travel with load, caller first.
 LOAD_METRICS = frozenset({"request_count", "requests", "rps", "throughput", "lod", "load"})

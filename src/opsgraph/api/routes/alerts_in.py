@@ -23,7 +23,7 @@ async def alertmanager_webhook(message: WebhookMessage, runtime: RuntimeDep) -> 
     (warning → medium, error → high, page → critical; default medium)."""
     alerts = to_external_alerts(message, now=time.time())
     # The runtime writes to the store: off the event loop.
-    anomalies = await run_in_threadpool(runtime.receive_alerts, alerts)
+    anomalies = await run_in_threadpool(runtime.intake.receive_alerts, alerts)
     return {
         "received": len(alerts),
         "anomalies": [a.model_dump(mode="json") for a in anomalies],

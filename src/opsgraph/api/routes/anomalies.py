@@ -81,7 +81,7 @@ def explain_anomaly(anomaly_id: RowId, runtime: RuntimeDep) -> dict[str, Any]:
     """Ranks the likely root causes around the anomaly's resource from the recorded metrics:
     hypotheses with confidence and evidence, the cascade path, the importance of the
     resource's own signals, and a one-line summary. Cached while the anomaly is unchanged."""
-    return runtime.explain(anomaly_id)
+    return runtime.explanations.explain(anomaly_id)
 
 
 class StatusChange(BaseModel):
@@ -93,7 +93,7 @@ def _change(
     runtime: Runtime, anomaly_id: int, status: AnomalyStatus, body: StatusChange | None, who: str
 ) -> Anomaly:
     note = body.note if body is not None else ""
-    return runtime.set_anomaly_status(anomaly_id, status, actor=who, note=note)
+    return runtime.operator.set_anomaly_status(anomaly_id, status, actor=who, note=note)
 
 
 @router.patch("/{anomaly_id}/resolve", summary="Resolve an anomaly by hand")

@@ -146,14 +146,7 @@ def list_users(_: AdminDep, runtime: RuntimeDep) -> list[User]:
 
 @router.patch("/users/{user_id}", summary="Change a user's role or disable them (admin)")
 def change_user(user_id: int, body: UserChange, admin: AdminDep, runtime: RuntimeDep) -> User:
-    user = runtime.store.update_user(user_id, role=body.role, disabled=body.disabled)
-    runtime.store.audit(
-        admin.name,
-        "auth.user.update",
-        f"user:{user_id}",
-        inputs=body.model_dump(mode="json", exclude_none=True),
-    )
-    return user
+    return runtime.auth.change_user(user_id, role=body.role, disabled=body.disabled, by=admin)
 
 
 @router.get("/keys", summary="API keys, without their secrets (admin)")

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsgraph.act.actions import CATALOG
 from opsgraph.act.service import Automation
-from opsgraph.act.wiring import automation_for
 from opsgraph.api.deps import RuntimeDep
 from opsgraph.api.routes.common import Limit, Offset, Page, RowId
 from opsgraph.api.security import require
@@ -27,7 +26,7 @@ OperatorDep = Annotated[Principal, require(Role.OPERATOR)]
 
 
 def _automation(runtime: Runtime) -> Automation:
-    return automation_for(runtime)
+    return runtime.automation
 
 
 class Decision(BaseModel):

@@ -173,13 +173,13 @@ def receive_eventbridge(events: Annotated[Events, Body()], runtime: RuntimeDep) 
         alert, resource = alarm_alert(alarm_state(event), rules)
         alerts.append(alert)
         resources.setdefault(resource.id, resource)
-    new = [r for r in resources.values() if r.id not in runtime.resources]
+    new = [r for r in resources.values() if r.id not in runtime.estate.resources]
     if new:  # with their kind and region, before the alerts name them
-        runtime.upsert_topology(new, [])
+        runtime.estate.upsert(new, [])
         runtime.hub.publish(
             "graph:update", {"nodes": [], "topology": True, "source": "eventbridge"}
         )
-    anomalies = runtime.receive_alerts(alerts) if alerts else []
+    anomalies = runtime.intake.receive_alerts(alerts) if alerts else []
     return {
         "received": len(events),
         "alerts": [

@@ -51,7 +51,7 @@ class MaintenanceRequest(BaseModel):
 def give_feedback(
     anomaly_id: RowId, request: FeedbackRequest, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    feedback, threshold = runtime.give_feedback(
+    feedback, threshold = runtime.operator.give_feedback(
         anomaly_id, request.verdict, note=request.note, actor=request.actor
     )
     return {"feedback": feedback.model_dump(mode="json"), "series_threshold": threshold}
@@ -79,7 +79,7 @@ def add_maintenance(request: MaintenanceRequest, runtime: RuntimeDep) -> Mainten
     end = request.end_ts if request.end_ts is not None else start + float(request.duration_s or 0)
     if end <= start:
         raise InvalidInputError("end_ts", "must be after start_ts")
-    return runtime.add_maintenance(
+    return runtime.operator.add_maintenance(
         MaintenanceWindow(
             resource_ids=request.resource_ids,
             start_ts=start,
@@ -107,7 +107,7 @@ def list_maintenance(
     summary="Remove a maintenance window",
 )
 def delete_maintenance(window_id: RowId, runtime: RuntimeDep) -> Response:
-    runtime.delete_maintenance(window_id)
+    runtime.operator.delete_maintenance(window_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

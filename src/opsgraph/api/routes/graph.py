@@ -16,4 +16,4 @@ router = APIRouter(tags=["graph"])
 
 @router.get("/graph", summary="Nodes and edges with latest metrics and anomaly state")
 def get_graph(runtime: RuntimeDep) -> dict[str, Any]:
-    return runtime.graph()
+    return runtime.estate.graph()

@@ -101,7 +101,7 @@ def _ingest(runtime: Runtime, body: bytes) -> dict[str, Any]:
     if len(columns) > limit:
         raise InvalidInputError("samples", f"at most {limit} samples per request")
     result = runtime.ingestor.ingest_arrays(columns)
-    runtime.publish(result)
+    runtime.intake.publish(result)
     return {
         "accepted": result.samples,
         "anomalies": [a.model_dump(mode="json") for a in result.opened],

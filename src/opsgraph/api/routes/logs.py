@@ -6,7 +6,6 @@ A bad batch gets 422 naming each bad field and stores nothing; a prediction chan
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,18 +16,14 @@ from opsgraph.api.deps import RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, TimeBound
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import LogLevel, LogRecord, check_finite, check_resource_id
-from opsgraph.detect.log_model import LEVELS, normalise_level
-from opsgraph.detect.logs import LogLine, LogPipeline, ScoredLine, served_pipeline
-from opsgraph.ingest import IngestResult
+from opsgraph.logs.parser import LEVELS, normalise_level
+from opsgraph.logs.pipeline import LogLine, LogPipeline
 
 router = APIRouter(tags=["logs"])
 
 #: The largest line accepted (UTF-8 bytes), and the most lines one prediction scores.
 MAX_LINE_BYTES = 64 * 1024
 MAX_PREDICT_LINES = 10_000
-#: Lines stamped further ahead than this are refused: the newest time seen is the clock that
-#: closes every resource's log buckets, so one wrong clock would close them all early.
-MAX_FUTURE_S = 86_400.0
 
 
 def _line_size(value: str) -> str:
@@ -96,62 +91,32 @@ class PredictLogIn(BaseModel):
 
 
 def get_log_pipeline(runtime: RuntimeDep) -> LogPipeline:
-    return served_pipeline(runtime, runtime.settings.logs)
+    return runtime.logs.pipeline
 
 
 LogPipelineDep = Annotated[LogPipeline, Depends(get_log_pipeline)]
 
 
-def _record(line: ScoredLine) -> LogRecord:
-    return LogRecord(
-        ts=line.ts,
-        resource_id=line.resource_id,
-        level=LogLevel(line.level),
-        message=line.message,
-        template_id=line.template_id,
-        template=line.template,
-        score=line.score,
-    )
-
-
 @router.post("/ingest/logs", tags=["ingest"], summary="Push a batch of log lines")
-def ingest_logs(batch: LogBatch, runtime: RuntimeDep, pipeline: LogPipelineDep) -> dict[str, Any]:
+def ingest_logs(batch: LogBatch, runtime: RuntimeDep) -> dict[str, Any]:
     """Each line gets a template and a score against its resource's history; the lines are
     stored, and the buckets they close feed log_lines, log_errors and log_new_templates to
     detection, which opens anomalies like on any metric. All or nothing."""
     limit = runtime.settings.api.max_batch
     if len(batch.logs) > limit:
         raise InvalidInputError("logs", f"at most {limit} lines per request")
-    known = runtime.ingestor.resources
-    latest = time.time() + MAX_FUTURE_S
-    for i, item in enumerate(batch.logs):
-        if item.resource_id not in known:
-            raise InvalidInputError(
-                f"logs[{i}].resource_id", f"unknown resource {item.resource_id!r}"
-            )
-        if item.ts > latest:
-            raise InvalidInputError(f"logs[{i}].ts", "is more than a day in the future")
     lines = [
         LogLine(ts=x.ts, resource_id=x.resource_id, message=x.message, level=x.level)
         for x in batch.logs
     ]
-    # Batches take turns, metrics included, so each series gets its buckets in time order.
-    with pipeline.lock:
-        # A refused write undoes the model's counts and buckets, so a retry scores the same.
-        with pipeline.transaction({x.resource_id for x in lines}):
-            result = pipeline.process(lines)
-            runtime.store.add_logs([_record(x) for x in result.lines])
-        # The lines are stored: their metrics go through detection like any pushed sample.
-        samples = result.samples
-        ingested = runtime.ingestor.ingest_samples(samples) if samples else IngestResult()
-    runtime.publish(ingested)
-    threshold = pipeline.threshold
+    result = runtime.logs.accept(lines)
+    threshold = runtime.logs.pipeline.threshold
     return {
         "accepted": len(result.lines),
         "anomalous": sum(1 for x in result.lines if x.score >= threshold),
         "new_templates": sum(1 for x in result.lines if x.new_template),
-        "metric_samples": len(result.samples),
-        "anomalies": [a.model_dump(mode="json") for a in ingested.opened],
+        "metric_samples": result.metric_samples,
+        "anomalies": [a.model_dump(mode="json") for a in result.ingested.opened],
     }
 
 

@@ -102,13 +102,15 @@ class RuntimeCollector(Collector):
             "opsgraph_start_time_seconds", "When the runtime started (epoch).", value=rt.started_at
         )
         yield GaugeMetricFamily(
-            "opsgraph_resources", "Resources watched (registered).", value=len(rt.resources)
+            "opsgraph_resources", "Resources watched (registered).", value=len(rt.estate.resources)
         )
         yield GaugeMetricFamily(
             "opsgraph_series", "(resource, metric) series scored.", value=len(ingestor.keys)
         )
         yield CounterMetricFamily(
-            "opsgraph_pipeline_steps", "Steps of the simulated estate run.", value=rt.steps
+            "opsgraph_pipeline_steps",
+            "Steps of the simulated estate run.",
+            value=rt.simulation.steps,
         )
         yield CounterMetricFamily(
             "opsgraph_samples_ingested",

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from opsgraph.api.deps import get_runtime
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.models import Severity, severity_for
-from opsgraph.detect.model_registry import ModelInfo
-from opsgraph.detect.resource_model import ResourceModel
-from opsgraph.detect.resource_service import ResourceModels
+from opsgraph.models.registry import ModelInfo
+from opsgraph.models.resource_model import ResourceModel
+from opsgraph.runtime.resource_models import ResourceModels
 
 router = APIRouter(tags=["models"])
 

@@ -108,7 +108,7 @@ class GraphIn(BaseModel):
         return self
 
     def window(self) -> Any:
-        from opsgraph.detect.gnn.features import GraphWindow
+        from opsgraph.models.gnn.features import GraphWindow
 
         rows = 1 + max(len(n.history) for n in self.nodes)
         values = np.full((rows, len(self.nodes), len(SIGNALS)), np.nan)
@@ -200,8 +200,8 @@ def explain(body: ExplainIn, runtime: RuntimeDep) -> dict[str, Any]:
     """Feature importance (sqrt of SHAP x GNNExplainer mask, or |z| when the model is flat
     around the node, which `method` and `fallback_reason` then say), important neighbours and
     edges (mask >= 0.5), and a one-line summary."""
-    from opsgraph.detect.gnn.explain import explain_node
-    from opsgraph.rca.summary import gnn_summary
+    from opsgraph.explain.attribution import explain_node
+    from opsgraph.explain.summary import gnn_summary
 
     detector, info = runtime.graph_models.get()
     if info.detector != "graphsage":

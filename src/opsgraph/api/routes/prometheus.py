@@ -72,9 +72,9 @@ def _check_headers(request: Request) -> None:
 
 
 def _receive(runtime: Runtime, receiver: RemoteWriteReceiver, body: bytes) -> WriteOutcome:
-    outcome = receiver.decode(body, known=runtime.resources)
+    outcome = receiver.decode(body, known=runtime.estate.resources)
     if outcome.batch.size or outcome.batch.resources:
-        runtime.accept(outcome.batch, "prometheus")
+        runtime.intake.accept(outcome.batch, "prometheus")
     return outcome
 
 

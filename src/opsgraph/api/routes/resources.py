@@ -31,19 +31,19 @@ class Topology(BaseModel):
 
 @router.get("", summary="List resources")
 def list_resources(runtime: RuntimeDep) -> list[Resource]:
-    return sorted(runtime.resources.values(), key=lambda r: r.id)
+    return sorted(runtime.estate.resources.values(), key=lambda r: r.id)
 
 
 @router.post("", summary="Register or update resources and dependencies")
 def register(topology: Topology, runtime: RuntimeDep) -> dict[str, int]:
-    known = set(runtime.resources) | {r.id for r in topology.resources}
+    known = set(runtime.estate.resources) | {r.id for r in topology.resources}
     for i, dep in enumerate(topology.dependencies):
         for end in ("source", "target"):
             if getattr(dep, end) not in known:
                 raise InvalidInputError(
                     f"dependencies[{i}].{end}", f"unknown resource {getattr(dep, end)!r}"
                 )
-    runtime.upsert_topology(topology.resources, topology.dependencies)
+    runtime.estate.upsert(topology.resources, topology.dependencies)
     runtime.hub.publish("graph:update", {"nodes": [], "topology": True})
     return {"resources": len(topology.resources), "dependencies": len(topology.dependencies)}
 

@@ -34,17 +34,19 @@ class ActionRequest(BaseModel):
 
 @router.get("/faults", summary="Every fault injected so far, with ground truth")
 def list_faults(runtime: RuntimeDep) -> list[FaultRecord]:
-    sim = runtime.require_sim()
+    sim = runtime.simulation.require()
     return list(reversed(sim.faults))
 
 
 @router.post("/faults", status_code=status.HTTP_201_CREATED, summary="Inject a fault")
 def inject(request: FaultRequest, runtime: RuntimeDep) -> FaultRecord:
-    return runtime.inject_fault(
+    return runtime.simulation.inject_fault(
         request.kind, request.node, duration_s=request.duration_s, reason=request.reason
     )
 
 
 @router.post("/actions", summary="Apply an action to the simulated cloud")
 def act(request: ActionRequest, runtime: RuntimeDep) -> ActionOutcome:
-    return runtime.apply_action(request.action, request.node, request.params, reason=request.reason)
+    return runtime.simulation.apply_action(
+        request.action, request.node, request.params, reason=request.reason
+    )

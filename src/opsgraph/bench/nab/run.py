@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from opsgraph.bench.nab.corpus import Corpus, DataFile, load_corpus
+from opsgraph.bench.nab.rest import RestPeriod
 from opsgraph.bench.nab.scoring import (
     best_threshold,
     file_score,
@@ -25,9 +26,9 @@ from opsgraph.bench.nab.scoring import (
     row_weights,
 )
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.detect.ensemble import RepeatDamper, RestPeriod
+from opsgraph.detect.ensemble import RepeatDamper
 from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
-from opsgraph.detect.offline import build_ensemble
+from opsgraph.ingest.offline import build_ensemble
 
 #: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced, or
 #: REST_FRACTION of the rows it had before the alert when that is more.

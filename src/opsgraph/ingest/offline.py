@@ -1,0 +1,170 @@
+"""Detection over recorded data: score every row of a table, or backtest the live decision path.
+
+Both replay rows in time order through streaming detectors, so a row's score never depends on
+later rows; `score_table` can first learn from a training table (no labels are read).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.models import Anomaly
+from opsgraph.core.table import Table
+from opsgraph.detect.base import FloatArray
+from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
+from opsgraph.detect.members import (
+    DEFAULT_MEMBERS,
+    TAIL_LEVEL,
+    Member,
+    create_members,
+    parse_members,
+)
+from opsgraph.detect.settings import DetectSettings
+from opsgraph.ingest.stream import build_ingestor
+from opsgraph.models.multivariate import MultivariateEnsemble
+
+#: The ensemble used for files: the best NAB configuration so far (docs/benchmarks.md).
+FILE_MEMBERS = DEFAULT_MEMBERS
+#: Multivariate models fitted on TRAIN (docs/benchmarks.md: they add to the streaming ones).
+FILE_MULTIVARIATE = ("ecod", "iforest")
+_NEEDS_TIME = {"seasonal"}
+
+
+def build_ensemble(members: list[Member], *, level: float = TAIL_LEVEL) -> CalibratedEnsemble:
+    return CalibratedEnsemble(create_members(members), level=level)
+
+
+@dataclass(slots=True)
+class ScoredTable:
+    """Per row the anomaly score, per row and signal the probabilities that explain it, and
+    notes for the operator (drift of the fitted models)."""
+
+    scores: FloatArray
+    per_signal: FloatArray
+    notes: list[str] = field(default_factory=list)
+
+
+def score_table(
+    test: Table,
+    train: Table | None = None,
+    *,
+    members: str = FILE_MEMBERS,
+    dedup_rows: int = 0,
+    multivariate: Sequence[str] = FILE_MULTIVARIATE,
+) -> ScoredTable:
+    """Per test row: the anomaly score in [0, 1] and the per-signal probabilities [rows,
+    signals] that explain it.
+
+    The score is the largest probability among the signals' streaming ensembles and, when a
+    training table is given, the multivariate models fitted on it (`multivariate`, empty for
+    none)."""
+    parsed = parse_members(members)
+    if test.ts is None:
+        timeless = [n for n, _, _ in parsed if n in _NEEDS_TIME]
+        if timeless and members != FILE_MEMBERS:
+            raise InvalidInputError("members", f"{', '.join(timeless)} needs a timestamp column")
+        parsed = [m for m in parsed if m[0] not in _NEEDS_TIME]
+    if train is not None:
+        missing = [c for c in test.columns if c not in train.columns]
+        if missing:
+            raise InvalidInputError("train", f"has no column {', '.join(missing)} of the test file")
+        if (train.ts is None) != (test.ts is None):
+            raise InvalidInputError("train", "both files need a timestamp column, or neither")
+    ensemble = build_ensemble(parsed)
+    n = len(test.columns)
+    ensemble.reserve(n)
+    idx = np.arange(n, dtype=np.int64)
+    step = 60.0  # rows without time are taken one minute apart
+    if train is not None:
+        cols = [train.columns.index(c) for c in test.columns]
+        for i, row in enumerate(train.values[:, cols]):
+            ts = np.full(n, train.ts[i] if train.ts is not None else i * step)
+            ensemble.step(idx, row, ts)
+    offset = 0 if train is None else train.values.shape[0]
+    damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
+    if damper is not None:
+        damper.reserve(1)
+    joint: FloatArray | None = None
+    notes: list[str] = []
+    if train is not None and multivariate:
+        model = MultivariateEnsemble(list(multivariate))
+        model.fit(train.values[:, [train.columns.index(c) for c in test.columns]])
+        joint, _ = model.score(test.values)
+        notes = model.drift_notes(test.values)
+    per_signal = np.zeros(test.values.shape)
+    scores = np.zeros(test.values.shape[0])
+    for i, row in enumerate(test.values):
+        ts = np.full(n, test.ts[i] if test.ts is not None else (offset + i) * step)
+        probability, _ = ensemble.step(idx, row, ts)
+        probability = np.where(np.isfinite(row), probability, 0.0)
+        per_signal[i] = probability
+        top = np.array([probability.max(initial=0.0 if joint is None else float(joint[i]))])
+        scores[i] = (damper(np.zeros(1, np.int64), top) if damper is not None else top)[0]
+    return ScoredTable(scores, per_signal, notes)
+
+
+def _metric_name(column: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_:.]", "_", column.strip()) or "value"
+    return name if re.match(r"[A-Za-z_]", name) else f"m_{name}"
+
+
+@dataclass(slots=True)
+class BacktestReport:
+    rows: int
+    series: int
+    start_ts: float | None
+    end_ts: float | None
+    alerts: list[Anomaly] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        days = max(((self.end_ts or 0) - (self.start_ts or 0)) / 86_400, 1e-9)
+        by_severity = Counter(a.severity.value for a in self.alerts)
+        return {
+            "rows": self.rows,
+            "series": self.series,
+            "start_ts": self.start_ts,
+            "end_ts": self.end_ts,
+            "alerts": len(self.alerts),
+            "by_severity": dict(sorted(by_severity.items())),
+            "alerts_per_series_day": round(len(self.alerts) / max(self.series, 1) / days, 4)
+            if self.start_ts is not None
+            else None,
+        }
+
+
+def backtest(
+    table: Table,
+    settings: DetectSettings,
+    *,
+    detector: str | None = None,
+    resource: str = "file",
+) -> BacktestReport:
+    """Replay a table through the live decision path (detector, calibrator, knobs, episodes)
+    and collect every anomaly it would have opened."""
+    ingestor = build_ingestor(settings, store=None, detector=detector)
+    keys = []
+    for column in table.columns:
+        # Long tables name columns resource/metric; a wide table is one resource.
+        owner, _, metric = column.rpartition("/")
+        keys.append((owner or resource, _metric_name(metric)))
+    alerts: dict[int, Anomaly] = {}
+    for i, row in enumerate(table.values):
+        ts = float(table.ts[i]) if table.ts is not None else i * 60.0
+        for anomaly in ingestor.ingest_columns(keys, ts, row).opened:
+            alerts[id(anomaly)] = anomaly
+    ordered = sorted(alerts.values(), key=lambda a: (a.start_ts, a.resource_id, a.metric))
+    ts_all = table.ts if table.ts is not None else np.arange(table.values.shape[0]) * 60.0
+    return BacktestReport(
+        rows=table.values.shape[0],
+        series=len(table.columns),
+        start_ts=float(ts_all[0]) if len(ts_all) else None,
+        end_ts=float(ts_all[-1]) if len(ts_all) else None,
+        alerts=ordered,
+    )

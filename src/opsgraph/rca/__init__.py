@@ -1,6 +1,0 @@
-"""Root-cause analysis: rank the likely causes of an incident, with a cascade path and evidence."""
-
-from opsgraph.rca.evidence import MetricEvidence, score_metrics
-from opsgraph.rca.rank import NodeRank, RcaResult, rank_root_causes
-
-__all__ = ["MetricEvidence", "NodeRank", "RcaResult", "rank_root_causes", "score_metrics"]
