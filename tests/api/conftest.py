@@ -12,11 +12,11 @@ from opsgraph.api import create_app
 from opsgraph.auth import Principal
 from opsgraph.core.auth import Role
 from opsgraph.models.gnn.contract import FitReport
-from opsgraph.models.gnn.dataset import sim_windows
 from opsgraph.models.gnn.detector import GraphSageDetector
 from opsgraph.models.gnn.registry import ModelRegistry
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
+from opsgraph.runtime.training import sim_windows
 
 
 @pytest.fixture

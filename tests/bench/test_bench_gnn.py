@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opsgraph.bench.gnn import inference_time, run_gnn_bench
-from opsgraph.models.gnn.training import Plan
+from opsgraph.runtime.training import Plan
 
 
 def test_bench_reports_all_models_on_both_sets(monkeypatch) -> None:  # type: ignore[no-untyped-def]

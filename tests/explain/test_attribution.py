@@ -12,9 +12,10 @@ import torch
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.explain.attribution import EDGE_CUTOFF, explain_node
-from opsgraph.models.gnn.dataset import LabelledWindows, sim_windows
+from opsgraph.models.gnn.dataset import LabelledWindows
 from opsgraph.models.gnn.detector import GraphSageDetector
 from opsgraph.models.gnn.features import FEATURES, GraphWindow
+from opsgraph.runtime.training import sim_windows
 
 EPOCHS = 30
 

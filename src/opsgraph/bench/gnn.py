@@ -21,7 +21,7 @@ from sklearn.ensemble import IsolationForest
 
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.models.gnn.contract import GraphDetector
-from opsgraph.models.gnn.dataset import LabelledWindows, sim_windows
+from opsgraph.models.gnn.dataset import LabelledWindows
 from opsgraph.models.gnn.detector import (
     GraphDeviationDetector,
     GraphSageDetector,
@@ -30,13 +30,8 @@ from opsgraph.models.gnn.detector import (
     sparse_adjacency,
 )
 from opsgraph.models.gnn.features import node_features
-from opsgraph.models.gnn.training import (
-    Plan,
-    held_out_set,
-    metrics,
-    scores_of,
-    training_set,
-)
+from opsgraph.models.gnn.training import metrics, scores_of
+from opsgraph.runtime.training import Plan, held_out_set, sim_windows, training_set
 
 Scorer = Callable[[LabelledWindows], tuple[np.ndarray, np.ndarray]]
 _Z = slice(len(SIGNALS), 2 * len(SIGNALS))

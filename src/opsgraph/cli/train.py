@@ -102,8 +102,9 @@ def train_gnn(
     """Train a graph detector, evaluate it on held-out topologies and unseen fault kinds,
     and register it as a new version (weights, metadata, loss curve PNG)."""
     from opsgraph.models.gnn.registry import ModelRegistry
-    from opsgraph.models.gnn.training import Plan, evaluate, held_out_set, training_set
+    from opsgraph.models.gnn.training import evaluate
     from opsgraph.models.plugins import create_graph_detector
+    from opsgraph.runtime.training import Plan, held_out_set, training_set
 
     plan = Plan(incidents=incidents)
     try:

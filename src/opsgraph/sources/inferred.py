@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from opsgraph.core.models import Dependency, DependencyKind
-from opsgraph.explain.evidence import FloatArray
 
 #: Metrics whose changes travel with load, caller first.
 LOAD_METRICS = frozenset({"request_count", "requests", "rps", "throughput", "lod", "load"})
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from opsgraph.models.gnn.dataset import LabelledWindows, sim_windows
+from opsgraph.models.gnn.dataset import LabelledWindows
 from opsgraph.models.gnn.detector import GraphSageDetector
+from opsgraph.runtime.training import sim_windows
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import pytest
 
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
-from opsgraph.models.gnn.dataset import SAMPLE_AT, sim_windows
 from opsgraph.models.gnn.features import (
     FEATURES,
     GraphWindow,
@@ -15,6 +14,7 @@ from opsgraph.models.gnn.features import (
     node_features,
 )
 from opsgraph.models.gnn.training import windows_from_table
+from opsgraph.runtime.training import SAMPLE_AT, sim_windows
 
 
 def _window(rows: int = 20, nodes: int = 3) -> GraphWindow:

@@ -1,15 +1,11 @@
-"""Training data, held-out evaluation and training runs of the graph detectors.
-
-The held-out set is built from topologies (sizes and seeds) not used in training, and it holds
-fault kinds the supervised models never saw; metrics are reported on all of it and on the
-unseen kinds alone. Recorded metrics of the self-supervised mode can come from a wide CSV.
+"""Evaluation of the graph detectors (scores, metrics at a threshold, held-out reports) and
+graph windows from recorded metrics for the self-supervised mode (a wide CSV). The simulated
+training and held-out sets are made in `runtime/training.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import average_precision_score
@@ -17,56 +13,8 @@ from sklearn.metrics import average_precision_score
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.models.gnn.contract import GraphDetector
-from opsgraph.models.gnn.dataset import LabelledWindows, sim_windows
+from opsgraph.models.gnn.dataset import LabelledWindows
 from opsgraph.models.gnn.features import WINDOW_ROWS, GraphWindow
-from opsgraph.sim import FaultKind
-
-#: (resources, seed) of the estates trained on and of the held-out estates.
-TRAIN_TOPOLOGIES: tuple[tuple[int, int], ...] = ((40, 1), (80, 2), (120, 3), (60, 4))
-HELD_OUT_TOPOLOGIES: tuple[tuple[int, int], ...] = ((70, 11), (150, 12))
-#: Fault kinds kept out of supervised training, to see whether what was learned transfers.
-UNSEEN_KINDS: tuple[str, ...] = (FaultKind.DISK_FULL.value, FaultKind.MISCONFIGURATION.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Which simulated data a run trains and evaluates on."""
-
-    incidents: int = 48
-    train_topologies: tuple[tuple[int, int], ...] = TRAIN_TOPOLOGIES
-    held_out_topologies: tuple[tuple[int, int], ...] = HELD_OUT_TOPOLOGIES
-    unseen_kinds: tuple[str, ...] = UNSEEN_KINDS
-
-    @property
-    def seen_kinds(self) -> list[str]:
-        return [k.value for k in FaultKind if k.value not in self.unseen_kinds]
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "source": "simulated cloud",
-            "incidents_per_topology": self.incidents,
-            "train_topologies": [list(t) for t in self.train_topologies],
-            "held_out_topologies": [list(t) for t in self.held_out_topologies],
-            "train_fault_kinds": self.seen_kinds,
-            "unseen_fault_kinds": list(self.unseen_kinds),
-        }
-
-
-def build(
-    topologies: Iterable[tuple[int, int]], incidents: int, kinds: Sequence[str] | None
-) -> LabelledWindows:
-    out = LabelledWindows()
-    for resources, seed in topologies:
-        out.extend(sim_windows(resources, seed, incidents=incidents, fault_kinds=kinds))
-    return out
-
-
-def training_set(plan: Plan) -> LabelledWindows:
-    return build(plan.train_topologies, plan.incidents, plan.seen_kinds)
-
-
-def held_out_set(plan: Plan) -> LabelledWindows:
-    return build(plan.held_out_topologies, plan.incidents, None)
 
 
 def scores_of(detector: GraphDetector, data: LabelledWindows) -> tuple[np.ndarray, np.ndarray]:
