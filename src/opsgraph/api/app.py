@@ -40,9 +40,9 @@ from opsgraph.api.routes import (
     ws,
 )
 from opsgraph.api.security import authorize
+from opsgraph.core.extras import require
 from opsgraph.notify.dispatch import Dispatcher
 from opsgraph.notify.hub import Message
-from opsgraph.notify.redis_bridge import bridge_from_settings
 from opsgraph.runtime.root import Runtime
 from opsgraph.web import STATIC_DIR
 
@@ -75,9 +75,14 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.hub.bind(asyncio.get_running_loop())
         # Replicas: relay events through Redis, and follow topology registered on the others.
-        bridge = bridge_from_settings(
-            runtime.settings.events, runtime.hub, on_remote=_topology_follower(runtime)
-        )
+        bridge = None
+        if runtime.settings.events.redis_url is not None:
+            require("redis", "several replicas (events.redis_url)")
+            from opsgraph.notify.redis_bridge import bridge_from_settings
+
+            bridge = bridge_from_settings(
+                runtime.settings.events, runtime.hub, on_remote=_topology_follower(runtime)
+            )
         app.state.event_bridge = bridge
         if bridge is not None:
             await bridge.start()

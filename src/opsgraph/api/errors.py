@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opsgraph.core.errors import AuthError, InvalidInputError, OpsgraphError, RateLimitedError
+from opsgraph.core.extras import missing_extra
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -36,6 +37,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors}
         )
+
+    @app.exception_handler(ModuleNotFoundError)
+    async def _missing_extra(request: Request, exc: ModuleNotFoundError) -> JSONResponse:
+        # An optional package a feature needs: 501 naming the extra. Any other missing
+        # module is a bug and stays a 500.
+        missing = missing_extra(exc, f"{request.method} {request.url.path}")
+        if missing is None:
+            raise exc
+        return JSONResponse(status_code=missing.http_status, content={"detail": str(missing)})
 
     @app.exception_handler(OpsgraphError)
     async def _ours(_: Request, exc: OpsgraphError) -> JSONResponse:

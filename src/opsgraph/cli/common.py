@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     import httpx
@@ -19,8 +20,16 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 def fail(message: str) -> NoReturn:
     """Print the problem and exit with code 2 (bad input or an unusable setting)."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    report(message)
     raise typer.Exit(2)
+
+
+def report(message: str) -> None:
+    """Print a problem on stderr: unwrapped, and with its own brackets kept (they are text,
+    such as `pip install 'opsgraph[gnn]'`, not markup)."""
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
 
 
 def api_headers() -> dict[str, str]:

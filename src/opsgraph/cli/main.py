@@ -16,7 +16,7 @@ from opsgraph import __version__
 from opsgraph.cli.auth import keys_app, users_app
 from opsgraph.cli.bench import bench_app
 from opsgraph.cli.bench_remediation import bench_remediation
-from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail, report
 from opsgraph.cli.detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli.ingest import ingest_app
 from opsgraph.cli.logs import logs_app
@@ -263,4 +263,20 @@ def sim_topology(
 
 
 def main() -> None:
-    app()
+    """The `opsgraph` script. A command that needs an extra that is not installed says which
+    one and exits 2, wherever the missing import happens."""
+    from opsgraph.core.errors import MissingExtraError
+    from opsgraph.core.extras import missing_extra
+
+    try:
+        app()
+        return
+    except MissingExtraError as exc:
+        problem = str(exc)
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc, "this command")
+        if missing is None:
+            raise
+        problem = str(missing)
+    report(problem)
+    raise SystemExit(2)

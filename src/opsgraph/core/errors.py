@@ -69,8 +69,8 @@ class MissingExtraError(OpsgraphError):
 
     def __init__(self, feature: str, extra: str, missing: str) -> None:
         super().__init__(
-            f"{feature} needs the optional {extra!r} extra ({missing} is not installed): "
-            f"pip install 'opsgraph[{extra}]'"
+            f"the optional {extra!r} extra is needed for {feature} ({missing} is not "
+            f"installed): pip install 'opsgraph[{extra}]'"
         )
         self.feature = feature
         self.extra = extra

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from opsgraph.core.extras import require
 from opsgraph.detect.base import FloatArray
 from opsgraph.models.multivariate import RobustScaler, window_features
 
@@ -55,6 +56,7 @@ class AutoencoderDetector:
         if hidden < 2 or code < 1 or epochs < 1 or not 50.0 <= percentile < 100.0:
             raise ValueError("need hidden >= 2, code >= 1, epochs >= 1, 50 <= percentile < 100")
         self.name = "vae" if variational else "autoencoder"
+        require("torch", f"the {self.name} detector")
         self.variational = variational
         self.hidden, self.code, self.epochs = hidden, code, epochs
         self.lr, self.batch, self.percentile, self.seed = lr, batch, percentile, seed

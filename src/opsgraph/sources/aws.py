@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.extras import require
 from opsgraph.core.models import Dependency, DependencyKind, Resource, ResourceKind
 from opsgraph.sources.topology import Topology
 
@@ -45,6 +46,7 @@ def _tags(items: Iterable[dict[str, Any]] | None) -> dict[str, str]:
 def boto3_clients(endpoint_url: str | None = None, profile: str | None = None) -> ClientFactory:
     """Clients from boto3's usual credential chain (or a named profile), optionally against
     another endpoint such as a local moto server."""
+    require("boto3", "AWS (CloudWatch, discovery, the AWS executor)")
     import boto3
 
     session = boto3.Session(profile_name=profile) if profile else boto3.Session()

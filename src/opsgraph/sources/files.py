@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.extras import require
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.table import Table
 
@@ -124,6 +125,7 @@ def _jsonl_rows(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
 
 
 def _parquet_rows(path: Path) -> tuple[list[str], list[list[str]], list[str]]:
+    require("pyarrow", "reading Parquet files")
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 

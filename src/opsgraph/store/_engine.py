@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from opsgraph.core.errors import InvalidInputError
+from opsgraph.core.extras import missing_extra
 
 #: Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "opsgraph_write"
@@ -68,7 +69,11 @@ def make_engine(url: str, *, echo: bool, schema: str | None) -> Engine:
     connect_args: dict[str, Any] = {}
     if schema is not None:
         connect_args["options"] = f"-csearch_path={check_schema(schema)}"
-    return create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    try:
+        return create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the driver of the URL's dialect (psycopg: `postgres`)
+        missing = missing_extra(exc, f"a {dialect} store")
+        raise missing if missing is not None else exc from exc
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

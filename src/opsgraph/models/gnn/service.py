@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from opsgraph.core.errors import ConflictError, UnavailableError
+from opsgraph.core.errors import ConflictError, MissingExtraError, UnavailableError
+from opsgraph.core.extras import available, require
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,24 @@ class GraphModels:
         self._child: subprocess.Popen[bytes] | None = None
 
     def registry(self) -> Any:
+        """The registry of graph models; without PyTorch (the `gnn` extra) MissingExtraError."""
+        require("torch", "graph models")
+        require("torch_geometric", "graph models")
         from opsgraph.models.gnn.registry import ModelRegistry
 
         return ModelRegistry(self.root)
 
+    @staticmethod
+    def installed() -> bool:
+        """Whether the graph models can run here (PyTorch and PyG, the `gnn` extra)."""
+        return available("torch") and available("torch_geometric")
+
     def start(self) -> None:
         """Begin bootstrap training when no model of our name is registered."""
         if not self.bootstrap or self._child is not None:
+            return
+        if not self.installed():
+            log.info("graph models need the 'gnn' extra (PyTorch): no bootstrap model")
             return
         if self.registry().latest_version(self.name) is not None:
             return
@@ -82,7 +94,10 @@ class GraphModels:
         return None
 
     def status(self) -> dict[str, Any]:
-        return {"name": self.name, "training": self._training(), "error": self._failure()}
+        error = self._failure()
+        if error is None and not self.installed():
+            error = str(MissingExtraError("graph models", "gnn", "torch"))
+        return {"name": self.name, "training": self._training(), "error": error}
 
     def get(self) -> tuple[Any, Any]:
         """(detector, ModelInfo) of the newest version; a version registered while serving
@@ -109,5 +124,8 @@ class GraphModels:
         return fresh
 
     def info(self) -> list[dict[str, Any]]:
-        """Every registered model's metadata, newest version of each name last."""
+        """Every registered model's metadata, newest version of each name last (none where
+        the graph models cannot run)."""
+        if not self.installed():
+            return []
         return [m.model_dump() for m in self.registry().list()]
