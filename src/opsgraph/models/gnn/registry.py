@@ -1,7 +1,7 @@
 """The graph-model family of the versioned model registry: weights, metadata (data, config,
 metrics, date) and the loss curve of each trained graph detector.
 
-Layout: <root>/<detector>/v0001/{model.pt, meta.json, loss.svg} (see detect/model_registry.py).
+Layout: <root>/<detector>/v0001/{model.pt, meta.json, loss.svg} (see models/registry.py).
 """
 
 from __future__ import annotations
