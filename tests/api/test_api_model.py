@@ -21,7 +21,7 @@ from opsgraph.runtime.settings import Settings
 @pytest.fixture
 def fast(runtime: Runtime) -> Runtime:
     """Bootstrap LOF alone, the quickest member (the default ensemble has a test of its own)."""
-    runtime.settings.multivariate.detector = "lof"
+    runtime.resource_models.detector = "lof"
     return runtime
 
 
@@ -183,7 +183,7 @@ def test_nan_infinity_and_oversized_batches_are_refused(client: TestClient, fast
 
 
 def test_no_bootstrap_is_a_409_saying_how_to_train(client: TestClient, runtime: Runtime) -> None:
-    runtime.settings.multivariate.bootstrap = False
+    runtime.resource_models.bootstrap = False
     res = client.post("/predict", json={"features": {s: 1.0 for s in SIGNALS}})
     assert res.status_code == 409 and "opsgraph train multivariate" in res.json()["detail"]
     assert client.get("/model_info").json()["multivariate_model"]["version"] is None

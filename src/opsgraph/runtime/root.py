@@ -24,6 +24,7 @@ from opsgraph.runtime.explain import Explanations
 from opsgraph.runtime.intake import Intake
 from opsgraph.runtime.logs import LogIntake
 from opsgraph.runtime.operator import Operator
+from opsgraph.runtime.resource_models import ResourceModels
 from opsgraph.runtime.settings import Settings, demo_store_url
 from opsgraph.runtime.simulation import Simulation
 from opsgraph.sources.pull import run_pull_source
@@ -48,6 +49,7 @@ class Runtime:
     - `estate`: resources and dependencies; `intake`: samples and outside alerts in;
     - `simulation`: the simulated cloud; `operator`: feedback, maintenance, alert status;
     - `explanations`: root causes of anomalies; `logs`: pushed log lines;
+    - `resource_models`: the served multivariate model of a resource's signals;
     - `alerts` (incidents), `auth`, `graph_models`, `automation` (built on first use).
     """
 
@@ -102,6 +104,14 @@ class Runtime:
         )
         self.logs = LogIntake(
             settings.logs, store=self.store, ingestor=self.ingestor, intake=self.intake
+        )
+        mv = settings.multivariate
+        self.resource_models = ResourceModels(
+            settings.data_dir / "models",
+            self.store,
+            detector=mv.detector,
+            bootstrap=mv.bootstrap,
+            max_rows=mv.max_rows,
         )
         self._automation: Automation | None = None
         self._automation_lock = threading.Lock()

@@ -7,16 +7,15 @@ first request fits one on the store's history (`multivariate.bootstrap`) or answ
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from opsgraph.api.deps import get_runtime
+from opsgraph.api.deps import RuntimeDep
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
 from opsgraph.core.models import Severity, severity_for
 from opsgraph.models.registry import ModelInfo
@@ -39,28 +38,10 @@ FeatureName = Annotated[str, StringConstraints(pattern=METRIC_NAME_RE.pattern)]
 FeatureValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 ResourceId = Annotated[str, StringConstraints(pattern=RESOURCE_ID_RE.pattern)]
 
-_create = threading.Lock()
 
-
-def get_resource_models(request: Request) -> ResourceModels:
-    """The app's served resource model (created at the first request that needs it)."""
-    state = request.app.state
-    models: ResourceModels | None = getattr(state, "resource_models", None)
-    if models is None:
-        with _create:
-            models = getattr(state, "resource_models", None)
-            if models is None:
-                runtime = get_runtime(request)
-                cfg = runtime.settings.multivariate
-                models = ResourceModels(
-                    runtime.settings.data_dir / "models",
-                    runtime.store,
-                    detector=cfg.detector,
-                    bootstrap=cfg.bootstrap,
-                    max_rows=cfg.max_rows,
-                )
-                state.resource_models = models
-    return models
+def get_resource_models(runtime: RuntimeDep) -> ResourceModels:
+    """The runtime's served resource model."""
+    return runtime.resource_models
 
 
 ResourceModelsDep = Annotated[ResourceModels, Depends(get_resource_models)]
