@@ -134,25 +134,6 @@ def bench_sim_detect(
     _save(report, out)
 
 
-@bench_app.command("multivariate")
-def bench_multivariate(
-    out: OutOpt = None,
-) -> None:
-    """ROC-AUC and average precision of `detect score` approaches on simulated resources:
-    trained on two fault-free days, tested on two days with a fault every hour."""
-    from opsgraph.bench.multivariate import run_multivariate_bench
-
-    with console.status("simulating and scoring"):
-        report = run_multivariate_bench()
-    table = Table(title=f"opsgraph bench multivariate ({report['resources_evaluated']} resources)")
-    for col in ("approach", "ROC-AUC", "average precision"):
-        table.add_column(col, justify="right")
-    for r in report["results"]:
-        table.add_row(r["approach"], f"{r['roc_auc']:.3f}", f"{r['average_precision']:.3f}")
-    console.print(table)
-    _save(report, out)
-
-
 @bench_app.command("nab")
 def bench_nab(
     data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(

@@ -15,6 +15,7 @@ import typer
 from opsgraph import __version__
 from opsgraph.cli.auth import keys_app, users_app
 from opsgraph.cli.bench import bench_app
+from opsgraph.cli.bench_multivariate import bench_multivariate
 from opsgraph.cli.bench_remediation import bench_remediation
 from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail, report
 from opsgraph.cli.detect import backtest, detect_app, feedback, maintenance_app
@@ -44,6 +45,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(sim_app, name="sim")
 bench_app.command("remediation")(bench_remediation)
+bench_app.command("multivariate")(bench_multivariate)
 app.add_typer(bench_app, name="bench")
 app.add_typer(detect_app, name="detect")
 app.command("backtest")(backtest)
