@@ -51,7 +51,7 @@ def test_training_first_makes_the_test_start_warm(tmp_path: Path) -> None:
     train = read_table(_wide(tmp_path / "train.csv", 500, seed=1))
     test = read_table(_wide(tmp_path / "test.csv", 50, spike_at=10))
     cold = score_table(test).scores
-    warm = score_table(test, train).scores
+    warm = score_table(test, train, multivariate=()).scores  # the streaming members, warmed
     assert cold[10] == 0.0  # nothing learned yet
     assert warm[10] > 0.99
     other = read_table(_write(tmp_path / "other.csv", ["timestamp,disk", "1,1", "2,2"]))
@@ -125,13 +125,20 @@ def test_member_specs() -> None:
             parse_members(bad)
 
 
-def test_training_adds_the_multivariate_models(tmp_path: Path) -> None:
+def test_with_training_the_fitted_model_scores_and_attributes(tmp_path: Path) -> None:
     train = read_table(_wide(tmp_path / "train.csv", 400, seed=1))
     test = read_table(_wide(tmp_path / "test.csv", 60, spike_at=30))
-    with_models = score_table(test, train).scores
-    without = score_table(test, train, multivariate=()).scores
-    assert np.all(with_models >= without)  # the joint models can only add evidence
-    assert with_models[30] > 0.99
+    fitted = score_table(test, train)  # the default: the PCA residual fitted on train
+    # Averaged over the last rows, the score climbs over the 3 spiked rows (30-32).
+    assert fitted.scores[30] > 0.5 and fitted.scores[32] > 0.99
+    assert int(np.argmax(fitted.scores)) in range(30, 36)
+    assert np.median(fitted.scores[:25]) < 0.9
+    # Each signal's probability is its share of the row's: they add up to the row's score.
+    np.testing.assert_allclose(fitted.per_signal.sum(axis=1), fitted.scores, atol=1e-9)
+    spiked = test.columns.index("latency")  # the signal _wide spikes
+    assert int(np.argmax(fitted.per_signal[32])) == spiked
+    streaming = score_table(test, train, multivariate=()).scores
+    assert streaming[30] > 0.99  # 'none': the streaming members warmed on train decide
 
 
 def test_autoencoder_reports_drift(tmp_path: Path) -> None:

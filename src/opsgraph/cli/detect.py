@@ -54,10 +54,11 @@ def detect_score(
     multivariate: Annotated[
         str,
         typer.Option(
-            help="With --train: models fitted on it (iforest, ocsvm, lof, ecod, autoencoder, vae; "
-            "comma-separated, or 'none')."
+            help="With --train: the models fitted on it, which then score the rows (pca, iforest, "
+            "ocsvm, lof, ecod, autoencoder, vae; comma-separated), or 'none' for the streaming "
+            "members warmed on it."
         ),
-    ] = "ecod,iforest",
+    ] = "pca",
 ) -> None:
     """Score every row of a multivariate CSV, causally, after learning from TRAIN if given.
 

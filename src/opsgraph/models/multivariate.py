@@ -197,6 +197,7 @@ class MultivariateEnsemble:
 
     def fit(self, X: FloatArray) -> None:
         self._tails = []
+        self._scaler = RobustScaler().fit(window_features(X))
         for member in self.members:
             member.fit(X)
             self._tails.append(_StaticTail().fit(member.score(X)))
@@ -210,6 +211,22 @@ class MultivariateEnsemble:
                 notes.append(f"{member.name}: {drift(X).describe()}")
         return notes
 
+    def attribution(self, X: FloatArray) -> FloatArray:
+        """Per row and signal: each signal's share of what makes the row unusual, averaged over
+        the members that attribute (the PCA residual, the autoencoders); without such a
+        member, the share of each signal's robust deviation from the training rows (its level
+        and its change)."""
+        shares = []
+        for member in self.members:
+            attribute = getattr(member, "attribution", None)
+            if callable(attribute):
+                shares.append(_shares(np.abs(np.asarray(attribute(X), dtype=np.float64))))
+        if shares:
+            return np.asarray(np.mean(shares, axis=0), dtype=np.float64)
+        Z = self._scaler.transform(window_features(X)) ** 2
+        d = Z.shape[1] // 2
+        return _shares(Z[:, :d] + Z[:, d:])
+
     def score(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per row: the ensemble probability (largest member's) and each member's [rows, m]."""
         per_member = np.column_stack(
@@ -219,6 +236,12 @@ class MultivariateEnsemble:
             ]
         )
         return per_member.max(axis=1), per_member
+
+
+def _shares(weights: FloatArray) -> FloatArray:
+    weights = np.nan_to_num(weights, nan=0.0, posinf=0.0)
+    total = weights.sum(axis=1, keepdims=True)
+    return np.asarray(weights / np.where(total > 0, total, 1.0), dtype=np.float64)
 
 
 # Factories registered under the `opsgraph.batch_detectors` entry-point group.
