@@ -41,7 +41,10 @@ def require(module: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        raise _missing(exc, feature, fallback=module) from exc
+        missing = missing_extra(exc, feature)
+        if missing is None:
+            raise
+        raise missing from exc
 
 
 def missing_extra(exc: ModuleNotFoundError, feature: str) -> MissingExtraError | None:
@@ -58,12 +61,8 @@ def load_entry_point(entry: EntryPoint) -> Any:
     try:
         return entry.load()
     except ModuleNotFoundError as exc:
-        raise _missing(exc, f"{entry.group.removeprefix('opsgraph.')} {entry.name!r}") from exc
-
-
-def _missing(exc: ModuleNotFoundError, feature: str, fallback: str | None = None) -> Exception:
-    error = missing_extra(exc, feature)
-    if error is None and fallback is not None and fallback.split(".")[0] in EXTRA_OF:
-        top = fallback.split(".")[0]
-        error = MissingExtraError(feature, EXTRA_OF[top], top)
-    return error if error is not None else exc
+        feature = f"{entry.group.removeprefix('opsgraph.')} {entry.name!r}"
+        missing = missing_extra(exc, feature)
+        if missing is None:
+            raise
+        raise missing from exc
