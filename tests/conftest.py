@@ -139,3 +139,25 @@ def open_incident() -> OpenIncident:
         return incident
 
     return make
+
+
+#: Detection that alerts from a series' 10th point: robust z over 30 points through the fixed
+#: exponential map, two points in a row to open, no rest. Tests of the API, notifications and
+#: automation need an anomaly within a few dozen simulated steps; the live default (the
+#: calibrated ensemble) judges from about the 70th point, and its behaviour is pinned by the
+#: benchmark tests (tests/bench).
+QUICK_DETECT: dict[str, Any] = {
+    "detector": "robust_z",
+    "calibration": "exponential",
+    "window": 30,
+    "min_points": 10,
+    "alert_threshold": 0.35,
+    "open_after_points": 2,
+    "rest_points": 0,
+    "rest_fraction": 0.0,
+}
+
+
+@pytest.fixture
+def quick_detect() -> dict[str, Any]:
+    return dict(QUICK_DETECT)

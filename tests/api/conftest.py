@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,11 +21,11 @@ from opsgraph.runtime.training import sim_windows
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, quick_detect: dict[str, Any]) -> Iterator[Runtime]:
     settings = Settings(
         data_dir=tmp_path,
         sim={"resources": 30, "seed": 3, "preroll_steps": 40},
-        detect={"window": 30, "min_points": 10},
+        detect=quick_detect,
     )
     rt = Runtime(settings, demo=True)
     rt.simulation.start()

@@ -53,6 +53,7 @@ def test_asd_bad_folder_server_or_approach_exit_2(shared_data: Path, tmp_path: P
         assert result.exit_code == 2 and message in result.output
 
 
+@pytest.mark.slow
 def test_asd_default_holds_its_figure(shared_data: Path) -> None:
     """Pins the headline: the detect score --train default on all 12 ASD servers (0.631 when
     measured; docs/benchmarks.md), against a drop of more than 0.02."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from opsgraph.bench.nab.corpus import CostMatrix, DataFile, load_corpus
-from opsgraph.bench.nab.run import score_corpus
+from opsgraph.bench.nab.run import score_files
 from opsgraph.bench.nab.scoring import (
     best_threshold,
     file_score,
@@ -81,14 +81,15 @@ def test_null_and_perfect_detectors_on_the_corpus(shared_data: Path) -> None:
         "reward_low_FP_rate",
         "reward_low_FN_rate",
     }
-    null = score_corpus(corpus, [np.zeros(len(f.values)) for f in corpus.files])
+    weights = [row_weights(f) for f in corpus.files]
+    null = score_files(corpus, weights, [np.zeros(len(f.values)) for f in corpus.files])
     perfect_scores = []
     for f in corpus.files:
         s = np.zeros(len(f.values))
         for left, _ in f.windows:
             s[left] = 1.0
         perfect_scores.append(s)
-    perfect = score_corpus(corpus, perfect_scores)
+    perfect = score_files(corpus, weights, perfect_scores)
     for profile in corpus.profiles:
         assert null[profile]["score"] == 0.0
         assert perfect[profile]["score"] == pytest.approx(100.0, abs=0.01)

@@ -68,3 +68,46 @@ def test_bad_counts() -> None:
         EpisodeTracker(threshold=0.35, close_after=0, detector="x")
     with pytest.raises(ValueError):
         EpisodeTracker(threshold=0.35, close_after=1, detector="x", open_after=0)
+
+
+def _opened_at(tracker: EpisodeTracker, stream: list[list[float]]) -> list[list[int]]:
+    """Per series, the steps at which an episode opened."""
+    out: list[list[int]] = [[] for _ in stream[0]]
+    for t, row in enumerate(stream):
+        for anomaly in _decide(tracker, t, row).opened:
+            out[int(anomaly.resource_id.split("-")[1])].append(t)
+    return out
+
+
+def test_after_an_opening_its_series_rests() -> None:
+    tracker = EpisodeTracker(threshold=0.5, close_after=1, detector="d", rest_points=2)
+    tracker.reserve(2)
+    stream = [[0.9, 0.1], [0.1, 0.1], [0.9, 0.9], [0.1, 0.1], [0.9, 0.9], [0.9, 0.1]]
+    # Series 0 opens at 0, rests through 1-2 (the high point at 2 opens nothing), and opens
+    # again at 4; series 1's rest is its own: it opens at 2 and rests through 3-4.
+    assert _opened_at(tracker, stream) == [[0, 4], [2]]
+
+
+def test_the_rest_grows_with_the_points_the_series_has_seen() -> None:
+    tracker = EpisodeTracker(
+        threshold=0.5, close_after=1, detector="d", rest_points=2, rest_fraction=0.25
+    )
+    tracker.reserve(1)
+    stream = [[0.9]] + [[0.1]] * 11 + [[0.9], [0.1], [0.9], [0.1], [0.9], [0.9]]
+    # The first opening has seen nothing before it: the floor of 2 points. The second, at 12,
+    # follows 12 points: a quarter of them, 3 points (13-15), outlasts the floor.
+    assert _opened_at(tracker, stream) == [[0, 12, 16]]
+
+
+def test_without_a_rest_every_new_crossing_opens() -> None:
+    tracker = EpisodeTracker(threshold=0.5, close_after=1, detector="d")
+    tracker.reserve(1)
+    assert _opened_at(tracker, [[0.9], [0.1], [0.9], [0.1], [0.9]]) == [[0, 2, 4]]
+
+
+def test_bad_rest_settings_are_refused() -> None:
+    import pytest
+
+    for kwargs in ({"rest_points": -1}, {"rest_fraction": 1.0}, {"rest_fraction": -0.1}):
+        with pytest.raises(ValueError):
+            EpisodeTracker(threshold=0.5, close_after=1, detector="d", **kwargs)  # type: ignore[arg-type]

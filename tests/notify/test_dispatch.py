@@ -248,11 +248,13 @@ def test_receiver_types_are_entry_points() -> None:
         build_notifier(unknown)
 
 
-def test_the_server_starts_and_stops_the_dispatcher(tmp_path: Path) -> None:
+def test_the_server_starts_and_stops_the_dispatcher(
+    tmp_path: Path, quick_detect: dict[str, Any]
+) -> None:
     settings = Settings(
         data_dir=tmp_path,
         sim={"resources": 30, "seed": 3, "preroll_steps": 40},
-        detect={"window": 30, "min_points": 10},
+        detect=quick_detect,
         auth={"enabled": False},
         notify={
             "receivers": [{"name": "mem", "type": "memory"}],

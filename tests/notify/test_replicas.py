@@ -100,7 +100,9 @@ class Replica:
 
 
 @pytest.fixture
-def replicas(schema: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
+def replicas(
+    schema: str, tmp_path: Path, quick_detect: dict[str, Any]
+) -> Iterator[tuple[Replica, Replica]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
     env |= {
         # Each replica's connections use the test's own schema.
@@ -110,8 +112,7 @@ def replicas(schema: str, tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
         "OPSGRAPH_AUTH__ENABLED": "false",
         "OPSGRAPH_EVENTS__REDIS_URL": REDIS_URL,
         "OPSGRAPH_EVENTS__CHANNEL": f"opsgraph:test:{uuid.uuid4().hex}",
-        "OPSGRAPH_DETECT__WINDOW": "30",
-        "OPSGRAPH_DETECT__MIN_POINTS": "10",
+        **{f"OPSGRAPH_DETECT__{k.upper()}": str(v) for k, v in quick_detect.items()},
     }
     a = Replica("a", tmp_path, env)
     b = Replica("b", tmp_path, env)

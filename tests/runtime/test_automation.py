@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,13 +23,13 @@ mode: auto
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, quick_detect: dict[str, Any]) -> Iterator[Runtime]:
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "hogs.yaml").write_text(POLICY)
     settings = Settings(
         data_dir=tmp_path,
         sim={"resources": 30, "seed": 3, "preroll_steps": 40},
-        detect={"window": 30, "min_points": 10},
+        detect=quick_detect,
         automation={"policy_dir": tmp_path / "policies", "tick_s": 0, "backoff_s": 0},
     )
     rt = Runtime(settings, demo=True)

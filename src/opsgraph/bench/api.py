@@ -30,8 +30,9 @@ from opsgraph.bench.api_load import SIGNAL_LEVELS, Plan, json_sender, paced_load
 from opsgraph.bench.api_server import Server, api_server
 from opsgraph.core.errors import InvalidInputError
 
-#: Calm points given to each probe series before its spike (a full detector warm-up).
-PROBE_WARMUP = 40
+#: Calm points given to each probe series before its spike: the default ensemble's tail
+#: members judge from about the 70th point (a member warm-up of 20, then 50 scores to calibrate).
+PROBE_WARMUP = 100
 
 
 @dataclass(frozen=True)

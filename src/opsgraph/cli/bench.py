@@ -87,23 +87,37 @@ def bench_detect(
 @bench_app.command("sim-detect")
 def bench_sim_detect(
     detector: Annotated[
-        list[str] | None, typer.Option(help="Detectors to compare (repeatable; default all).")
+        list[str] | None,
+        typer.Option(
+            help="Detectors to compare (repeatable; 'all' for every registered one; "
+            "default: the configured one)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML config whose detect section runs."),
     ] = None,
     incidents: Annotated[
         int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
     ] = 72,
     out: OutOpt = None,
 ) -> None:
-    """Node-level precision / recall / F1, time to detect and false alarms per node-day on
-    simulated incidents over three topologies (50, 120 and 300 resources)."""
+    """Node-level precision / recall / F1, time to detect, false alarms per node-day, and pages
+    (incidents opened) per fault on simulated incidents over three topologies (50, 120 and 300
+    resources), through the live path: the configured detection, then the alert lifecycle."""
     from opsgraph.bench.sim_detect import run_sim_detect_bench
     from opsgraph.detect.registry import available
+    from opsgraph.runtime.settings import load_settings
 
-    names = detector or sorted(available())
     try:
+        settings = load_settings(config).detect
+        names = (sorted(available()) if detector == ["all"] else detector) or [settings.detector]
         with console.status(f"{incidents * 3} incidents x {len(names)} detectors"):
             report = run_sim_detect_bench(
-                detectors=names, topologies=[(50, 1), (120, 2), (300, 3)], incidents=incidents
+                detectors=names,
+                topologies=[(50, 1), (120, 2), (300, 3)],
+                incidents=incidents,
+                settings=settings,
             )
     except OpsgraphError as exc:
         fail(str(exc))
@@ -118,6 +132,9 @@ def bench_sim_detect(
         "node F1",
         "steps to detect",
         "false alarms / node-day",
+        "pages / fault",
+        "paged ≤ 3 steps",
+        "false pages / 100 node-days",
     ):
         table.add_column(col, justify="right")
     for r in report["results"]:
@@ -129,6 +146,9 @@ def bench_sim_detect(
             f"{r['node_f1']:.3f}",
             str(r["median_steps_to_detect"]),
             f"{r['false_alarms_per_node_day']:.3f}",
+            f"{r['pages_per_fault']:.2f}",
+            f"{r['faults_paged_within_3_steps']:.2f}",
+            f"{r['false_pages_per_100_node_days']:.2f}",
         )
     console.print(table)
     _save(report, out)
@@ -139,39 +159,32 @@ def bench_nab(
     data: Annotated[Path, typer.Option(help="NAB corpus folder (data/, labels/, config/).")] = Path(
         "../shared/data/nab"
     ),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="YAML config whose detect section runs (default: as serve finds one; "
+            "none: the live defaults).",
+        ),
+    ] = None,
     members: Annotated[
         str,
         typer.Option(
-            help="Ensemble members as NAME[@WINDOW],... of registered detectors "
-            "and :key=value settings (default: robust_z@120,cusum@120:k=1.0,"
-            "seasonal:period=week,new_level@600:bins=16)."
+            help="Run the ensemble with these members, NAME[@WINDOW][:key=value],... "
+            "(default: the configured detector)."
         ),
     ] = "",
-    dedup_rows: Annotated[
-        int, typer.Option(help="Rows in which a repeat of a high score is damped (0 = off).")
-    ] = 0,
-    tail_level: Annotated[
-        float,
-        typer.Option(min=0.5, max=0.9999, help="Quantile above which calibrators fit the tail."),
-    ] = 0.99,
-    rest_rows: Annotated[
+    splits: Annotated[
         int,
         typer.Option(
-            min=0, help="Rows at least silenced after a score reaches --rest-level (0 = off)."
+            min=0,
+            max=1000,
+            help="Held-out splits: decision settings chosen on a random half of the files, "
+            "scored on the other half (0: skip).",
         ),
-    ] = 35,
-    rest_level: Annotated[
-        float, typer.Option(min=0.5, max=1.0, help="Score that starts a rest period.")
-    ] = 0.9999,
-    rest_fraction: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            max=0.99,
-            help="A rest lasts this fraction of the rows its series had before the alert, "
-            "when that is more than --rest-rows.",
-        ),
-    ] = 0.02,
+    ] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the held-out splits.")] = 0,
     files: Annotated[
         list[str] | None,
         typer.Option("--file", help="Only files whose path contains this (repeatable)."),
@@ -181,48 +194,51 @@ def bench_nab(
         typer.Option(help="Write NAB result files (one CSV per data file) and report.json here."),
     ] = None,
 ) -> None:
-    """Run a detector causally over the Numenta Anomaly Benchmark and score it with NAB's rules.
+    """Run the live detection path over the Numenta Anomaly Benchmark and score its alerts.
 
-    Scores are normalised (null detector 0, perfect 100) for the standard, reward_low_FP_rate
-    and reward_low_FN_rate profiles, with one threshold per profile over the whole corpus.
+    Every file is a series of the detection path that serve runs (detector, calibration,
+    knobs, decision step with its rest period), fed causally; a detection is an anomaly the
+    decision step opens. Scores are normalised (null detector 0, perfect 100) for the
+    standard, reward_low_FP_rate and reward_low_FN_rate profiles.
     """
     from opsgraph.bench.nab.run import run_nab
-    from opsgraph.detect.members import DEFAULT_MEMBERS
+    from opsgraph.runtime.settings import load_settings
 
     try:
-        with console.status("running the detector over the corpus"):
-            report = run_nab(
-                data,
-                members=members or DEFAULT_MEMBERS,
-                dedup_rows=dedup_rows,
-                level=tail_level,
-                rest_rows=rest_rows,
-                rest_level=rest_level,
-                rest_fraction=rest_fraction,
-                out=out,
-                only=files or (),
+        settings = load_settings(config).detect
+        if members:
+            from opsgraph.detect.members import create_members, parse_members
+
+            create_members(parse_members(members))  # a bad spec fails before the run
+            settings = settings.model_copy(
+                update={"detector": "ensemble", "params": {"members": members}}
             )
+        with console.status("running the live detection path over the corpus"):
+            report = run_nab(data, settings, out=out, only=files or (), splits=splits, seed=seed)
     except OpsgraphError as exc:
         fail(str(exc))
-    table = Table(title=f"NAB: {report['detector']} ({report['files']} files)")
-    for col in ("profile", "score", "threshold", "TP", "FP", "FN"):
+    title = f"NAB: {report['detector']} {report['params'] or ''} ({report['files']} files)"
+    table = Table(title=title)
+    for col in ("profile", "score", "TP", "FP", "FN"):
         table.add_column(col, justify="right")
     for profile, r in report["profiles"].items():
-        table.add_row(
-            profile,
-            f"{r['score']:.2f}",
-            f"{r['threshold']:.6f}",
-            str(r["tp"]),
-            str(r["fp"]),
-            str(r["fn"]),
-        )
+        table.add_row(profile, f"{r['score']:.2f}", str(r["tp"]), str(r["fp"]), str(r["fn"]))
     console.print(table)
     cats = report["profiles"]["standard"]["categories"]
     console.print(
         "standard by category: "
         + ", ".join(f"{k} {v:.1f}" for k, v in cats.items() if v is not None)
     )
+    held = report.get("held_out")
+    if held:
+        console.print(
+            f"held out ({held['splits']} splits, {held['settings_tried']} decision settings): "
+            f"{held['held_out_mean']:.2f} ± {held['held_out_std']:.2f} on the unseen halves, "
+            f"against {held['live_default_on_same_halves_mean']:.2f} for the live default "
+            f"on the same halves (gap {held['gap_mean']:.2f})"
+        )
     if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps(report, indent=2))
         console.print(f"results in {report['results_dir']}, report in {out / 'report.json'}")
 

@@ -1,15 +1,21 @@
 """Calibrators: raw detector scores onto one [0, 1] scale shared by every detector.
 
-The exponential map suits z-like scores: zero below an onset, then saturating towards one.
+The live default is per series: each series' own tail of raw scores (`TailMap`), or the
+detector's own calibration (`SurpriseMap`, the ensemble), reported as surprise / 10, so a
+score says how rare a point is for its series and does not saturate short of one in 10^10.
+The exponential map suits z-like scores: zero below an onset, then saturating towards one
+(`detect.calibration: exponential`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from opsgraph.detect.base import FloatArray
+from opsgraph.detect.base import Calibrator, FloatArray, IndexArray
+from opsgraph.detect.tail import TailCalibrator
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +32,85 @@ class ExponentialCalibrator:
     def __call__(self, raw: FloatArray) -> FloatArray:
         excess = np.nan_to_num(raw, nan=0.0) - self.onset
         return np.asarray(-np.expm1(-np.maximum(excess, 0.0) / self.scale), dtype=np.float64)
+
+
+#: Surprise (-log10 of a point's tail probability) at which the score reaches 1: one in 10^10.
+SURPRISE_FULL = 10.0
+#: Tail probabilities below this are reported as this.
+FLOOR = 1e-12
+
+
+def surprise_of(tail_probability: FloatArray) -> FloatArray:
+    """-log10 of a tail probability, rounded to 1e-9 so that 1e-4 is exactly 4."""
+    s = -np.log10(np.maximum(np.nan_to_num(tail_probability, nan=1.0), FLOOR))
+    return np.asarray(np.round(s, 9), dtype=np.float64)
+
+
+def surprise_score(surprise: FloatArray) -> FloatArray:
+    """The live score of a surprise: surprise / 10, clipped to [0, 1]. A score of 0.4 is one
+    point in 10^4 for its series, 0.6 one in 10^6, 1.0 one in 10^10 or rarer."""
+    s = np.nan_to_num(surprise, nan=0.0) / SURPRISE_FULL
+    return np.asarray(np.clip(s, 0.0, 1.0), dtype=np.float64)
+
+
+class SeriesCalibrator(Protocol):
+    """A calibrator that may learn each series' scores: the live path's calibration step."""
+
+    def reserve(self, n_series: int) -> None: ...
+
+    def __call__(self, idx: IndexArray, raw: FloatArray) -> FloatArray: ...
+
+    def learn(self, idx: IndexArray, raw: FloatArray) -> None: ...
+
+
+class FixedMap:
+    """A stateless calibrator (such as ExponentialCalibrator) in the live calibration step."""
+
+    def __init__(self, calibrator: Calibrator) -> None:
+        self.calibrator = calibrator
+
+    def reserve(self, n_series: int) -> None:
+        pass
+
+    def __call__(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
+        return self.calibrator(raw)
+
+    def learn(self, idx: IndexArray, raw: FloatArray) -> None:
+        pass
+
+
+class _SurpriseScore:
+    def __call__(self, raw: FloatArray) -> FloatArray:
+        return surprise_score(raw)
+
+
+class SurpriseMap(FixedMap):
+    """For detectors that calibrate themselves and report surprise (the ensemble)."""
+
+    def __init__(self) -> None:
+        super().__init__(_SurpriseScore())
+
+
+class TailMap:
+    """Per-series tail calibration of any detector's raw score (`detect/tail.py`), reported as
+    a surprise score: the same scale as the ensemble's, whatever the detector."""
+
+    def __init__(self, history: int = 2000, level: float = 0.99) -> None:
+        self.tail = TailCalibrator(history=history, level=level)
+
+    def reserve(self, n_series: int) -> None:
+        self.tail.reserve(n_series)
+
+    def __call__(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
+        p = self.tail.probability(idx, raw)
+        return surprise_score(surprise_of(1.0 - p))
+
+    def learn(self, idx: IndexArray, raw: FloatArray) -> None:
+        self.tail.learn(idx, raw)
+
+
+def as_series_calibrator(calibrator: Calibrator | SeriesCalibrator) -> SeriesCalibrator:
+    """A stateless calibrator wrapped for the live path; a series calibrator as it is."""
+    if isinstance(calibrator, FixedMap | TailMap):
+        return calibrator
+    return FixedMap(calibrator)  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 Each series learns its first `window` points as they come. Their range, cut into `bins` equal
 bands, fixes the band width for good; every band a learned point falls in is marked as seen.
-From then on a point in a band never seen before is a novelty: a series that has moved between
+Judging starts once the series also has `min_span_s` of history (a day by default), so a
+series sampled every minute has seen a whole daily cycle first; until then its points only
+mark bands. From then on a point in a band never seen before is a novelty: a series that has moved between
 40 % and 60 % CPU for days and now reads 75 %, a queue that has never been empty and now is,
 a latency that lands between two regimes it knows. The raw score is how many bands the point
 lies beyond the seen ones (1 for an unseen band inside them), 0 for a familiar band.
@@ -37,16 +39,21 @@ class NewLevelDetector:
         bins: int = 16,
         margin: int = 64,
         confidence: float = 0.9999,
+        min_span_s: float = 86_400.0,
     ) -> None:
-        if window < 2 or bins < 1 or margin < 0 or not 0.5 < confidence < 1.0:
-            raise ValueError("need window >= 2, bins >= 1, margin >= 0 and 0.5 < confidence < 1")
+        if window < 2 or bins < 1 or margin < 0 or not 0.5 < confidence < 1.0 or min_span_s < 0:
+            raise ValueError(
+                "need window >= 2, bins >= 1, margin >= 0, 0.5 < confidence < 1, min_span_s >= 0"
+            )
         self.window = window
+        self.min_span_s = min_span_s
         self.bins = bins
         self.margin = margin
         self.confidence = confidence
         self._span = bins + 2 * margin + 1
         self._warm = np.full((0, window), np.nan, dtype=np.float32)
         self._count = np.zeros(0, dtype=np.int64)
+        self._t0 = np.full(0, np.nan)  # timestamp of each series' first learned point
         self._lo = np.full(0, np.nan)
         self._width = np.full(0, np.nan)
         self._min_band = np.zeros(0, dtype=np.int64)
@@ -59,6 +66,7 @@ class NewLevelDetector:
             return
         self._warm = np.vstack([self._warm, np.full((grow, self.window), np.nan, np.float32)])
         self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
+        self._t0 = np.concatenate([self._t0, np.full(grow, np.nan)])
         self._lo = np.concatenate([self._lo, np.full(grow, np.nan)])
         self._width = np.concatenate([self._width, np.full(grow, np.nan)])
         self._min_band = np.concatenate([self._min_band, np.zeros(grow, dtype=np.int64)])
@@ -81,6 +89,10 @@ class NewLevelDetector:
         raw = np.full(idx.shape[0], np.nan)
         expected = np.full(idx.shape[0], np.nan)
         ready = (self._count[idx] >= self.window) & np.isfinite(values)
+        if ts is not None and self.min_span_s > 0:
+            with np.errstate(invalid="ignore"):
+                young = (ts - self._t0[idx]) < self.min_span_s  # NaN (no time seen): not young
+            ready &= ~young
         if not ready.any():
             return raw, expected
         sel, x = idx[ready], values[ready]
@@ -111,6 +123,9 @@ class NewLevelDetector:
     ) -> None:
         keep = learnable(values, accept)
         idx, values = idx[keep], values[keep]
+        if ts is not None:
+            first = np.isnan(self._t0[idx])
+            self._t0[idx[first]] = ts[keep][first]
         warming = self._count[idx] < self.window
         if warming.any():
             w_idx = idx[warming]

@@ -52,19 +52,56 @@ def _default_per_metric() -> dict[str, KnobSettings]:
 
 class DetectSettings(Section):
     detector: str = Field(
-        default="robust_z", description="Streaming detector, by entry-point name."
+        default="robust_z",
+        description="Streaming detector, by entry-point name (ensemble: the calibrated "
+        "ensemble of deploy/config/ensemble.yaml; docs/benchmarks.md compares them).",
     )
     params: dict[str, Any] = Field(
         default_factory=dict, description="The detector's own settings (e.g. period: week)."
     )
     window: int = Field(default=60, ge=5, le=10_000, description="Points per rolling window.")
     min_points: int = Field(default=20, ge=3, description="Warm-up: points before scoring.")
-    alert_threshold: float = Field(
-        default=0.35, ge=0.0, le=1.0, description="Score at which a sample becomes an anomaly."
+    calibration: Literal["tail", "exponential"] = Field(
+        default="exponential",
+        description="How raw scores become scores in [0, 1]: each series' own tail "
+        "(score = surprise / 10, 0.4 = one point in 10^4 for that series), or the fixed "
+        "exponential map of z_onset and z_scale. A detector that calibrates itself (ensemble) "
+        "keeps its own surprise either way.",
     )
-    z_onset: float = Field(default=3.0, ge=0, description="Robust z below which the score is 0.")
+    alert_threshold: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="Score at which a sample becomes an anomaly (with tail calibration or the "
+        "ensemble, 0.4 is one point in 10^4 for its series).",
+    )
+    z_onset: float = Field(
+        default=3.0, ge=0, description="calibration: exponential: z below which the score is 0."
+    )
     z_scale: float = Field(
-        default=4.0, gt=0, description="Robust z above the onset that brings the score to 0.63."
+        default=4.0,
+        gt=0,
+        description="calibration: exponential: z above the onset that brings the score to 0.63.",
+    )
+    rest_points: int = Field(
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="After an anomaly opens, no new one opens on its series for this many "
+        "points (0: no rest)...",
+    )
+    rest_fraction: float = Field(
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
+        description="... or for this fraction of the points the series had before, when more.",
+    )
+    rest_break: float = Field(
+        default=0.2,
+        gt=0.0,
+        le=1.0,
+        description="A score this much above the one that started a rest opens an anomaly "
+        "anyway (0.2: a point 100 times rarer).",
     )
     open_after_points: int = Field(
         default=2,

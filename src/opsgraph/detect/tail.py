@@ -35,6 +35,7 @@ class TailCalibrator:
         self._count = np.zeros(0, dtype=np.int64)
         # The tail fit per series: the level's quantile and the mean excess above it.
         self._q = np.full(0, np.nan)
+        self._med = np.full(0, np.nan)
         self._mean_excess = np.full(0, np.nan)
         self._since_fit = np.zeros(0, dtype=np.int64)
 
@@ -46,6 +47,7 @@ class TailCalibrator:
         self._pos = np.concatenate([self._pos, np.zeros(grow, dtype=np.int64)])
         self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
         self._q = np.concatenate([self._q, np.full(grow, np.nan)])
+        self._med = np.concatenate([self._med, np.full(grow, np.nan)])
         self._mean_excess = np.concatenate([self._mean_excess, np.full(grow, np.nan)])
         self._since_fit = np.concatenate([self._since_fit, np.full(grow, 1 << 30)])
 
@@ -61,16 +63,18 @@ class TailCalibrator:
         q = self._q[sel]
         me = np.maximum(self._mean_excess[sel], 1e-12)
         tail = 1.0 - self.level
-        # Above the quantile: the exponential tail. Below: the empirical rank in the history.
-        above = x > q
-        p_exceed = np.empty(x.shape[0])
-        p_exceed[above] = tail * np.exp(-(x[above] - q[above]) / me[above])
-        below = ~above
-        if below.any():
-            rows = self._buf[sel[below]]
-            n = np.sum(np.isfinite(rows), axis=1)
-            ge = np.sum(rows >= x[below, None], axis=1)
-            p_exceed[below] = np.maximum(ge / np.maximum(n, 1), tail)
+        # Above the quantile: the exponential tail. Between the median and the quantile, the
+        # tail probability runs from 0.5 to 1 - level on a log scale; at or below the median
+        # a point is plain normal. (Its exact rank would cost a pass over the whole history;
+        # below the quantile the probability of anomaly stays under `level`, far from any
+        # alert threshold, so no alert depends on it.)
+        med = self._med[sel]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.clip((x - med) / (q - med), 0.0, 1.0)
+        between = 0.5 * (tail / 0.5) ** np.nan_to_num(share, nan=1.0)
+        p_exceed = np.where(
+            x > q, tail * np.exp(np.minimum((q - x) / me, 0.0)), np.where(x <= med, 1.0, between)
+        )
         out[ready] = 1.0 - p_exceed
         return out
 
@@ -90,13 +94,42 @@ class TailCalibrator:
         if due.shape[0] == 0:
             return
         rows = self._buf[due]
-        q = np.nanquantile(rows, self.level, axis=1)
-        excess = rows - q[:, None]
-        over = excess > 0  # NaN (empty slots) compares False
+        # A full history has no gap: the plain quantile (a partition per row) is exact and far
+        # faster than nanquantile, which loops over rows in Python.
+        full = self._count[due] >= self.history
+        both = np.empty((2, due.shape[0]))  # the median and the level's quantile
+        if full.any():
+            both[:, full] = np.quantile(rows[full], [0.5, self.level], axis=1)
+        if not full.all():
+            both[:, ~full] = _gappy_quantile(
+                rows[~full], self._count[due][~full], [0.5, self.level]
+            )
+        med, q = both
+        over = rows > q[:, None]  # NaN (empty slots) compares False
         n_over = over.sum(axis=1)
-        total = np.where(over, excess, 0.0).sum(axis=1)
+        total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
         # A flat tail (no exceedance at all) gets a tiny scale: anything above is extreme.
         me = np.where(n_over > 0, total / np.maximum(n_over, 1), 1e-6 * np.maximum(np.abs(q), 1.0))
         self._q[due] = q
+        self._med[due] = med
         self._mean_excess[due] = me
         self._since_fit[due] = 0
+
+
+def _gappy_quantile(rows: FloatArray, counts: IndexArray, levels: list[float]) -> FloatArray:
+    """Per level and row, the quantile of the row's first `counts` finite values (NaN
+    elsewhere), by linear interpolation as numpy's default method computes it, without
+    nanquantile's loop over rows."""
+    ordered = np.sort(rows, axis=1)  # NaN sorts last
+    r = np.arange(rows.shape[0])
+    out = np.empty((len(levels), rows.shape[0]))
+    for k, level in enumerate(levels):
+        h = (counts - 1) * level
+        lo = np.floor(h).astype(np.int64)
+        hi = np.minimum(lo + 1, counts - 1)
+        a, b = ordered[r, lo], ordered[r, hi]
+        t = h - lo
+        diff = b - a
+        # numpy's lerp: from the nearer end, so the result is exact at t = 0 and t = 1.
+        out[k] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return out

@@ -4,7 +4,7 @@ Each member's raw score goes through its own per-series tail calibrator (`detect
 the ensemble's raw score is the surprise of the most confident member, -log10 of its tail
 probability (corrected for the number of tail members, `detect/ensemble.py`), so 3 means
 "one in a thousand for this series" whatever the member and the series' scale. The live
-calibrator then maps surprise onto [0, 1] like any other raw score.
+path reports it as surprise / 10 (`detect/calibrate.py`).
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from opsgraph.detect.base import BoolArray, FloatArray, IndexArray
+from opsgraph.detect.calibrate import surprise_of
 from opsgraph.detect.ensemble import CalibratedEnsemble
 from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, create_members, parse_members
-
-#: Tail probabilities below this are reported as this (surprise at most 12).
-FLOOR = 1e-12
 
 
 class TailEnsembleDetector:
     """Members scored and calibrated per series; raw score = -log10(1 - max probability)."""
 
     name = "ensemble"
+    #: Its raw score is already a calibrated surprise: the live path only rescales it.
+    reports_surprise = True
 
     def __init__(
         self,
@@ -48,7 +48,7 @@ class TailEnsembleDetector:
     ) -> tuple[FloatArray, FloatArray]:
         best, expected, raws = self.ensemble.score(idx, values, ts)
         self._last = (idx.copy(), raws)
-        surprise = -np.log10(np.maximum(1.0 - best, FLOOR))
+        surprise = surprise_of(1.0 - best)
         # Not a single member is ready for a point it cannot judge (missing value): NaN.
         surprise = np.where(np.isfinite(values), surprise, np.nan)
         return np.asarray(surprise, dtype=np.float64), expected

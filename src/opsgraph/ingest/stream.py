@@ -27,7 +27,14 @@ from opsgraph.core.models import (
 )
 from opsgraph.detect.base import Calibrator, FloatArray, IndexArray, StreamingDetector
 from opsgraph.detect.calendar import CalendarIndex, explained
-from opsgraph.detect.calibrate import ExponentialCalibrator
+from opsgraph.detect.calibrate import (
+    ExponentialCalibrator,
+    FixedMap,
+    SeriesCalibrator,
+    SurpriseMap,
+    TailMap,
+    as_series_calibrator,
+)
 from opsgraph.detect.decision import Decisions, EpisodeTracker
 from opsgraph.detect.knobs import KnobFilter, Knobs
 from opsgraph.detect.registry import create_detector
@@ -65,7 +72,7 @@ class Ingestor:
         *,
         store: Store | None,
         detector: StreamingDetector,
-        calibrator: Calibrator,
+        calibrator: Calibrator | SeriesCalibrator,
         tracker: EpisodeTracker,
         knobs: KnobFilter | None = None,
         persist_samples: bool = True,
@@ -73,7 +80,7 @@ class Ingestor:
     ) -> None:
         self.store = store
         self.detector = detector
-        self.calibrator = calibrator
+        self.calibrator = as_series_calibrator(calibrator)
         self.tracker = tracker
         self.knobs = knobs
         self.persist_samples = persist_samples
@@ -133,6 +140,7 @@ class Ingestor:
             self.latest = np.concatenate([self.latest, np.full(n - start, np.nan)])
             self.latest_score = np.concatenate([self.latest_score, np.zeros(n - start)])
             self.detector.reserve(n)
+            self.calibrator.reserve(n)
             self.tracker.reserve(n)
             if self.knobs is not None:
                 self.knobs.add_series([metric for _, metric in missing])
@@ -149,19 +157,22 @@ class Ingestor:
         return self.ingest_columns(keys, frame.ts, frame.values.reshape(-1))
 
     def ingest_columns(
-        self, keys: Sequence[tuple[str, str]], ts: float, values: FloatArray
+        self, keys: Sequence[tuple[str, str]], ts: float | FloatArray, values: FloatArray
     ) -> IngestResult:
-        """Score and store one value per (resource, metric) key at one timestamp; NaN is a gap."""
+        """Score and store one value per (resource, metric) key, at one timestamp or at one
+        per key (each key at most once); NaN is a gap."""
         with self._lock:
             key_tuple = tuple(keys)
             idx = self._column_cache.get(key_tuple)
             if idx is None:
                 idx = self.series_index(keys)
                 self._column_cache = {key_tuple: idx}
+            stamps = np.broadcast_to(np.asarray(ts, dtype=np.float64), idx.shape)
             present = np.isfinite(values)
             if not present.all():
-                idx, values = idx[present], values[present]
-            return self._process([(np.full(idx.shape[0], ts), idx, values)], ts)
+                idx, values, stamps = idx[present], values[present], stamps[present]
+            last = float(stamps.max()) if stamps.shape[0] else float(np.max(ts))
+            return self._process([(np.array(stamps), idx, values)], last)
 
     def ingest_samples(self, samples: Sequence[Sample]) -> IngestResult:
         """Score and store pushed samples: all or nothing, unknown resources refused."""
@@ -221,7 +232,7 @@ class Ingestor:
                     raw, expected = self.detector.score(idx, seen, ts)
                     shown = expected * factor
                     learned = values / factor
-            scores = self.calibrator(raw)
+            scores = self.calibrator(idx, raw)
             if self.knobs is not None:
                 scores = self.knobs.apply(idx, seen, expected, scores)
             if self._maintenance:
@@ -230,6 +241,7 @@ class Ingestor:
                 ts=ts, idx=idx, values=values, expected=shown, scores=scores, keys=self.keys
             )
             self.detector.learn(idx, learned, ts=ts)
+            self.calibrator.learn(idx, raw)
             self.latest[idx] = values
             self.latest_score[idx] = scores
             merged.opened += decided.opened
@@ -366,6 +378,16 @@ def knob_filter(settings: DetectSettings) -> KnobFilter:
     )
 
 
+def calibrator_for(detector: StreamingDetector, settings: DetectSettings) -> SeriesCalibrator:
+    """A detector that reports surprise keeps its own calibration; any other is calibrated per
+    series by its tail (`tail`), or through the fixed exponential map (`exponential`)."""
+    if getattr(detector, "reports_surprise", False):
+        return SurpriseMap()
+    if settings.calibration == "exponential":
+        return FixedMap(ExponentialCalibrator(onset=settings.z_onset, scale=settings.z_scale))
+    return TailMap()
+
+
 def build_ingestor(
     settings: DetectSettings,
     *,
@@ -374,9 +396,10 @@ def build_ingestor(
     detector: str | None = None,
 ) -> Ingestor:
     """The configured detection path: detector -> calibrator -> knobs -> episodes."""
+    name = detector or settings.detector
     det = create_detector(
-        detector or settings.detector,
-        settings.params if detector is None else None,
+        name,
+        settings.params if name == settings.detector else None,
         defaults={
             "window": settings.window,
             "min_points": min(settings.min_points, settings.window),
@@ -385,11 +408,14 @@ def build_ingestor(
     ingestor = Ingestor(
         store=store,
         detector=det,
-        calibrator=ExponentialCalibrator(onset=settings.z_onset, scale=settings.z_scale),
+        calibrator=calibrator_for(det, settings),
         tracker=EpisodeTracker(
             threshold=settings.alert_threshold,
             close_after=settings.close_after_steps,
             open_after=settings.open_after_points,
+            rest_points=settings.rest_points,
+            rest_fraction=settings.rest_fraction,
+            rest_break=settings.rest_break,
             detector=det.name,
         ),
         knobs=knob_filter(settings),

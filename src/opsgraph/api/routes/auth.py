@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsgraph.api.deps import RuntimeDep
+from opsgraph.api.routes.common import RowId
 from opsgraph.api.security import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -145,7 +146,7 @@ def list_users(_: AdminDep, runtime: RuntimeDep) -> list[User]:
 
 
 @router.patch("/users/{user_id}", summary="Change a user's role or disable them (admin)")
-def change_user(user_id: int, body: UserChange, admin: AdminDep, runtime: RuntimeDep) -> User:
+def change_user(user_id: RowId, body: UserChange, admin: AdminDep, runtime: RuntimeDep) -> User:
     return runtime.auth.change_user(user_id, role=body.role, disabled=body.disabled, by=admin)
 
 
@@ -162,5 +163,5 @@ def create_key(body: NewKey, admin: AdminDep, runtime: RuntimeDep) -> dict[str, 
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key (admin)")
-def revoke_key(key_id: int, admin: AdminDep, runtime: RuntimeDep) -> ApiKey:
+def revoke_key(key_id: RowId, admin: AdminDep, runtime: RuntimeDep) -> ApiKey:
     return runtime.auth.revoke_key(key_id, by=admin)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
-from opsgraph.api.routes.common import Limit, Offset, Page
+from opsgraph.api.routes.common import Limit, Offset, Page, RowId
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Incident, IncidentEvent, IncidentStatus, Matcher, Silence
 
@@ -56,7 +56,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its anomalies and timeline")
-def get_incident(incident_id: int, store: StoreDep) -> dict[str, Any]:
+def get_incident(incident_id: RowId, store: StoreDep) -> dict[str, Any]:
     incident = store.get_incident(incident_id)
     return {
         **incident.model_dump(mode="json"),
@@ -66,13 +66,13 @@ def get_incident(incident_id: int, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/incidents/{incident_id}/timeline", summary="What happened to an incident, and why")
-def incident_timeline(incident_id: int, store: StoreDep) -> list[IncidentEvent]:
+def incident_timeline(incident_id: RowId, store: StoreDep) -> list[IncidentEvent]:
     return store.incident_timeline(incident_id)
 
 
 @router.patch("/incidents/{incident_id}", summary="Acknowledge, resolve or reopen; add a note")
 def change_incident(
-    incident_id: int, body: IncidentChange, runtime: RuntimeDep, who: ActorDep
+    incident_id: RowId, body: IncidentChange, runtime: RuntimeDep, who: ActorDep
 ) -> Incident:
     """A resolved incident is reopened only by hand: new alerts open a new incident."""
     incident = runtime.store.get_incident(incident_id)
@@ -114,5 +114,5 @@ def list_silences(store: StoreDep, runtime: RuntimeDep, active: bool = False) ->
 
 
 @router.delete("/silences/{silence_id}", summary="Expire a silence now")
-def expire_silence(silence_id: int, runtime: RuntimeDep, who: ActorDep) -> Silence:
+def expire_silence(silence_id: RowId, runtime: RuntimeDep, who: ActorDep) -> Silence:
     return runtime.alerts.expire_silence(silence_id, actor=who)

@@ -1,14 +1,17 @@
-"""`opsgraph bench nab`: run a detector causally over the NAB corpus, score it, write results.
+"""`opsgraph bench nab`: the live detection path over the NAB corpus, scored by NAB's rules.
 
-All files run at once as series of one streaming detector, row by row: step t feeds row t of
-every file that has one, scores it before learning it, so nothing after t is ever seen.
+Every file is a series of one Ingestor built from the `detect` settings, as `serve` builds
+it (detector, calibration, knobs, decision step with its rest period): step t feeds row t of
+every file that has one, scored before it is learned, so nothing after t is ever seen. A
+detection is an anomaly the decision step opens, at the row it opens: what would page.
 """
 
 from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from opsgraph.bench.nab.corpus import Corpus, DataFile, load_corpus
-from opsgraph.bench.nab.rest import RestPeriod
 from opsgraph.bench.nab.scoring import (
-    best_threshold,
+    RowWeights,
     file_score,
     normalise,
     null_total,
@@ -26,61 +28,72 @@ from opsgraph.bench.nab.scoring import (
     row_weights,
 )
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.detect.ensemble import RepeatDamper
-from opsgraph.detect.members import DEFAULT_MEMBERS, TAIL_LEVEL, Member, parse_members
-from opsgraph.ingest.offline import build_ensemble
+from opsgraph.detect.settings import DetectSettings
+from opsgraph.ingest.stream import build_ingestor
 
-#: After a score reaches REST_LEVEL, the series' next REST_ROWS scores are silenced, or
-#: REST_FRACTION of the rows it had before the alert when that is more.
-REST_ROWS = 35
-REST_LEVEL = 0.9999
-REST_FRACTION = 0.02
-
-#: Turns a batch of (series index, value) into calibrated scores in [0, 1], learning as it goes.
-StreamScorer = Callable[
-    [npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
-    npt.NDArray[np.float64],
-]
+METRIC = "value"
 
 
-def stream_scores(files: list[DataFile], scorer: StreamScorer) -> list[npt.NDArray[np.float64]]:
-    """Feed every file row by row through the scorer (one series per file)."""
+@dataclass(slots=True)
+class Replay:
+    """What the live path produced: per file, the rows where an anomaly opened, and the
+    score of every row before the decision step (what a replay of other decision settings
+    needs)."""
+
+    alerts: list[npt.NDArray[np.float64]]
+    scores: list[npt.NDArray[np.float64]]
+    seconds: float
+
+
+def run_live_path(files: Sequence[DataFile], settings: DetectSettings) -> Replay:
+    """Feed the files row by row through the configured live path."""
+    ingestor = build_ingestor(settings, store=None, persist_samples=False)
+    keys = [(f.name, METRIC) for f in files]
+    row_of = {f.name: i for i, f in enumerate(files)}
     lengths = np.array([len(f.values) for f in files])
-    out = [np.zeros(n) for n in lengths]
-    padded = np.full((len(files), int(lengths.max())), np.nan)
-    stamps = np.full((len(files), int(lengths.max())), np.nan)
+    alerts = [np.zeros(n) for n in lengths]
+    scores = [np.zeros(n) for n in lengths]
+    width = int(lengths.max())
+    values = np.full((len(files), width), np.nan)
+    stamps = np.full((len(files), width), np.nan)
     for i, f in enumerate(files):
-        padded[i, : len(f.values)] = f.values
+        values[i, : len(f.values)] = f.values
         stamps[i, : len(f.values)] = f.ts
-    all_idx = np.arange(len(files), dtype=np.int64)
-    for t in range(int(lengths.max())):
-        idx = all_idx[lengths > t]
-        scores = scorer(idx, padded[idx, t], stamps[idx, t])
-        for j, series in enumerate(idx.tolist()):
-            out[series][t] = scores[j]
-    return [np.nan_to_num(np.clip(s, 0.0, 1.0), nan=0.0) for s in out]
+    everyone = np.arange(len(files))
+    start = time.perf_counter()
+    for t in range(width):
+        live = everyone[lengths > t]
+        row_keys = [keys[i] for i in live.tolist()]
+        result = ingestor.ingest_columns(row_keys, stamps[live, t], values[live, t])
+        idx = ingestor.series_index(row_keys)
+        for i, s in zip(live.tolist(), ingestor.latest_score[idx].tolist(), strict=True):
+            scores[i][t] = s
+        for anomaly in result.opened:
+            alerts[row_of[anomaly.resource_id]][t] = 1.0
+    return Replay(alerts, scores, time.perf_counter() - start)
 
 
-def score_corpus(corpus: Corpus, scores: list[npt.NDArray[np.float64]]) -> dict[str, Any]:
-    """Per profile: threshold, normalised score, counts, and per-category scores."""
-    weights = [row_weights(f) for f in corpus.files]
+def score_files(
+    corpus: Corpus, weights: list[RowWeights], alerts: list[npt.NDArray[np.float64]]
+) -> dict[str, Any]:
+    """Per profile: normalised score, counts and per-category scores of the alerts."""
     report: dict[str, Any] = {}
     for profile, cost in corpus.profiles.items():
-        threshold, raw = best_threshold(weights, scores, cost)
-        null, perfect = null_total(weights, cost), perfect_total(weights, cost)
+        raw = 0.0
         counts = {"tp": 0, "fp": 0, "fn": 0}
         by_category: dict[str, list[float]] = {}
-        for f, w, s in zip(corpus.files, weights, scores, strict=True):
-            total, c = file_score(w, s, threshold, cost)
+        for f, w, a in zip(corpus.files, weights, alerts, strict=True):
+            total, c = file_score(w, a, 0.5, cost)
+            raw += total
             for k in counts:
                 counts[k] += c[k]
             cat = by_category.setdefault(f.category, [0.0, 0.0, 0.0])
             cat[0] += total
             cat[1] += null_total([w], cost)
             cat[2] += perfect_total([w], cost)
+        null, perfect = null_total(weights, cost), perfect_total(weights, cost)
         report[profile] = {
             "score": round(normalise(raw, null, perfect), 2),
-            "threshold": threshold,
             "raw": round(raw, 4),
             **counts,
             "categories": {
@@ -92,12 +105,12 @@ def score_corpus(corpus: Corpus, scores: list[npt.NDArray[np.float64]]) -> dict[
 
 
 def write_results(
-    corpus: Corpus, scores: list[npt.NDArray[np.float64]], out: Path, detector: str
+    corpus: Corpus, alerts: list[npt.NDArray[np.float64]], out: Path, name: str
 ) -> Path:
-    """NAB's result layout: <out>/<detector>/<category>/<detector>_<file>.csv."""
-    name = detector.replace("_", "")
+    """NAB's result layout: <out>/<name>/<category>/<name>_<file>.csv; anomaly_score is 1 at
+    the rows where an anomaly opened, so NAB's own scorer sees the same detections."""
     root = out / name
-    for f, s in zip(corpus.files, scores, strict=True):
+    for f, s in zip(corpus.files, alerts, strict=True):
         category, filename = f.name.split("/", 1)
         path = root / category / f"{name}_{filename}"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,82 +123,51 @@ def write_results(
     return root
 
 
-def ensemble_scorer(
-    members: Sequence[Member],
-    n_series: int,
-    dedup_rows: int = 0,
-    level: float = TAIL_LEVEL,
-    rest_rows: int = REST_ROWS,
-    rest_level: float = REST_LEVEL,
-    rest_fraction: float = REST_FRACTION,
-) -> StreamScorer:
-    """Each member detector (at its window) calibrated per series, max-combined; then repeats
-    of a recent high damped (dedup_rows 0 turns that off) and a rest period after each score
-    at rest_level or above: rest_rows, or rest_fraction of the rows seen before the alert
-    when that is more (rest_rows 0 turns it off)."""
-    ensemble = build_ensemble(list(members), level=level)
-    ensemble.reserve(n_series)
-    damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
-    if damper is not None:
-        damper.reserve(n_series)
-    rest = None
-    if rest_rows > 0:
-        rest = RestPeriod(rows=rest_rows, level=rest_level, fraction=rest_fraction)
-        rest.reserve(n_series)
-
-    def scorer(
-        idx: npt.NDArray[np.int64], values: npt.NDArray[np.float64], ts: npt.NDArray[np.float64]
-    ) -> Any:
-        probability, _ = ensemble.step(idx, values, ts)
-        if damper is not None:
-            probability = damper(idx, probability)
-        return rest(idx, probability) if rest is not None else probability
-
-    return scorer
+def select_files(corpus: Corpus, only: Sequence[str]) -> Corpus:
+    if not only:
+        return corpus
+    chosen = [f for f in corpus.files if any(part in f.name for part in only)]
+    if not chosen:
+        raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
+    return Corpus(chosen, corpus.profiles)
 
 
 def run_nab(
     data: Path,
+    settings: DetectSettings | None = None,
     *,
-    members: str = DEFAULT_MEMBERS,
-    dedup_rows: int = 0,
-    level: float = TAIL_LEVEL,
-    rest_rows: int = REST_ROWS,
-    rest_level: float = REST_LEVEL,
-    rest_fraction: float = REST_FRACTION,
     out: Path | None = None,
     only: Sequence[str] = (),
+    splits: int = 0,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Run, score and (with `out`) write NAB's result files; `only` limits the run to files
-    whose relative path contains one of the given strings (scores then cover those files)."""
-    corpus = load_corpus(data)
-    if only:
-        chosen = [f for f in corpus.files if any(part in f.name for part in only)]
-        if not chosen:
-            raise InvalidInputError("files", f"no NAB file matches {', '.join(only)}")
-        corpus = Corpus(chosen, corpus.profiles)
-    parsed = parse_members(members)
-    scorer = ensemble_scorer(
-        parsed, len(corpus.files), dedup_rows, level, rest_rows, rest_level, rest_fraction
-    )
-    start = time.perf_counter()
-    scores = stream_scores(corpus.files, scorer)
-    seconds = time.perf_counter() - start
+    """Run the live path (default: the live default settings) over the corpus and score its
+    alerts; with `splits`, also the held-out protocol (`bench/nab/heldout.py`); `only` limits
+    the run to files whose path contains one of the given strings."""
+    settings = settings or DetectSettings()
+    corpus = select_files(load_corpus(data), only)
+    replay = run_live_path(corpus.files, settings)
+    weights = [row_weights(f) for f in corpus.files]
     report: dict[str, Any] = {
         "benchmark": "nab",
-        "detector": members,
-        "dedup_rows": dedup_rows,
-        "tail_level": level,
-        "rest_rows": rest_rows,
-        "rest_level": rest_level,
-        "rest_fraction": rest_fraction,
+        "detector": settings.detector,
+        "params": settings.params,
+        "calibration": settings.calibration,
+        "alert_threshold": settings.alert_threshold,
+        "open_after_points": settings.open_after_points,
+        "rest_points": settings.rest_points,
+        "rest_fraction": settings.rest_fraction,
         "files": len(corpus.files),
         "rows": int(sum(len(f.values) for f in corpus.files)),
         "label_windows": int(sum(len(f.windows) for f in corpus.files)),
-        "detect_seconds": round(seconds, 2),
-        "profiles": score_corpus(corpus, scores),
+        "detect_seconds": round(replay.seconds, 2),
+        "profiles": score_files(corpus, weights, replay.alerts),
     }
+    if splits:
+        from opsgraph.bench.nab.heldout import held_out
+
+        report["held_out"] = held_out(corpus, weights, replay, settings, splits=splits, seed=seed)
     if out is not None:
-        name = "opsgraph" + parsed[0][0].replace("_", "").title()
-        report["results_dir"] = str(write_results(corpus, scores, out, name))
+        name = "opsgraph" + settings.detector.replace("_", "").title()
+        report["results_dir"] = str(write_results(corpus, replay.alerts, out, name))
     return report

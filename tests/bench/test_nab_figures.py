@@ -1,0 +1,32 @@
+"""The NAB figures docs/benchmarks.md and README quote, pinned through the live path.
+
+Each figure is the product's: `run_nab` builds the Ingestor that `serve` builds from the same
+settings, and counts the anomalies its decision step opens. A change that loses more than a
+point fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opsgraph.bench.nab.run import run_nab
+from opsgraph.runtime.settings import load_settings
+
+ENSEMBLE = Path(__file__).parents[2] / "deploy" / "config" / "ensemble.yaml"
+
+
+@pytest.mark.slow
+def test_the_ensemble_configuration_holds_its_nab_figures(shared_data: Path) -> None:
+    settings = load_settings(ENSEMBLE).detect
+    assert settings.detector == "ensemble"
+    report = run_nab(shared_data / "nab", settings, splits=10, seed=0)
+    profiles = report["profiles"]
+    assert profiles["standard"]["score"] >= 70.10 - 1.0
+    assert profiles["reward_low_FP_rate"]["score"] >= 58.00 - 1.0
+    assert profiles["reward_low_FN_rate"]["score"] >= 76.04 - 1.0
+    held = report["held_out"]
+    # Decision settings chosen on half of the files, scored on the other half.
+    assert held["held_out_mean"] >= 70.86 - 1.0
+    assert held["gap_mean"] <= 2.0
