@@ -42,13 +42,16 @@ def test_too_little_history_scores_zero_and_nan_is_ignored() -> None:
     assert cal.probability(np.array([0]), np.array([100.0]))[0] == 0.0
 
 
-def test_flat_history_makes_any_rise_extreme() -> None:
+def test_a_rise_above_a_flat_history_is_as_rare_as_a_first_ever() -> None:
     cal = TailCalibrator(min_history=20, refit_every=1)
     cal.reserve(1)
     for _ in range(100):
         cal.learn(np.array([0]), np.array([0.0]))
-    p = cal.probability(np.array([0]), np.array([0.5]))[0]
-    assert p > 0.999
+    # A flat tail gives no scale to extrapolate with: a point above it is one in 101, not
+    # one in 10^12 (a CUSUM that leaves 0 for the first time must not page at full score).
+    low, high = cal.probability(np.array([0, 0]), np.array([0.5, 50.0]))
+    assert low == high == pytest.approx(1 - 1 / 101)
+    assert cal.probability(np.array([0]), np.array([0.0]))[0] == 0.0
 
 
 def test_bad_parameters() -> None:

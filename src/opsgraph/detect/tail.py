@@ -61,7 +61,7 @@ class TailCalibrator:
         sel = idx[ready]
         x = raw[ready]
         q = self._q[sel]
-        me = np.maximum(self._mean_excess[sel], 1e-12)
+        me = np.maximum(np.nan_to_num(self._mean_excess[sel], nan=1.0), 1e-12)
         tail = 1.0 - self.level
         # Above the quantile: the exponential tail. Between the median and the quantile, the
         # tail probability runs from 0.5 to 1 - level on a log scale; at or below the median
@@ -72,9 +72,10 @@ class TailCalibrator:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.clip((x - med) / (q - med), 0.0, 1.0)
         between = 0.5 * (tail / 0.5) ** np.nan_to_num(share, nan=1.0)
-        p_exceed = np.where(
-            x > q, tail * np.exp(np.minimum((q - x) / me, 0.0)), np.where(x <= med, 1.0, between)
-        )
+        flat = np.isnan(self._mean_excess[sel])
+        first_ever = 1.0 / (self._count[sel] + 1.0)
+        above = np.where(flat, first_ever, tail * np.exp(np.minimum((q - x) / me, 0.0)))
+        p_exceed = np.where(x > q, above, np.where(x <= med, 1.0, between))
         out[ready] = 1.0 - p_exceed
         return out
 
@@ -109,7 +110,9 @@ class TailCalibrator:
         n_over = over.sum(axis=1)
         total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
         # A flat tail (no exceedance at all) gets a tiny scale: anything above is extreme.
-        me = np.where(n_over > 0, total / np.maximum(n_over, 1), 1e-6 * np.maximum(np.abs(q), 1.0))
+        # A flat tail (no exceedance at all: a CUSUM that has never left 0) has no scale to
+        # extrapolate with: NaN, and a point above it is as rare as a first ever (below).
+        me = np.where(n_over > 0, total / np.maximum(n_over, 1), np.nan)
         self._q[due] = q
         self._med[due] = med
         self._mean_excess[due] = me
