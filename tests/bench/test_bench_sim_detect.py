@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from opsgraph.bench.sim_detect import run_sim_detect_bench
 
 
@@ -14,3 +16,20 @@ def test_small_run() -> None:
     assert 0 < row["incidents_detected"] <= 8
     assert 0 <= row["node_precision"] <= 1 and 0 < row["node_recall"] <= 1
     assert row["false_alarms_per_node_day"] >= 0
+    assert row["pages_per_fault"] >= 0 and 0 <= row["faults_paged_within_3_steps"] <= 1
+    assert row["false_pages_per_100_node_days"] >= 0
+
+
+@pytest.mark.slow
+def test_the_live_default_holds_its_figures() -> None:
+    """The headline run of docs/benchmarks.md (`opsgraph bench sim-detect`): the live default
+    through the Ingestor and the alert lifecycle, three topologies, 216 faults."""
+    report = run_sim_detect_bench(
+        detectors=["robust_z"], topologies=[(50, 1), (120, 2), (300, 3)], incidents=72
+    )
+    (row,) = report["results"]
+    assert row["incidents_detected"] == 216
+    assert row["node_f1"] >= 0.9197 - 0.02
+    assert row["pages_per_fault"] <= 1.12 + 0.1
+    assert row["faults_paged_within_3_steps"] >= 1.0 - 0.05
+    assert row["false_pages_per_100_node_days"] <= 8.51 + 2.0

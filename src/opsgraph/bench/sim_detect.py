@@ -89,6 +89,8 @@ def _run_on(
         DetectSettings(), store=store, persist_samples=False, detector=detector
     )
     ingestor.add_resources(sim.resources)
+    # As the demo does (runtime/simulation.py): the estate's business calendar is known.
+    ingestor.set_calendar([*settings.calendar, *sim.calendar.events])
     by_id = {r.id: r for r in sim.resources}
     lifecycle = AlertLifecycle(
         store,

@@ -1,10 +1,10 @@
 """Calibrators: raw detector scores onto one [0, 1] scale shared by every detector.
 
-The live default is per series: each series' own tail of raw scores (`TailMap`), or the
-detector's own calibration (`SurpriseMap`, the ensemble), reported as surprise / 10, so a
-score says how rare a point is for its series and does not saturate short of one in 10^10.
-The exponential map suits z-like scores: zero below an onset, then saturating towards one
-(`detect.calibration: exponential`).
+The live default is the exponential map, made for z-like scores: zero below an onset, then
+saturating towards one (`detect.calibration: exponential`). Per series instead, each series'
+own tail of raw scores (`TailMap`, `detect.calibration: tail`) or the detector's own
+calibration (`SurpriseMap`, the ensemble's) is reported as surprise / 10, so a score says how
+rare a point is for its series and does not saturate short of one in 10^10.
 """
 
 from __future__ import annotations
