@@ -4,10 +4,11 @@ Each series learns its first `window` points as they come. Their range, cut into
 bands, fixes the band width for good; every band a learned point falls in is marked as seen.
 Judging starts once the series also has `min_span_s` of history (a day by default), so a
 series sampled every minute has seen a whole daily cycle first; until then its points only
-mark bands. From then on a point in a band never seen before is a novelty: a series that has moved between
-40 % and 60 % CPU for days and now reads 75 %, a queue that has never been empty and now is,
-a latency that lands between two regimes it knows. The raw score is how many bands the point
-lies beyond the seen ones (1 for an unseen band inside them), 0 for a familiar band.
+mark bands. From then on a point in a band never seen before is a novelty: a series that has
+moved between 40 % and 60 % CPU for days and now reads 75 %, a queue that has never been
+empty and now is, a latency that lands between two regimes it knows. The raw score is how
+many bands the point lies beyond the seen ones (1 for an unseen band inside them), 0 for a
+familiar band.
 
 A novel level is an event, not a distance, so the detector calibrates itself (`probability`):
 a novelty is an anomaly with probability `confidence`, anything else is not. The calibrated
