@@ -50,7 +50,7 @@ def surprise_score(surprise: FloatArray) -> FloatArray:
     """The live score of a surprise: surprise / 10, clipped to [0, 1]. A score of 0.4 is one
     point in 10^4 for its series, 0.6 one in 10^6, 1.0 one in 10^10 or rarer."""
     s = np.nan_to_num(surprise, nan=0.0) / SURPRISE_FULL
-    return np.asarray(np.clip(s, 0.0, 1.0), dtype=np.float64)
+    return np.asarray(np.clip(s, 0.0, 1.0) + 0.0, dtype=np.float64)  # + 0.0: no -0.0
 
 
 class SeriesCalibrator(Protocol):

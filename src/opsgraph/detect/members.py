@@ -60,3 +60,12 @@ def create_members(members: list[Member], min_points: int | None = None) -> list
             defaults = {"window": window, "min_points": min(min_points or 20, window)}
         out.append(create_detector(name, params, defaults=defaults))
     return out
+
+
+def format_members(members: list[Member]) -> str:
+    """The spec of parsed members: the inverse of `parse_members`."""
+    parts = []
+    for name, window, params in members:
+        head = name if window is None else f"{name}@{window}"
+        parts.append(":".join([head, *(f"{k}={v}" for k, v in params.items())]))
+    return ",".join(parts)

@@ -18,12 +18,14 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly
 from opsgraph.core.table import Table
 from opsgraph.detect.base import FloatArray
+from opsgraph.detect.calibrate import surprise_of, surprise_score
 from opsgraph.detect.ensemble import CalibratedEnsemble, RepeatDamper
 from opsgraph.detect.members import (
     DEFAULT_MEMBERS,
     TAIL_LEVEL,
     Member,
     create_members,
+    format_members,
     parse_members,
 )
 from opsgraph.detect.settings import DetectSettings
@@ -67,9 +69,11 @@ def score_table(
 
     With a training table and `multivariate` models (the default), the models fitted on it
     decide: the score is their calibrated probability, and each signal's share of it comes
-    from their attribution. Otherwise (no training table, or `multivariate` empty) the score
-    is the largest probability among the signals' streaming ensembles, warmed on the training
-    rows when there are some."""
+    from their attribution. Otherwise (no training table, or `multivariate` empty) each
+    signal is scored by the live path for the ensemble of `members` (as `serve -c
+    deploy/config/ensemble.yaml` scores it: surprise / 10, 0.4 is one point in 10^4 for that
+    signal), warmed on the training rows when there are some, and the row's score is the
+    largest of its signals'."""
     parsed = parse_members(members)
     if test.ts is None:
         timeless = [n for n, _, _ in parsed if n in _NEEDS_TIME]
@@ -84,16 +88,17 @@ def score_table(
             raise InvalidInputError("train", "both files need a timestamp column, or neither")
     if train is not None and multivariate:
         return _score_fitted(test, train, multivariate, dedup_rows)
-    ensemble = build_ensemble(parsed)
-    n = len(test.columns)
-    ensemble.reserve(n)
-    idx = np.arange(n, dtype=np.int64)
+    # The live scoring path: the Ingestor `serve` builds for the ensemble of these members
+    # (detector, per-series calibration, knobs by metric name), one series per column.
+    settings = DetectSettings(detector="ensemble", params={"members": format_members(parsed)})
+    ingestor = build_ingestor(settings, store=None, persist_samples=False)
+    keys = _column_keys(test.columns)
+    idx = ingestor.series_index(keys)
     step = 60.0  # rows without time are taken one minute apart
     if train is not None:
         cols = [train.columns.index(c) for c in test.columns]
         for i, row in enumerate(train.values[:, cols]):
-            ts = np.full(n, train.ts[i] if train.ts is not None else i * step)
-            ensemble.step(idx, row, ts)
+            ingestor.ingest_columns(keys, train.ts[i] if train.ts is not None else i * step, row)
     offset = 0 if train is None else train.values.shape[0]
     damper = RepeatDamper(rows=dedup_rows) if dedup_rows > 0 else None
     if damper is not None:
@@ -101,13 +106,24 @@ def score_table(
     per_signal = np.zeros(test.values.shape)
     scores = np.zeros(test.values.shape[0])
     for i, row in enumerate(test.values):
-        ts = np.full(n, test.ts[i] if test.ts is not None else (offset + i) * step)
-        probability, _ = ensemble.step(idx, row, ts)
-        probability = np.where(np.isfinite(row), probability, 0.0)
-        per_signal[i] = probability
-        top = np.array([probability.max(initial=0.0)])
+        ts = test.ts[i] if test.ts is not None else (offset + i) * step
+        ingestor.ingest_columns(keys, ts, row)
+        # A gap keeps its series' previous score in the Ingestor: here it scores 0.
+        score = np.where(np.isfinite(row), ingestor.latest_score[idx], 0.0)
+        per_signal[i] = score
+        top = np.array([score.max(initial=0.0)])
         scores[i] = (damper(np.zeros(1, np.int64), top) if damper is not None else top)[0]
     return ScoredTable(scores, per_signal)
+
+
+def _column_keys(columns: Sequence[str], resource: str = "file") -> list[tuple[str, str]]:
+    """(resource, metric) of each column: long tables name columns resource/metric; a wide
+    table is one resource."""
+    keys = []
+    for column in columns:
+        owner, _, metric = column.rpartition("/")
+        keys.append((owner or resource, _metric_name(metric)))
+    return keys
 
 
 def _score_fitted(
@@ -118,7 +134,9 @@ def _score_fitted(
     model = MultivariateEnsemble(list(multivariate))
     model.fit(train.values[:, [train.columns.index(c) for c in test.columns]])
     joint, _ = model.score(test.values)
-    scores = np.asarray(joint, dtype=np.float64)
+    # On the live scale: surprise / 10, so 0.9 means one row in 10^9 for this model, not the
+    # top tenth of normal rows that a probability of 0.9 would be.
+    scores = surprise_score(surprise_of(1.0 - np.asarray(joint, dtype=np.float64)))
     if dedup_rows > 0:
         damper = RepeatDamper(rows=dedup_rows)
         damper.reserve(1)
@@ -166,11 +184,7 @@ def backtest(
     """Replay a table through the live decision path (detector, calibrator, knobs, episodes)
     and collect every anomaly it would have opened."""
     ingestor = build_ingestor(settings, store=None, detector=detector)
-    keys = []
-    for column in table.columns:
-        # Long tables name columns resource/metric; a wide table is one resource.
-        owner, _, metric = column.rpartition("/")
-        keys.append((owner or resource, _metric_name(metric)))
+    keys = _column_keys(table.columns, resource)
     alerts: dict[int, Anomaly] = {}
     for i, row in enumerate(table.values):
         ts = float(table.ts[i]) if table.ts is not None else i * 60.0
