@@ -172,7 +172,8 @@ def bench_nab(
         str,
         typer.Option(
             help="Run the ensemble with these members, NAME[@WINDOW][:key=value],... "
-            "(default: the configured detector)."
+            "(default: the configured detector); the decision settings stay the config's, "
+            "so pair it with -c deploy/config/ensemble.yaml."
         ),
     ] = "",
     splits: Annotated[
