@@ -18,6 +18,8 @@ import platform
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,39 +39,19 @@ from opsgraph.store import Store
 PAGE_WITHIN_STEPS = 3
 
 
-def _one_run(
-    *,
-    detector: str,
-    resources: int,
-    seed: int,
-    incidents: int,
-    quiet_steps: int,
-    fault_steps: int,
-    grace_steps: int,
-    warm_steps: int,
-    settings: DetectSettings,
-) -> dict[str, Any]:
+@contextmanager
+def _scratch_store() -> Iterator[Store]:
+    """A SQLite store of its own, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="opsgraph-sim-detect-") as folder:
         store = Store(f"sqlite:///{Path(folder) / 'bench.db'}")
         store.migrate()
         try:
-            return _run_on(
-                store,
-                detector=detector,
-                resources=resources,
-                seed=seed,
-                incidents=incidents,
-                quiet_steps=quiet_steps,
-                fault_steps=fault_steps,
-                grace_steps=grace_steps,
-                warm_steps=warm_steps,
-                settings=settings,
-            )
+            yield store
         finally:
             store.close()
 
 
-def _run_on(
+def _one_run(
     store: Store,
     *,
     detector: str,
@@ -85,9 +67,7 @@ def _run_on(
     sim = SimulatedCloud.generate(resources, seed=seed, start_ts=1_750_000_000.0)
     step = sim.step_s
     store.upsert_topology(sim.resources, sim.dependencies)
-    ingestor = build_ingestor(
-        DetectSettings(), store=store, persist_samples=False, detector=detector
-    )
+    ingestor = build_ingestor(settings, store=store, persist_samples=False, detector=detector)
     ingestor.add_resources(sim.resources)
     # As the demo does (runtime/simulation.py): the estate's business calendar is known.
     ingestor.set_calendar([*settings.calendar, *sim.calendar.events])
@@ -199,20 +179,23 @@ def run_sim_detect_bench(
     started = time.perf_counter()
     results = []
     for detector in detectors:
-        runs = [
-            _one_run(
-                detector=detector,
-                resources=n,
-                seed=seed,
-                incidents=incidents,
-                quiet_steps=quiet_steps,
-                fault_steps=fault_steps,
-                grace_steps=grace_steps,
-                warm_steps=warm_steps,
-                settings=settings or DetectSettings(),
-            )
-            for n, seed in topologies
-        ]
+        runs = []
+        for n, seed in topologies:
+            with _scratch_store() as store:
+                runs.append(
+                    _one_run(
+                        store,
+                        detector=detector,
+                        resources=n,
+                        seed=seed,
+                        incidents=incidents,
+                        quiet_steps=quiet_steps,
+                        fault_steps=fault_steps,
+                        grace_steps=grace_steps,
+                        warm_steps=warm_steps,
+                        settings=settings or DetectSettings(),
+                    )
+                )
         tp, fp, fn = (sum(r[k] for r in runs) for k in ("tp", "fp", "fn"))
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0

@@ -45,7 +45,7 @@ class StreamingDetector(Protocol):
 class Calibrator(Protocol):
     """Maps a detector's raw scores onto one scale: probability of anomaly in [0, 1]."""
 
-    def __call__(self, raw: FloatArray) -> FloatArray: ...
+    def __call__(self, raw: FloatArray, /) -> FloatArray: ...
 
 
 def learnable(values: FloatArray, accept: BoolArray | None) -> BoolArray:

@@ -79,16 +79,11 @@ class FixedMap:
         pass
 
 
-class _SurpriseScore:
-    def __call__(self, raw: FloatArray) -> FloatArray:
-        return surprise_score(raw)
-
-
 class SurpriseMap(FixedMap):
     """For detectors that calibrate themselves and report surprise (the ensemble)."""
 
     def __init__(self) -> None:
-        super().__init__(_SurpriseScore())
+        super().__init__(surprise_score)
 
 
 class TailMap:

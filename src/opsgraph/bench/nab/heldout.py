@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from opsgraph.bench.nab.corpus import Corpus
-from opsgraph.bench.nab.run import METRIC, Replay
+from opsgraph.bench.nab.run import METRIC, Replay, padded
 from opsgraph.bench.nab.scoring import RowWeights, file_score, null_total, perfect_total
 from opsgraph.detect.decision import EpisodeTracker
 from opsgraph.detect.settings import DetectSettings
@@ -49,9 +49,7 @@ def replay_alerts(
     row_of = {f.name: i for i, f in enumerate(files)}
     lengths = np.array([len(s) for s in replay.scores])
     width = int(lengths.max())
-    scores = np.zeros((len(files), width))
-    for i, s in enumerate(replay.scores):
-        scores[i, : len(s)] = s
+    scores = padded(replay.scores)
     alerts = [np.zeros(n) for n in lengths]
     everyone = np.arange(len(files), dtype=np.int64)
     for t in range(width):

@@ -45,6 +45,14 @@ class Replay:
     seconds: float
 
 
+def padded(rows: Sequence[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """Rows of different lengths as one matrix, NaN after each row's end."""
+    out = np.full((len(rows), max(len(r) for r in rows)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
 def run_live_path(files: Sequence[DataFile], settings: DetectSettings) -> Replay:
     """Feed the files row by row through the configured live path."""
     ingestor = build_ingestor(settings, store=None, persist_samples=False)
@@ -54,11 +62,8 @@ def run_live_path(files: Sequence[DataFile], settings: DetectSettings) -> Replay
     alerts = [np.zeros(n) for n in lengths]
     scores = [np.zeros(n) for n in lengths]
     width = int(lengths.max())
-    values = np.full((len(files), width), np.nan)
-    stamps = np.full((len(files), width), np.nan)
-    for i, f in enumerate(files):
-        values[i, : len(f.values)] = f.values
-        stamps[i, : len(f.values)] = f.ts
+    values = padded([f.values for f in files])
+    stamps = padded([f.ts for f in files])
     everyone = np.arange(len(files))
     start = time.perf_counter()
     for t in range(width):
