@@ -30,6 +30,7 @@ def test_the_live_default_holds_its_figures() -> None:
     (row,) = report["results"]
     assert row["incidents_detected"] == 216
     assert row["node_f1"] >= 0.9197 - 0.02
-    assert row["pages_per_fault"] <= 1.12 + 0.1
+    assert row["pages_per_fault"] <= 1.03 + 0.1
     assert row["faults_paged_within_3_steps"] >= 1.0 - 0.05
-    assert row["false_pages_per_100_node_days"] <= 8.51 + 2.0
+    # One false page in 235 node-days (0.43); the target is 0.5, so a second one fails.
+    assert row["false_pages_per_100_node_days"] <= 0.5

@@ -82,3 +82,13 @@ def test_workload_follows_calendar_and_sensitivity() -> None:
     after = w.expected(MONDAY + 3600 + 7 * DAY_S)
     assert during[0] == pytest.approx(2 * after[0])
     assert during[1] == pytest.approx(after[1])
+
+
+def test_weekly_profile_holds_at_noon_and_glides_through_midnight() -> None:
+    noons = MONDAY + DAY_S * np.arange(7, dtype=np.float64) + 12 * 3600
+    assert weekly_profile(noons) == pytest.approx([1.0, 1.02, 1.03, 1.02, 0.97, 0.74, 0.68])
+    # Sunday to Monday: no jump at midnight, at most a couple of percent per hour
+    ts = MONDAY - DAY_S / 2 + 60.0 * np.arange(24 * 60)
+    steps = np.abs(np.diff(weekly_profile(ts)))
+    assert steps.max() < 0.32 * np.pi / 2 / (24 * 60) * 1.01
+    assert weekly_profile(np.array([MONDAY]))[0] == pytest.approx((0.68 + 1.0) / 2)

@@ -1,6 +1,7 @@
 """Grouping on the dependency graph: an anomaly joins an open incident that holds a resource
 near its own (within `max_hops`, within `window_s`), or opens one with its related, ungrouped
-neighbours once `min_anomalies` of them fire. Every decision carries its reason in words.
+neighbours once `min_anomalies` of them fire and one has reached `open_at`. Every decision
+carries its reason in words.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def group(
     max_hops: int,
     min_anomalies: int,
     open_alone_at: Severity | None,
+    open_at: Severity = Severity.MEDIUM,
 ) -> GroupDecision:
     """Decide where a new anomaly goes. `open_incidents` pairs each unresolved incident with its
     resources; `pool` is the ungrouped, unresolved anomalies (the new one may be among them)."""
@@ -117,7 +119,8 @@ def group(
         and abs(a.start_ts - anomaly.start_ts) <= window_s
     ]
     members = [*related, anomaly]
-    if len(members) >= min_anomalies:
+    strongest = max((a.severity for a in members), key=lambda s: s.rank)
+    if len(members) >= min_anomalies and strongest.rank >= open_at.rank:
         root = likely_root(members, topology)
         names = ", ".join(sorted({f"{a.resource_id}/{a.metric}" for a in members}))
         return GroupDecision(
@@ -134,6 +137,12 @@ def group(
             "anomaly opens an incident on its own",
             members=[anomaly],
             root=anomaly.resource_id,
+        )
+    if len(members) >= min_anomalies:
+        return GroupDecision(
+            "wait",
+            f"{len(members)} related anomalies within {max_hops} hop(s) and {window_s:g} s, "
+            f"the strongest {strongest.value}: an incident opens once one reaches {open_at.value}",
         )
     return GroupDecision(
         "wait",

@@ -73,12 +73,28 @@ class AlertLifecycle:
         #: Called with (incident, event kind) after each timeline event; automation plans here.
         #: A failing hook is logged and never stops the lifecycle.
         self.on_incident: list[Callable[[Incident, str], None]] = []
+        #: The severity rank last seen of each open anomaly, so only a rise is looked at.
+        self._ranks: dict[int, int] = {}
 
     # -- after detection -----------------------------------------------------------------------
-    def process(self, opened: Sequence[Anomaly], closed: Sequence[Anomaly]) -> None:
-        """Label, deduplicate, silence and group new anomalies; resolve incidents that cleared.
+    def process(
+        self,
+        opened: Sequence[Anomaly],
+        closed: Sequence[Anomaly],
+        updated: Sequence[Anomaly] = (),
+    ) -> None:
+        """Label, deduplicate, silence and group new anomalies; let those whose severity rose
+        open or escalate an incident; resolve incidents that cleared.
 
         The anomalies are changed in place too, so the detector's copies stay in step."""
+        for anomaly in opened:
+            if anomaly.id is not None:
+                self._ranks[anomaly.id] = anomaly.severity.rank
+        if updated:
+            self._escalate(updated)
+        for anomaly in closed:
+            if anomaly.id is not None:
+                self._ranks.pop(anomaly.id, None)
         if opened:
             silences = self.active_silences(max(a.last_ts for a in opened))
             # Mark every duplicate and muted one first, so none is grouped by a sibling.
@@ -96,6 +112,39 @@ class AlertLifecycle:
                         incidents.add(stored.incident_id)
             for incident_id in sorted(incidents):
                 self._maybe_resolve(incident_id)
+
+    def _escalate(self, updated: Sequence[Anomaly]) -> None:
+        """An anomaly whose severity rose: one still waiting may now open (or join) an incident
+        (`alerts.open_at`); one in an incident raises the incident's severity, on its timeline."""
+        for anomaly in updated:
+            if anomaly.id is None or anomaly.status is AnomalyStatus.RESOLVED:
+                continue
+            rank = anomaly.severity.rank
+            if rank <= self._ranks.get(anomaly.id, -1):
+                continue
+            self._ranks[anomaly.id] = rank
+            stored = self.store.get_anomaly(anomaly.id)
+            if stored.duplicate_of is not None or stored.silence_id is not None:
+                continue
+            if stored.incident_id is None:
+                if rank >= self.settings.open_at.rank:
+                    self._group(anomaly)
+                continue
+            anomaly.incident_id = stored.incident_id
+            incident = self.store.get_incident(stored.incident_id)
+            if incident.status is IncidentStatus.RESOLVED or rank <= incident.severity.rank:
+                continue
+            before = incident.severity
+            incident.severity = anomaly.severity
+            incident.updated_ts = max(incident.updated_ts or 0.0, anomaly.last_ts)
+            self.store.update_incident(incident)
+            self._timeline(
+                incident,
+                "escalated",
+                f"{before.value} -> {anomaly.severity.value}: {anomaly.resource_id}/"
+                f"{anomaly.metric} scored {anomaly.max_score:.2f}",
+                anomaly=anomaly,
+            )
 
     def active_silences(self, ts: float) -> list[Silence]:
         return [s for s in self.store.list_silences(ending_after=ts) if s.active_at(ts)]
@@ -142,6 +191,7 @@ class AlertLifecycle:
             max_hops=cfg.group_max_hops,
             min_anomalies=cfg.min_anomalies,
             open_alone_at=cfg.open_alone_at,
+            open_at=cfg.open_at,
         )
         if decision.action == "wait":
             anomaly.reason = decision.reason
@@ -277,7 +327,9 @@ class AlertLifecycle:
         for mine, theirs in zip(opened, stored, strict=True):
             mine.id = theirs.id
             self.store.set_anomaly_fields(theirs.id or 0, fingerprint=mine.fingerprint)
-        self.process([], closed)
+        for anomaly in opened:
+            self._ranks[anomaly.id or 0] = anomaly.severity.rank
+        self.process([], closed, updated)
         for anomaly in opened:
             self._place_external(anomaly)
         return opened, updated + closed

@@ -27,6 +27,12 @@ class AlertSettings(Section):
     min_anomalies: int = Field(
         default=2, ge=1, le=100, description="Related anomalies needed to open an incident."
     )
+    open_at: Severity = Field(
+        default=Severity.HIGH,
+        description="Related anomalies open an incident once one of them reaches this severity; "
+        "below it they wait (listed as anomalies, with the reason), and an anomaly that escalates "
+        "later opens it then. `medium` opens on every related pair.",
+    )
     open_alone_at: Severity | None = Field(
         default=Severity.CRITICAL,
         description="An anomaly at this severity or above opens an incident on its own.",

@@ -84,7 +84,7 @@ def _one_run(
 
     def run_step() -> IngestResult:
         result = ingestor.ingest_frame(sim.step())
-        lifecycle.process(result.opened, result.closed)
+        lifecycle.process(result.opened, result.closed, result.updated)
         return result
 
     for _ in range(warm_steps):

@@ -41,9 +41,9 @@ class Intake:
     def publish(self, result: IngestResult, frame: SampleFrame | None = None) -> None:
         """Hand opened and closed anomalies to the alert lifecycle and tell subscribers."""
         hub = self.hub
-        if result.opened or result.closed:
+        if result.opened or result.closed or result.updated:
             try:
-                self.alerts.process(result.opened, result.closed)
+                self.alerts.process(result.opened, result.closed, result.updated)
             except Exception:  # the samples are stored; a lifecycle failure must not lose them
                 log.exception("alert lifecycle failed")
         for anomaly in result.opened:

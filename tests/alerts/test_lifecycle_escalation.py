@@ -1,0 +1,107 @@
+"""Incidents open once related anomalies reach `alerts.open_at`, and escalate while they last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from opsgraph.alerts.lifecycle import AlertLifecycle
+from opsgraph.alerts.settings import AlertSettings
+from opsgraph.core.models import Anomaly, Dependency, Incident, Resource, ResourceKind, Severity
+from opsgraph.store import Store
+
+DEPS = [Dependency(source="web", target="api"), Dependency(source="api", target="db")]
+RESOURCES = {r: Resource(id=r, kind=ResourceKind.EC2, name=r) for r in ("web", "api", "db")}
+
+
+def _setup(tmp_path: Path, **settings: object) -> tuple[Store, AlertLifecycle, list[str]]:
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    store.migrate()
+    store.upsert_topology(list(RESOURCES.values()), DEPS)
+    life = AlertLifecycle(
+        store,
+        AlertSettings(**settings),
+        resources=lambda: RESOURCES,
+        dependencies=lambda: DEPS,
+        publish=lambda kind, data: None,
+    )
+    pages: list[str] = []
+    life.on_incident.append(lambda i, kind: pages.append(f"{kind}:{i.severity.value}"))
+    return store, life, pages
+
+
+def _open(store: Store, resource: str, ts: float, score: float, severity: Severity) -> Anomaly:
+    a = Anomaly(
+        resource_id=resource,
+        metric="latency_ms",
+        detector="d",
+        start_ts=ts,
+        last_ts=ts,
+        score=score,
+        max_score=score,
+        severity=severity,
+        value=1.0,
+        expected=0.0,
+    )
+    empty = np.zeros(0)
+    (stored,) = store.write_batch(
+        series_ids=np.zeros(0, np.int64), ts=empty, values=empty, new_anomalies=[a]
+    )
+    a.id = stored.id
+    return a
+
+
+def _rise(store: Store, a: Anomaly, ts: float, score: float, severity: Severity) -> None:
+    a.last_ts, a.score, a.max_score, a.severity = ts, score, score, severity
+    empty = np.zeros(0)
+    store.write_batch(
+        series_ids=np.zeros(0, np.int64), ts=empty, values=empty, updated_anomalies=[a]
+    )
+
+
+def _incidents(store: Store) -> list[Incident]:
+    return store.list_incidents(limit=10)[0]
+
+
+def test_medium_neighbours_wait_until_one_escalates(tmp_path: Path) -> None:
+    store, life, pages = _setup(tmp_path)
+    db = _open(store, "db", 0.0, 0.5, Severity.MEDIUM)
+    api = _open(store, "api", 60.0, 0.45, Severity.MEDIUM)
+    life.process([db], [])
+    life.process([api], [])
+    assert _incidents(store) == []
+    assert "the strongest medium" in store.get_anomaly(api.id or 0).reason
+    _rise(store, db, 120.0, 0.7, Severity.HIGH)
+    life.process([], [], [db, api])
+    (incident,) = _incidents(store)
+    assert incident.severity is Severity.HIGH and incident.root_resource_id == "db"
+    assert {a.id for a in store.incident_anomalies(incident.id or 0)} == {db.id, api.id}
+    assert pages == ["opened:high"]
+    # seen again at the same severity: nothing more happens
+    life.process([], [], [db, api])
+    assert len(_incidents(store)) == 1 and pages == ["opened:high"]
+
+
+def test_a_member_that_escalates_raises_its_incident(tmp_path: Path) -> None:
+    store, life, pages = _setup(tmp_path)
+    db = _open(store, "db", 0.0, 0.7, Severity.HIGH)
+    api = _open(store, "api", 60.0, 0.5, Severity.MEDIUM)
+    life.process([db], [])
+    life.process([api], [])
+    (incident,) = _incidents(store)
+    assert incident.severity is Severity.HIGH
+    _rise(store, api, 120.0, 0.9, Severity.CRITICAL)
+    life.process([], [], [api])
+    (incident,) = _incidents(store)
+    assert incident.severity is Severity.CRITICAL
+    assert pages == ["opened:high", "grouped:high", "escalated:critical"]
+    events = store.incident_timeline(incident.id or 0)
+    assert events[-1].kind == "escalated" and "api/latency_ms" in events[-1].message
+
+
+def test_open_at_medium_opens_on_every_related_pair(tmp_path: Path) -> None:
+    store, life, _ = _setup(tmp_path, open_at=Severity.MEDIUM)
+    life.process([_open(store, "db", 0.0, 0.5, Severity.MEDIUM)], [])
+    life.process([_open(store, "api", 60.0, 0.45, Severity.MEDIUM)], [])
+    assert len(_incidents(store)) == 1
