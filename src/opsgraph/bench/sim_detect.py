@@ -63,6 +63,7 @@ def _one_run(
     grace_steps: int,
     warm_steps: int,
     settings: DetectSettings,
+    alerts: AlertSettings,
 ) -> dict[str, Any]:
     sim = SimulatedCloud.generate(resources, seed=seed, start_ts=1_750_000_000.0)
     step = sim.step_s
@@ -74,7 +75,7 @@ def _one_run(
     by_id = {r.id: r for r in sim.resources}
     lifecycle = AlertLifecycle(
         store,
-        AlertSettings(),
+        alerts,
         resources=lambda: by_id,
         dependencies=lambda: sim.dependencies,
         publish=lambda kind, data: None,
@@ -171,6 +172,7 @@ def run_sim_detect_bench(
     grace_steps: int = 15,
     warm_steps: int = 700,
     settings: DetectSettings | None = None,
+    alerts: AlertSettings | None = None,
 ) -> dict[str, Any]:
     """topologies: (resources, seed) pairs; incidents per topology cycle every fault kind.
     `warm_steps` of history come first (the default ensemble's slowest member judges from
@@ -194,6 +196,7 @@ def run_sim_detect_bench(
                         grace_steps=grace_steps,
                         warm_steps=warm_steps,
                         settings=settings or DetectSettings(),
+                        alerts=alerts or AlertSettings(),
                     )
                 )
         tp, fp, fn = (sum(r[k] for r in runs) for k in ("tp", "fp", "fn"))
@@ -243,6 +246,7 @@ def run_sim_detect_bench(
         "grace_steps": grace_steps,
         "quiet_steps": quiet_steps,
         "warm_steps": warm_steps,
+        "open_at": (alerts or AlertSettings()).open_at.value,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,

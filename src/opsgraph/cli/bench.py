@@ -95,7 +95,9 @@ def bench_sim_detect(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="YAML config whose detect section runs."),
+        typer.Option(
+            "--config", "-c", help="YAML config whose detect and alerts sections run."
+        ),
     ] = None,
     incidents: Annotated[
         int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
@@ -110,7 +112,8 @@ def bench_sim_detect(
     from opsgraph.runtime.settings import load_settings
 
     try:
-        settings = load_settings(config).detect
+        loaded = load_settings(config)
+        settings = loaded.detect
         names = (sorted(available()) if detector == ["all"] else detector) or [settings.detector]
         with console.status(f"{incidents * 3} incidents x {len(names)} detectors"):
             report = run_sim_detect_bench(
@@ -118,6 +121,7 @@ def bench_sim_detect(
                 topologies=[(50, 1), (120, 2), (300, 3)],
                 incidents=incidents,
                 settings=settings,
+                alerts=loaded.alerts,
             )
     except OpsgraphError as exc:
         fail(str(exc))
