@@ -93,3 +93,26 @@ def test_the_first_to_start_is_the_root_even_when_others_depend_less_on_it() -> 
     assert likely_root([_a(1, "web", 70.0), _a(2, "api", 10.0)], Topology(DEPS)) == "api"
     # At the same step, the one others depend on (db under api) wins.
     assert likely_root([_a(1, "api", 10.0), _a(2, "db", 10.0)], Topology(DEPS)) == "db"
+
+
+def _m(resource: str, metric: str) -> Anomaly:
+    a = _a(1, resource, 0.0)
+    a.metric = metric
+    return a
+
+
+def test_member_roles_seen_from_the_root() -> None:
+    from opsgraph.alerts.grouping import member_role
+
+    topo = Topology(DEPS)
+    # db is the root: web and api call it (directly or not), cache is api's other callee
+    assert member_role(_m("db", "latency_ms"), "db", topo)[0] == "cause"
+    role, why = member_role(_m("web", "latency_ms"), "db", topo)
+    assert role == "symptom" and "web depends on db" in why
+    assert member_role(_m("cache", "latency_ms"), "db", topo)[0] == "unexplained"
+    assert member_role(_m("batch", "cpu"), "db", topo)[0] == "unexplained"
+    # traffic follows the call graph both ways; a health signal on a callee is unexplained
+    assert member_role(_m("db", "request_count"), "api", topo)[0] == "symptom"
+    assert member_role(_m("web", "request_count"), "api", topo)[0] == "symptom"
+    assert member_role(_m("db", "latency_ms"), "api", topo)[0] == "unexplained"
+    assert member_role(_m("db", "cpu"), None, topo)[0] == "unexplained"

@@ -24,6 +24,11 @@ def test_a_cascade_opens_one_incident_with_reasons(client: TestClient, runtime: 
     assert incidents["total"] >= 1
     incident = client.get(f"/incidents/{incidents['items'][0]['id']}").json()
     assert len(incident["anomalies"]) >= 2
+    # each member says how it looks from the root; causes come first
+    roles = [a["role"] for a in incident["anomalies"]]
+    assert set(roles) <= {"cause", "symptom", "unexplained"} and roles[0] == "cause"
+    assert all(a["role_reason"] for a in incident["anomalies"])
+    assert incident["root_resource_id"] == incident["anomalies"][0]["resource_id"]
     assert incident["timeline"][0]["kind"] == "opened"
     assert "related anomalies" in incident["timeline"][0]["message"]
     stats = client.get("/anomalies/stats").json()

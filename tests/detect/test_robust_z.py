@@ -143,3 +143,18 @@ def test_series_learning_in_random_subsets_match_the_reference() -> None:
         det.learn(idx, values)
         for j, s in enumerate(idx.tolist()):
             history[s].append(float(values[j]))
+
+
+def test_calibrator_keeps_ordering_beyond_critical() -> None:
+    """Scores do not saturate: how far beyond critical a point is still shows."""
+    cal = ExponentialCalibrator(onset=3, scale=4)
+    z = np.array([10.0, 10.6, 11.0, 20.0, 100.0, 1000.0, 1e6])
+    out = cal(z)
+    assert np.all(np.diff(out) > 0) and out.max() < 1.0
+    assert out[3] == pytest.approx(0.89, abs=0.01) and out[4] == pytest.approx(0.954, abs=0.01)
+    assert round(float(out[4]), 2) < round(float(out[5]), 2) < 1.0
+    # continuous at the knee, and raw_at inverts the map on both sides of it
+    knee = cal.raw_at(0.85)
+    assert cal(np.array([knee - 1e-9, knee + 1e-9])) == pytest.approx([0.85, 0.85], abs=1e-8)
+    for score in (0.35, 0.65, 0.85, 0.9, 0.99):
+        assert cal(np.array([cal.raw_at(score)]))[0] == pytest.approx(score, abs=1e-9)

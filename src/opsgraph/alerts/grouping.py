@@ -82,6 +82,34 @@ def likely_root(members: Sequence[Anomaly], topology: Topology) -> str:
     return max(resources, key=lambda r: (-first[r], depended_on(r)))
 
 
+#: What a member anomaly of an incident looks like, seen from the incident's root.
+Role = Literal["cause", "symptom", "unexplained"]
+#: The order members are shown in: causes first, then what the root does not explain.
+ROLE_ORDER: dict[str, int] = {"cause": 0, "unexplained": 1, "symptom": 2}
+
+
+def member_role(anomaly: Anomaly, root: str | None, topology: Topology) -> tuple[Role, str]:
+    """Cause or symptom, with the reason in words. An anomaly on the root is the likely cause;
+    a health signal on a resource that depends on the root is a symptom (callers suffer when
+    what they call is sick), as is a traffic signal on a resource the root calls or is called
+    by (load follows the call graph); anything else the root does not explain."""
+    where = anomaly.resource_id
+    if root is None:
+        return "unexplained", "the incident has no root"
+    if where == root:
+        return "cause", f"on {root}, where the fault most likely started"
+    if anomaly.metric in TRAFFIC_SIGNALS:
+        if where in topology.reaches(root):
+            return "symptom", f"{root} calls {where}: its traffic follows {root}'s"
+        if root in topology.reaches(where):
+            return "symptom", f"{where} calls {root}: its traffic answers {root}'s trouble"
+    elif root in topology.reaches(where):
+        return "symptom", f"{where} depends on {root}: callers suffer when what they call is sick"
+    return "unexplained", (
+        f"{root} does not explain it through the dependency graph: a second cause, or chance"
+    )
+
+
 def group(
     anomaly: Anomaly,
     *,

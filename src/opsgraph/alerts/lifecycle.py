@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from opsgraph.alerts.grouping import Topology, group
+from opsgraph.alerts.grouping import ROLE_ORDER, Topology, group, member_role
 from opsgraph.alerts.labels import fingerprint, labels_of
 from opsgraph.alerts.settings import AlertSettings
 from opsgraph.core.errors import InvalidInputError
@@ -177,6 +177,17 @@ class AlertLifecycle:
         if self._topology is None or self._topology[0] != id(deps):
             self._topology = (id(deps), Topology(deps))
         return self._topology[1]
+
+    def members_with_roles(self, incident: Incident) -> list[dict[str, Any]]:
+        """The incident's anomalies as JSON, each with its `role` (cause, symptom or
+        unexplained) and `role_reason`; causes first, then by peak score."""
+        topology = self.topology()
+        rows = []
+        for a in self.store.incident_anomalies(incident.id or 0):
+            role, why = member_role(a, incident.root_resource_id, topology)
+            rows.append(a.model_dump(mode="json") | {"role": role, "role_reason": why})
+        rows.sort(key=lambda r: (ROLE_ORDER[r["role"]], -r["max_score"], r["id"]))
+        return rows
 
     def _group(self, anomaly: Anomaly) -> None:
         assert anomaly.id is not None

@@ -95,9 +95,7 @@ def bench_sim_detect(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(
-            "--config", "-c", help="YAML config whose detect and alerts sections run."
-        ),
+        typer.Option("--config", "-c", help="YAML config whose detect and alerts sections run."),
     ] = None,
     incidents: Annotated[
         int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")

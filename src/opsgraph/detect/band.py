@@ -6,13 +6,13 @@ MAD and fallbacks), so a point outside the band is one the detector scores above
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from opsgraph.detect.base import FloatArray
+from opsgraph.detect.calibrate import ExponentialCalibrator
 from opsgraph.detect.robust_z import _nan_median_scale, _sorted_median_scale
 
 #: Window elements processed per chunk: bounds memory for long series with wide windows.
@@ -34,7 +34,7 @@ def threshold_z(alert_threshold: float, onset: float, scale: float) -> float:
     """The robust z at which the exponential calibrator's score reaches alert_threshold."""
     if not 0.0 <= alert_threshold < 1.0:
         raise ValueError("alert_threshold must be in [0, 1)")
-    return onset - scale * math.log1p(-alert_threshold)
+    return ExponentialCalibrator(onset=onset, scale=scale).raw_at(alert_threshold)
 
 
 def rolling_band(

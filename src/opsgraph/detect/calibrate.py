@@ -20,18 +20,37 @@ from opsgraph.detect.tail import TailCalibrator
 
 @dataclass(frozen=True, slots=True)
 class ExponentialCalibrator:
-    """score = 1 - exp(-(raw - onset) / scale) above the onset, 0 below; NaN stays 0.
+    """score = 1 - exp(-(raw - onset) / scale) above the onset, 0 below; NaN stays 0; and
+    beyond the knee (CRITICAL's bound, 0.85) 1 - 0.15 * (raw_knee / raw) ** 0.5, so a score
+    keeps saying how far beyond normal a point is instead of saturating at 1.00.
 
     With onset 3 and scale 4 a robust z of 4.7 is MEDIUM (0.35), 7.2 HIGH (0.65) and
-    10.6 CRITICAL (0.85).
+    10.6 CRITICAL (0.85); then z 20 scores 0.89, 100 0.95, 1,000 0.985.
     """
 
     onset: float = 3.0
     scale: float = 4.0
+    knee: float = 0.85
+    tail_power: float = 0.5
+
+    def raw_at(self, score: float) -> float:
+        """The raw score at which the map reaches `score` (in [0, 1))."""
+        if not 0.0 <= score < 1.0:
+            raise ValueError("a score to invert must be in [0, 1)")
+        if score <= self.knee:
+            return self.onset - self.scale * float(np.log1p(-score))
+        knee_raw = self.raw_at(self.knee)
+        return float(knee_raw * ((1.0 - self.knee) / (1.0 - score)) ** (1.0 / self.tail_power))
 
     def __call__(self, raw: FloatArray) -> FloatArray:
-        excess = np.nan_to_num(raw, nan=0.0) - self.onset
-        return np.asarray(-np.expm1(-np.maximum(excess, 0.0) / self.scale), dtype=np.float64)
+        raw = np.nan_to_num(np.asarray(raw, dtype=np.float64), nan=0.0)
+        out = -np.expm1(-np.maximum(raw - self.onset, 0.0) / self.scale)
+        knee_raw = self.raw_at(self.knee)
+        beyond = raw > knee_raw
+        if beyond.any():
+            ratio = knee_raw / raw[beyond]
+            out[beyond] = 1.0 - (1.0 - self.knee) * ratio**self.tail_power
+        return np.asarray(out, dtype=np.float64)
 
 
 #: Surprise (-log10 of a point's tail probability) at which the score reaches 1: one in 10^10.

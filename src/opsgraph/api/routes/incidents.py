@@ -56,11 +56,14 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its anomalies and timeline")
-def get_incident(incident_id: RowId, store: StoreDep) -> dict[str, Any]:
+def get_incident(incident_id: RowId, runtime: RuntimeDep) -> dict[str, Any]:
+    """Each anomaly carries its `role` seen from the incident's root (`cause`, `symptom` or
+    `unexplained`) and `role_reason`; causes come first, then by peak score."""
+    store = runtime.store
     incident = store.get_incident(incident_id)
     return {
         **incident.model_dump(mode="json"),
-        "anomalies": [a.model_dump(mode="json") for a in store.incident_anomalies(incident_id)],
+        "anomalies": runtime.alerts.members_with_roles(incident),
         "timeline": [e.model_dump(mode="json") for e in store.incident_timeline(incident_id)],
     }
 

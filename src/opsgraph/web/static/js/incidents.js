@@ -335,6 +335,13 @@ class IncidentsPage {
           el("a", { href: `./alerts.html?status=all&q=${encodeURIComponent(a.resource_id)}` }, a.resource_id),
         ),
         el("td", {}, metricLabel(a.metric)),
+        el(
+          "td",
+          {},
+          a.role
+            ? el("span", { className: `status-pill role-${a.role}`, title: a.role_reason || "", "data-testid": "member-role" }, a.role)
+            : "–",
+        ),
         el("td", {}, severityBadge(a.severity)),
         el("td", {}, statusPill(a.status)),
         el("td", { className: "time" }, el("time", { datetime: isoTime(a.start_ts) }, formatTime(a.start_ts))),
