@@ -64,6 +64,7 @@ def _one_run(
     warm_steps: int,
     settings: DetectSettings,
     alerts: AlertSettings,
+    intensity: float = 1.0,
 ) -> dict[str, Any]:
     sim = SimulatedCloud.generate(resources, seed=seed, start_ts=1_750_000_000.0)
     step = sim.step_s
@@ -111,7 +112,9 @@ def _one_run(
         record = None
         for node in rng.sample(ids, k=len(ids)):
             try:
-                record = sim.inject(kind, node, duration_s=fault_steps * step)
+                record = sim.inject(
+                    kind, node, duration_s=fault_steps * step, intensity=intensity
+                )
                 break
             except InvalidInputError:
                 continue
@@ -173,8 +176,11 @@ def run_sim_detect_bench(
     warm_steps: int = 700,
     settings: DetectSettings | None = None,
     alerts: AlertSettings | None = None,
+    intensity: float = 1.0,
 ) -> dict[str, Any]:
-    """topologies: (resources, seed) pairs; incidents per topology cycle every fault kind.
+    """topologies: (resources, seed) pairs; incidents per topology cycle every fault kind, at
+    `intensity` (1: a CPU hog burns 60 points, latency +300 ms, errors 35 %, traffic x3;
+    `sim/faults.py`).
     `warm_steps` of history come first (the default ensemble's slowest member judges from
     its 600th point on; a live series has that history within 10 hours at one point a
     minute)."""
@@ -197,6 +203,7 @@ def run_sim_detect_bench(
                         warm_steps=warm_steps,
                         settings=settings or DetectSettings(),
                         alerts=alerts or AlertSettings(),
+                        intensity=intensity,
                     )
                 )
         tp, fp, fn = (sum(r[k] for r in runs) for k in ("tp", "fp", "fn"))
@@ -247,6 +254,7 @@ def run_sim_detect_bench(
         "quiet_steps": quiet_steps,
         "warm_steps": warm_steps,
         "open_at": (alerts or AlertSettings()).open_at.value,
+        "intensity": intensity,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,

@@ -100,6 +100,15 @@ def bench_sim_detect(
     incidents: Annotated[
         int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
     ] = 72,
+    intensity: Annotated[
+        float,
+        typer.Option(
+            min=0.05,
+            max=5.0,
+            help="Fault size (1: CPU +60 points, latency +300 ms, errors 35 %, traffic x3; "
+            "0.25 is a subtle fault).",
+        ),
+    ] = 1.0,
     out: OutOpt = None,
 ) -> None:
     """Node-level precision / recall / F1, time to detect, false alarms per node-day, and pages
@@ -120,11 +129,13 @@ def bench_sim_detect(
                 incidents=incidents,
                 settings=settings,
                 alerts=loaded.alerts,
+                intensity=intensity,
             )
     except OpsgraphError as exc:
         fail(str(exc))
     table = Table(
-        title=f"opsgraph bench sim-detect ({report['results'][0]['incidents']} incidents)"
+        title=f"opsgraph bench sim-detect ({report['results'][0]['incidents']} incidents, "
+        f"intensity {intensity:g}, incidents open at {report['open_at']})"
     )
     for col in (
         "detector",
