@@ -112,9 +112,7 @@ def _one_run(
         record = None
         for node in rng.sample(ids, k=len(ids)):
             try:
-                record = sim.inject(
-                    kind, node, duration_s=fault_steps * step, intensity=intensity
-                )
+                record = sim.inject(kind, node, duration_s=fault_steps * step, intensity=intensity)
                 break
             except InvalidInputError:
                 continue
