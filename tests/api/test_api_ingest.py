@@ -4,6 +4,7 @@ validated sample by sample to name each bad field; both store and score alike.""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from fastapi.testclient import TestClient
 from opsgraph.api.routes.ingest import columnar
 from opsgraph.runtime.root import Runtime
 
-T0 = 1_800_000_000.0
+#: Six hours ago: the door refuses samples far from now (`ingest/doors.py`).
+T0 = float(int(time.time()) - 6 * 3600)
 
 
 def _s(resource: str, metric: str, ts: float, value: float) -> dict[str, Any]:
@@ -119,3 +121,42 @@ def test_the_body_schema_is_documented(client: TestClient) -> None:
         "ts",
         "value",
     }
+
+
+@pytest.mark.parametrize(
+    ("ts", "words"),
+    [
+        (1e300, "after now"),
+        (-5.0, "before the horizon"),
+        (-1e18, "before the horizon"),
+        (1.0, "before the horizon"),
+        (time.time() * 1000, "looks like milliseconds"),
+        (time.time() + 3600, "at most api.max_future_skew_s = 300 s ahead"),
+    ],
+)
+def test_an_implausible_time_is_refused_and_poisons_nothing(
+    client: TestClient, runtime: Runtime, ts: float, words: str
+) -> None:
+    a, b = _nodes(runtime, 2)
+    before = runtime.store.counts()["samples"]
+    latest = runtime.ingestor.latest_ts
+    batch = [_s(a, "queue_depth", T0, 1.0), _s(b, "queue_depth", ts, 2.0)]
+    r = client.post("/ingest/samples", json={"samples": batch})
+    assert r.status_code == 422, r.text
+    assert "samples[1].ts" in r.json()["detail"] and words in r.json()["detail"]
+    assert runtime.store.counts()["samples"] == before
+    assert runtime.ingestor.latest_ts == latest
+    # the clock is untouched: a silence from now on is still accepted
+    matcher = {"label": "resource", "value": a}
+    silence = client.post("/silences", json={"matchers": [matcher], "duration_s": 600})
+    assert silence.status_code == 201, silence.text
+
+
+@pytest.mark.parametrize("field", ["value", "ts"])
+def test_a_boolean_is_not_a_number(client: TestClient, runtime: Runtime, field: str) -> None:
+    (node,) = _nodes(runtime, 1)
+    before = runtime.store.counts()["samples"]
+    sample = _s(node, "cpu", T0, 1.0) | {field: True}
+    r = client.post("/ingest/samples", json={"samples": [sample]})
+    assert r.status_code == 422 and "not a boolean" in r.text and field in r.text
+    assert runtime.store.counts()["samples"] == before

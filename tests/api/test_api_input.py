@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from opsgraph.runtime.root import Runtime
 
+#: An hour ago: the door refuses samples far from now (`ingest/doors.py`).
+T0 = float(int(time.time()) - 3600)
+
 
 def _sample(resource: str, value: float = 1.0, metric: str = "cpu") -> dict[str, object]:
-    return {"resource_id": resource, "metric": metric, "ts": 1_800_000_000.0, "value": value}
+    return {"resource_id": resource, "metric": metric, "ts": T0, "value": value}
 
 
 def _any_node(runtime: Runtime) -> str:
@@ -21,7 +25,7 @@ def _any_node(runtime: Runtime) -> str:
 def test_push_stores_and_scores(client: TestClient, runtime: Runtime) -> None:
     node = _any_node(runtime)
     before = runtime.store.counts()["samples"]
-    batch = [_sample(node, 1.0, "queue_depth"), _sample(node, 2.0, "queue_depth") | {"ts": 1.9e9}]
+    batch = [_sample(node, 1.0, "queue_depth"), _sample(node, 2.0, "queue_depth") | {"ts": T0 + 60}]
     r = client.post("/ingest/samples", json={"samples": batch})
     assert r.status_code == 200, r.text
     assert r.json()["accepted"] == 2

@@ -6,6 +6,7 @@ import io
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,26 @@ DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana" / "opsgraph-dashboa
 NODE = {"instance": "localhost:9100", "job": "node"}
 
 
+#: A minute ago, in milliseconds: the door refuses samples far from now.
+NOW_MS = (int(time.time()) - 60) * 1000
+
+
+def test_remote_write_of_implausible_times_is_refused_whole(
+    client: TestClient, runtime: Runtime
+) -> None:
+    hour_ago = (int(time.time()) - 3600) * 1000
+    for stamp, words in (
+        (1_000, "before the horizon"),  # 1970
+        (int(time.time() + 86_400) * 1000, "after now"),  # a day ahead
+    ):
+        good = PromSeries({"__name__": "ok_metric", **NODE}, [(hour_ago, 1.0)])
+        bad = PromSeries({"__name__": "up", **NODE}, [(stamp, 1.0)])
+        response = _write(client, [good, bad])
+        assert response.status_code == 422, response.text
+        assert "timeseries.samples[1].ts" in response.json()["detail"] and words in response.text
+    assert "localhost:9100" not in runtime.estate.resources
+
+
 def _write(client: TestClient, series: list[PromSeries], **headers: str) -> httpx.Response:
     return client.post(
         "/api/v1/write", content=encode_write_request(series), headers=HEADERS | headers
@@ -51,7 +72,7 @@ def _families(text: str) -> dict[str, list[tuple[str, dict[str, str], float]]]:
 def test_remote_write_stores_samples_and_registers_the_resource(
     client: TestClient, runtime: Runtime
 ) -> None:
-    base = 1_700_000_000_000
+    base = (int(time.time()) - 3600) * 1000  # an hour ago, in milliseconds
     response = client.post(
         "/api/v1/write",
         content=encode_write_request(
@@ -73,8 +94,8 @@ def test_remote_write_stores_samples_and_registers_the_resource(
     assert resource["provider"] == "prometheus"
     assert resource["tags"] == {"job": "node"}
     stored = runtime.store.read_samples("localhost:9100")
-    assert stored["node_load1"] == ([1_700_000_000.0, 1_700_000_015.0], [0.5, 0.75])
-    assert stored["up"] == ([1_700_000_000.0], [1.0])
+    assert stored["node_load1"] == ([base / 1000, base / 1000 + 15], [0.5, 0.75])
+    assert stored["up"] == ([base / 1000], [1.0])
 
 
 @pytest.mark.parametrize(
@@ -145,7 +166,7 @@ def test_remote_write_can_be_turned_off(runtime: Runtime, make_key: Callable[[Ro
 def test_remote_write_needs_an_operator_credential_and_metrics_none(
     anonymous: TestClient, make_key: Callable[[Role], str], runtime: Runtime
 ) -> None:
-    series = [PromSeries({"__name__": "up", **NODE}, [(1, 1.0)])]
+    series = [PromSeries({"__name__": "up", **NODE}, [(NOW_MS, 1.0)])]
     assert _write(anonymous, series).status_code == 401
     viewer = {"Authorization": f"Bearer {make_key(Role.VIEWER)}"}
     assert _write(anonymous, series, **viewer).status_code == 403
@@ -159,7 +180,8 @@ def test_metrics_expose_health_and_every_series_score(client: TestClient, runtim
     runtime.simulation.inject_fault(FaultKind.CPU_HOG, sorted(runtime.estate.resources)[3])
     for _ in range(6):
         runtime.simulation.step()
-    _write(client, [PromSeries({"__name__": "up", **NODE}, [(1, 1.0), (2, stale_nan())])])
+    up = [(NOW_MS, 1.0), (NOW_MS + 1, stale_nan())]
+    assert _write(client, [PromSeries({"__name__": "up", **NODE}, up)]).status_code == 204
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")

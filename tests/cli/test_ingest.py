@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
 
 runner = CliRunner()
-T0 = 1_700_000_000
+#: Two hours ago: the server refuses samples far from now (`ingest/doors.py`).
+T0 = int(time.time()) - 7200
+OLD = 1_700_000_000  # November 2023
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -125,6 +128,25 @@ def test_bad_input_and_refusals_exit_2(tmp_path: Path, seen: list[dict[str, Any]
     # One timestamp of 60 samples is larger than the server's 50 per request.
     code, out = _run(str(good), "--batch", "100")
     assert code == 2 and "/ingest/samples: 422" in out and "at most 50 samples" in out
+
+
+def test_an_old_file_is_refused_with_a_hint_and_replays_at_now(
+    tmp_path: Path, runtime: Runtime, seen: list[dict[str, Any]]
+) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "timestamp,resource_id,metric,value\n"
+        + "".join(f"{OLD + 60 * i},db-1,cpu,{i}\n" for i in range(10))
+    )
+    code, out = _run(str(path))
+    assert code == 2 and "samples[0].ts" in out and "api.max_sample_age_s" in out
+    assert runtime.store.read_samples("db-1", metrics=["cpu"]).get("cpu", ([], []))[0] == []
+    started = time.time()
+    code, out = _run(str(path), "--at-now")
+    assert code == 0, out
+    ts, values = runtime.store.read_samples("db-1", metrics=["cpu"])["cpu"]
+    assert list(values) == list(range(10)) and list(ts) == sorted(ts)
+    assert abs(ts[-1] - started) <= 5 and ts[1] - ts[0] == 60  # shifted whole, spacing kept
 
 
 def test_an_unreachable_server_exits_2(tmp_path: Path) -> None:

@@ -55,11 +55,20 @@ def replay(
     batch: Annotated[
         int, typer.Option(min=1, max=100_000, help="Samples per request at most.")
     ] = 5000,
+    at_now: Annotated[
+        bool,
+        typer.Option(
+            "--at-now",
+            help="Shift the file's times so that its last sample lands now (the server refuses "
+            "samples older than api.max_sample_age_s, 31 days by default).",
+        ),
+    ] = False,
 ) -> None:
     """Replay a file of samples into a running opsgraph, in time order.
 
     Wide files have a timestamp column and one column per signal of one resource (--resource);
-    long files have timestamp, resource_id, metric and value columns."""
+    long files have timestamp, resource_id, metric and value columns. Times are sent as they
+    are, unless --at-now shifts them to end at the moment the replay starts."""
     from rich.progress import Progress
 
     from opsgraph.sources.replay import ReplaySource
@@ -70,6 +79,8 @@ def replay(
     except InvalidInputError as exc:
         options = {"resource_id": "--resource", "speed": "--speed", "batch_size": "--batch"}
         fail(f"{options[exc.field]}: {exc.reason}" if exc.field in options else str(exc))
+    last = source.last_ts
+    shift = float(int(time.time()) - last) if at_now and last is not None else 0.0
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     sent = batches = 0
     anomalies: list[int] = []
@@ -84,7 +95,11 @@ def replay(
                 started = time.monotonic()
                 out = source.poll()
                 if out.samples:
-                    body = {"samples": [s.model_dump(mode="json") for s in out.samples]}
+                    body = {
+                        "samples": [
+                            s.model_dump(mode="json") | {"ts": s.ts + shift} for s in out.samples
+                        ]
+                    }
                     answer = _call(client, "POST", "/ingest/samples", body)
                     anomalies += [a["id"] for a in answer.get("anomalies", [])]
                     sent += len(out.samples)

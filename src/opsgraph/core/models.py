@@ -146,6 +146,13 @@ class Sample(_Model):
 
     _check_numbers = field_validator("ts", "value")(check_finite)
 
+    @field_validator("ts", "value", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        return value
+
 
 class LogLevel(StrEnum):
     """Canonical levels, least to most severe (aliases such as WARN or FATAL map onto these)."""

@@ -13,9 +13,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
 from opsgraph import __version__
 from opsgraph.alerts.lifecycle import AlertLifecycle
 from opsgraph.auth.service import AuthService
+from opsgraph.ingest.doors import check_sample_times
 from opsgraph.ingest.stream import build_ingestor
 from opsgraph.models.gnn.service import GraphModels
 from opsgraph.notify.hub import EventHub
@@ -147,6 +151,20 @@ class Runtime:
         """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
         latest = self.ingestor.latest_ts
         return latest if latest is not None else time.time()
+
+    def check_sample_times(self, ts: npt.NDArray[np.float64], field: str = "samples") -> None:
+        """Refuse samples from outside whose time is implausible (`ingest/doors.py`): judged
+        against the wall clock, or the simulated estate's clock when it runs ahead."""
+        cloud = self.simulation.cloud
+        now = max(time.time(), cloud.now if cloud is not None else 0.0)
+        api = self.settings.api
+        check_sample_times(
+            ts,
+            now=now,
+            max_future_skew_s=api.max_future_skew_s,
+            max_age_s=api.max_sample_age_s,
+            field=field,
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Step the simulated cloud at the configured speed (and inject demo faults) and run

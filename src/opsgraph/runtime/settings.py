@@ -75,6 +75,20 @@ class ApiSettings(Section):
         default=16 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
     max_batch: int = Field(default=100_000, ge=1, description="Samples per ingest request.")
+    max_future_skew_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="Pushed or remote-written samples stamped further ahead of now are refused "
+        "(422 naming the sample).",
+    )
+    max_sample_age_s: float = Field(
+        default=31 * 86_400.0,
+        gt=0,
+        le=20 * 365 * 86_400.0,
+        description="Pushed or remote-written samples older than this are refused (422 naming "
+        "the sample); raise it to backfill older history.",
+    )
 
 
 class Settings(BaseSettings):

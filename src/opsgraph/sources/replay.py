@@ -98,6 +98,11 @@ class ReplaySource:
         return len(self._ts)
 
     @property
+    def last_ts(self) -> float | None:
+        """The newest time in the file (None before it is loaded or when empty)."""
+        return float(self._ts[-1]) if len(self._ts) else None
+
+    @property
     def remaining(self) -> int:
         return len(self._ts) - self._pos
 

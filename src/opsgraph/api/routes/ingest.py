@@ -6,12 +6,12 @@ A bad batch gets 422 naming each bad field; nothing of it is stored.
 from __future__ import annotations
 
 from collections.abc import Container
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
@@ -34,8 +34,8 @@ class _RawSample(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
     resource_id: str
     metric: str
-    ts: float
-    value: float
+    ts: Annotated[float, Strict()]  # a boolean or a string is not a number
+    value: Annotated[float, Strict()]
 
 
 class _RawBatch(TypedDict):
@@ -100,6 +100,7 @@ def _ingest(runtime: Runtime, body: bytes) -> dict[str, Any]:
         columns = SampleColumns.from_samples(batch.samples)
     if len(columns) > limit:
         raise InvalidInputError("samples", f"at most {limit} samples per request")
+    runtime.check_sample_times(columns.ts)
     result = runtime.ingestor.ingest_arrays(columns)
     runtime.intake.publish(result)
     return {
@@ -117,7 +118,9 @@ def _ingest(runtime: Runtime, body: bytes) -> dict[str, Any]:
 )
 async def ingest_samples(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     """`{"samples": [{"resource_id", "metric", "ts", "value"}, …]}`: every resource must be
-    registered; NaN and infinity are refused; one bad sample refuses the whole batch."""
+    registered; `ts` is epoch seconds within `api.max_sample_age_s` before now and
+    `api.max_future_skew_s` after it; numbers are numbers (not booleans or strings); NaN and
+    infinity are refused; one bad sample refuses the whole batch."""
     body = await request.body()
     # Parsing and scoring hold the CPU: off the event loop, which keeps WebSockets flowing.
     return await run_in_threadpool(_ingest, runtime, body)

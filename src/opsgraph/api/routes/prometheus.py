@@ -73,6 +73,8 @@ def _check_headers(request: Request) -> None:
 
 def _receive(runtime: Runtime, receiver: RemoteWriteReceiver, body: bytes) -> WriteOutcome:
     outcome = receiver.decode(body, known=runtime.estate.resources)
+    if outcome.batch.size:
+        runtime.check_sample_times(outcome.batch.sample_columns().ts, field="timeseries.samples")
     if outcome.batch.size or outcome.batch.resources:
         runtime.intake.accept(outcome.batch, "prometheus")
     return outcome
