@@ -120,3 +120,13 @@ def test_fingerprint_fields_deduplicate(client: TestClient, runtime: Runtime) ->
     assert first["fingerprint"] == dupes[0]["fingerprint"]
     assert dupes[0]["reason"].startswith(f"duplicate of anomaly #{first['id']}: same resource")
     assert dupes[0]["incident_id"] is None  # duplicates are not grouped
+
+
+def test_a_silence_regex_re2_cannot_take_is_refused(client: TestClient) -> None:
+    for pattern in ("(?<=db)-1", r"(db)\1"):
+        matcher = {"label": "resource", "value": pattern, "regex": True}
+        r = client.post("/silences", json={"matchers": [matcher], "duration_s": 60})
+        assert r.status_code == 422 and "RE2" in r.text, r.text
+    evil = {"label": "owner", "value": "(a+)+b", "regex": True}
+    r = client.post("/silences", json={"matchers": [evil], "duration_s": 60})
+    assert r.status_code == 201

@@ -7,7 +7,6 @@ numpy form that the hot path (ingest -> detect) uses so no stage loops over samp
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +17,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opsgraph.core.metrics import METRIC_NAME_RE, RESOURCE_ID_RE
+from opsgraph.core.regex import compile_safe, full_match
 
 
 class ResourceKind(StrEnum):
@@ -345,14 +345,14 @@ class Matcher(_Model):
     def _check_regex(self) -> Matcher:
         if self.regex:
             try:
-                re.compile(self.value)
-            except re.error as exc:
+                compile_safe(self.value)
+            except ValueError as exc:
                 raise ValueError(f"value is not a valid regular expression: {exc}") from exc
         return self
 
     def matches(self, labels: dict[str, str]) -> bool:
         actual = labels.get(self.label, "")
-        hit = bool(re.fullmatch(self.value, actual)) if self.regex else actual == self.value
+        hit = full_match(self.value, actual) if self.regex else actual == self.value
         return hit != self.negate
 
 

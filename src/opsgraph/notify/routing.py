@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsgraph.core.models import Severity
+from opsgraph.core.regex import SafePattern
 from opsgraph.notify.base import Notification
 from opsgraph.notify.settings import Matcher, NotifySettings, RouteSettings
 
@@ -54,7 +54,7 @@ class _Route:
 
     def __init__(self, settings: RouteSettings) -> None:
         self.settings = settings
-        self.matchers: list[tuple[Matcher, re.Pattern[str] | None]] = [
+        self.matchers: list[tuple[Matcher, SafePattern | None]] = [
             (m, m.compiled()) for m in settings.parsed_matchers()
         ]
         self.types = frozenset(settings.types)

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from opsgraph.core.models import Severity
+from opsgraph.core.regex import SafePattern, compile_safe
 from opsgraph.core.settings import Section
 
 #: Hub message types a route may match: the ones that make sense to tell a person about.
@@ -210,8 +211,9 @@ class Matcher(Section):
     op: Literal["=", "!=", "=~", "!~"]
     value: str
 
-    def compiled(self) -> re.Pattern[str] | None:
-        return re.compile(self.value) if self.op in ("=~", "!~") else None
+    def compiled(self) -> SafePattern | None:
+        """RE2, so no matcher can stall the server (`core/regex.py`)."""
+        return compile_safe(self.value) if self.op in ("=~", "!~") else None
 
 
 def parse_matcher(text: str) -> Matcher:
@@ -224,8 +226,8 @@ def parse_matcher(text: str) -> Matcher:
     matcher = Matcher(label=label, op=op, value=value)
     if op in ("=~", "!~"):
         try:
-            re.compile(value)
-        except re.error as exc:
+            compile_safe(value)
+        except ValueError as exc:
             raise ValueError(f"{text!r}: bad regular expression: {exc}") from exc
     return matcher
 
