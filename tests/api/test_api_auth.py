@@ -119,3 +119,78 @@ def test_first_start_creates_admin_with_a_password_shown_once(
     r = anonymous.post("/auth/login", json={"username": "admin", "password": password})
     assert r.status_code == 200 and r.json()["user"]["role"] == "admin"
     assert runtime.auth.ensure_admin() is None  # users exist: nothing created, nothing shown
+
+
+def _login(anonymous: TestClient, name: str) -> dict[str, str]:
+    r = anonymous.post("/auth/login", json={"username": name, "password": "correct horse"})
+    assert r.status_code == 200, r.text
+    anonymous.cookies.clear()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _user_id(client: TestClient, name: str) -> int:
+    return next(u["id"] for u in client.get("/auth/users").json() if u["username"] == name)
+
+
+def test_disabling_a_user_ends_their_tokens_and_keys_at_once(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    _user(client, "olga", "admin")  # keys are made by admins
+    token = _login(anonymous, "olga")
+    key = anonymous.post("/auth/keys", json={"name": "olga-ci", "role": "operator"}, headers=token)
+    assert key.status_code == 201, key.text
+    by_key = {"Authorization": f"Bearer {key.json()['key']}"}
+    window = {"resource_ids": [], "duration_s": 60, "comment": "t"}
+    assert anonymous.get("/auth/me", headers=token).status_code == 200
+    assert anonymous.get("/auth/me", headers=by_key).status_code == 200
+    assert client.patch(
+        f"/auth/users/{_user_id(client, 'olga')}", json={"disabled": True}
+    ).is_success
+    for headers in (token, by_key):
+        assert anonymous.get("/auth/me", headers=headers).status_code == 401
+        assert anonymous.post("/maintenance", json=window, headers=headers).status_code == 401
+
+
+def test_a_demoted_users_old_token_and_key_act_with_the_new_role(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    _user(client, "adam", "admin")
+    token = _login(anonymous, "adam")
+    key = anonymous.post("/auth/keys", json={"name": "adam-key", "role": "admin"}, headers=token)
+    by_key = {"Authorization": f"Bearer {key.json()['key']}"}
+    assert client.patch(
+        f"/auth/users/{_user_id(client, 'adam')}", json={"role": "viewer"}
+    ).is_success
+    for headers in (token, by_key):
+        assert anonymous.get("/auth/me", headers=headers).json()["role"] == "viewer"
+        minted = anonymous.post(
+            "/auth/keys", json={"name": "more", "role": "admin"}, headers=headers
+        )
+        assert minted.status_code == 403
+
+
+def test_a_websocket_closes_when_its_key_is_revoked_or_its_user_disabled(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    made = client.post("/auth/keys", json={"name": "screen", "role": "viewer"}).json()
+    with anonymous.websocket_connect(
+        "/ws", headers={"Authorization": f"Bearer {made['key']}"}
+    ) as ws:
+        assert ws.receive_json()["type"] == "hello"
+        assert client.delete(f"/auth/keys/{made['id']}").status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:  # events may still arrive until the next check (0.5 s)
+                ws.receive_json()
+        assert closed.value.code == 1008
+    _user(client, "wendy", "viewer")
+    token = _login(anonymous, "wendy")
+    with anonymous.websocket_connect("/ws", headers=token) as ws:
+        assert ws.receive_json()["type"] == "hello"
+        client.patch(f"/auth/users/{_user_id(client, 'wendy')}", json={"disabled": True})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 1008

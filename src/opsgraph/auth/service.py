@@ -33,11 +33,14 @@ from opsgraph.core.errors import (
     ConflictError,
     ForbiddenError,
     InvalidInputError,
+    NotFoundError,
     RateLimitedError,
 )
 from opsgraph.store import Store
 
 ALGORITHM = "HS256"
+#: How long one answer of `still_valid` serves the sockets of a principal.
+VALID_FOR_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class AuthService:
         self.limiter = LoginLimiter(
             max_failures=self.cfg.login_max_failures, window_s=self.cfg.login_window_s
         )
+        self._validity: dict[tuple[str, int], tuple[float, bool]] = {}
 
     # -- users -------------------------------------------------------------------------------
     def ensure_admin(self) -> str | None:
@@ -174,17 +178,60 @@ class AuthService:
 
     # -- credentials on requests -------------------------------------------------------------
     def principal(self, token: str) -> Principal:
-        """The caller behind a bearer token: an API key (og_...) or an access JWT."""
+        """The caller behind a bearer token: an API key (og_...) or an access JWT, judged by
+        the present state of the store, not by what held when it was issued: a disabled user's
+        tokens and keys stop, a demoted user's tokens and keys act with the new role."""
         if token.startswith(KEY_PREFIX):
             key = self.store.api_key_by_hash(hash_api_key(token))
             now = time.time()
             if key is None or not key.usable_at(now):
                 raise AuthError("invalid credentials")
+            role = key.role
+            if key.user_id is not None:
+                owner = self._current_user(key.user_id)
+                if owner is None:
+                    raise AuthError("invalid credentials")
+                role = role if owner.role.allows(role) else owner.role
             if key.last_used_ts is None or now - key.last_used_ts > 60:
                 self.store.touch_api_key(key.id or 0, now)  # at most once a minute per key
-            return Principal(f"key:{key.name}", key.role, "api_key", key.id)
+            return Principal(f"key:{key.name}", role, "api_key", key.id)
         claims = self._decode(token, "access")
-        return Principal(str(claims["name"]), Role(claims["role"]), "user", int(claims["sub"]))
+        user = self._current_user(int(claims["sub"]))
+        if user is None:
+            raise AuthError("invalid or expired token")
+        return Principal(user.username, user.role, "user", user.id)
+
+    def _current_user(self, user_id: int) -> User | None:
+        """The user as stored now, or None when they are gone or disabled."""
+        try:
+            user = self.store.get_user(user_id)
+        except NotFoundError:
+            return None
+        return None if user.disabled else user
+
+    def still_valid(self, principal: Principal) -> bool:
+        """Whether a long-lived connection (a WebSocket) opened by `principal` may go on: its
+        key is not revoked or expired, and its user (or the key's creator) is not disabled.
+        One answer serves every socket of the same principal for VALID_FOR_S, so hundreds of
+        sockets on one key cost a couple of store reads a second."""
+        if principal.kind == "anonymous" or principal.id is None:
+            return True
+        now = time.monotonic()
+        slot = (principal.kind, principal.id)
+        cached = self._validity.get(slot)
+        if cached is not None and now - cached[0] < VALID_FOR_S:
+            return cached[1]
+        if principal.kind == "user":
+            ok = self._current_user(principal.id) is not None
+        else:
+            key = self.store.get_api_key(principal.id)
+            ok = (
+                key is not None
+                and key.usable_at(time.time())
+                and (key.user_id is None or self._current_user(key.user_id) is not None)
+            )
+        self._validity[slot] = (now, ok)
+        return ok
 
     # -- API keys ----------------------------------------------------------------------------
     def change_user(

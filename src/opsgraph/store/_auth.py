@@ -114,6 +114,11 @@ class AuthStore(StoreBase):
             row = s.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash)).first()
             return None if row is None else _key(row)
 
+    def get_api_key(self, key_id: int) -> ApiKey | None:
+        with self._tx() as s:
+            row = s.get(ApiKeyRow, key_id)
+            return None if row is None else _key(row)
+
     def touch_api_key(self, key_id: int, ts: float) -> None:
         with self._tx(write=True) as s:
             s.execute(update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(last_used_ts=ts))

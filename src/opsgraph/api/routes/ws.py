@@ -9,17 +9,21 @@ import asyncio
 import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
 
 from opsgraph import __version__
 from opsgraph.api.security import resolve
+from opsgraph.auth import Principal
 from opsgraph.core.errors import OpsgraphError
 from opsgraph.notify.hub import Message
 from opsgraph.runtime.root import Runtime
 
 router = APIRouter(tags=["live"])
 
-#: Put on a client's queue when the client has gone.
+#: Put on a client's queue when the client has gone, or its credential has.
 _CLOSED = Message("closed", None)
+#: How often an open socket's credential is checked again (revocation ends it within this).
+RECHECK_S = 0.5
 
 
 @router.websocket("/ws")
@@ -45,15 +49,33 @@ async def live(websocket: WebSocket) -> None:
             queue.put_nowait(_CLOSED)
 
         reader.add_done_callback(closed)
+        # Revoking the key or disabling the user ends the socket (1008) within RECHECK_S.
+        watcher = asyncio.create_task(_watch(runtime, principal))
+        watcher.add_done_callback(closed)
         try:
             while (message := await queue.get()) is not _CLOSED:
                 await websocket.send_text(message.text)
+            if watcher.done() and not watcher.cancelled():
+                await websocket.close(code=1008, reason="credential revoked or user disabled")
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                await reader
+            for task in (reader, watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                    await task
+
+
+async def _watch(runtime: Runtime, principal: Principal) -> None:
+    """Returns when the socket's principal may no longer listen."""
+    while True:
+        await asyncio.sleep(RECHECK_S)
+        try:
+            ok = await run_in_threadpool(runtime.auth.still_valid, principal)
+        except Exception:  # the store is down: keep the socket, check again
+            continue
+        if not ok:
+            return
 
 
 async def _drain(websocket: WebSocket) -> None:
