@@ -68,7 +68,9 @@ class AuthService:
         self.enabled = settings.enabled
         self._key = signing_key(settings.secret_key, data_dir)
         self.limiter = LoginLimiter(
-            max_failures=self.cfg.login_max_failures, window_s=self.cfg.login_window_s
+            max_failures=self.cfg.login_max_failures,
+            window_s=self.cfg.login_window_s,
+            max_backoff_s=self.cfg.login_max_backoff_s,
         )
         self._validity: dict[tuple[str, int], tuple[float, bool]] = {}
 
@@ -114,17 +116,16 @@ class AuthService:
         return user
 
     def login(self, username: str, password: str, *, client: str) -> tuple[User, Tokens]:
-        keys = (f"user:{username.lower()}", f"addr:{client}")
-        wait = self.limiter.retry_after(*keys)
+        wait = self.limiter.retry_after(username, client)
         if wait > 0:
             raise RateLimitedError("too many failed logins; try again later", retry_after=wait)
         found = self.store.user_with_hash(username)
         # Verify against a dummy hash for unknown users: the answer takes as long either way.
         ok = verify_password(found[1] if found else DUMMY_HASH, password) and found is not None
         if not ok or found is None or found[0].disabled:
-            self.limiter.failed(*keys)
+            self.limiter.failed(username, client)
             raise AuthError("invalid username or password")
-        self.limiter.succeeded(*keys)
+        self.limiter.succeeded(username, client)
         user = self.store.update_user(found[0].id or 0, last_login_ts=time.time())
         return user, self._issue(user)
 

@@ -20,8 +20,10 @@ class AuthSettings(Section):
     )
     access_ttl_s: float = Field(default=900.0, ge=30, description="Access token lifetime.")
     refresh_ttl_s: float = Field(default=7 * 86_400.0, ge=60, description="Refresh token lifetime.")
-    allow_signup: bool = Field(
-        default=True, description="Anyone may register (as viewer); the first user is admin."
+    allow_signup: bool | None = Field(
+        default=None,
+        description="Anyone may register (as viewer); the first user is admin. Unset: on in "
+        "`opsgraph demo`, off in `opsgraph serve`.",
     )
     admin_password: str | None = Field(
         default=None,
@@ -35,6 +37,13 @@ class AuthSettings(Section):
         default=5, ge=1, description="Failed logins per name or address within the window."
     )
     login_window_s: float = Field(default=300.0, gt=0, description="Login rate-limit window.")
+    login_max_backoff_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Past login_max_failures, an account's next attempt waits 1, 2, 4 … s up "
+        "to this (never a lock its owner cannot pass).",
+    )
     public_metrics: bool = Field(
         default=True, description="Serve /metrics without a credential (for scrapers)."
     )

@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from rich.progress import Progress
@@ -15,7 +16,7 @@ from rich.progress import Progress
 from opsgraph import __version__
 from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
-from opsgraph.runtime.settings import Settings
+from opsgraph.runtime.settings import ApiSettings, Settings
 
 
 class _Server(uvicorn.Server):
@@ -33,6 +34,22 @@ def _check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             fail(f"cannot listen on {host}:{port}: {exc.strerror} (choose another with --port)")
+
+
+def server_config(app_: Any, api: ApiSettings) -> uvicorn.Config:
+    """uvicorn's settings for the API. Forwarded headers are believed only from the proxies
+    the operator names (`api.trusted_proxies`): otherwise any client could choose the address
+    that login throttling counts it under."""
+    proxies = ",".join(api.trusted_proxies)
+    return uvicorn.Config(
+        app_,
+        host=api.host,
+        port=api.port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def run_server(settings: Settings, *, demo: bool) -> None:
@@ -54,9 +71,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         fail(str(exc))
     app_ = create_app(runtime)
     url = f"http://{api.host}:{api.port}"
-    server = _Server(
-        uvicorn.Config(app_, host=api.host, port=api.port, log_level="warning", lifespan="on")
-    )
+    server = _Server(server_config(app_, api))
     console.print(
         f"[bold green]opsgraph {__version__}[/] serving {len(runtime.estate.resources)} resources "
         f"({runtime.store.dialect})"

@@ -60,6 +60,8 @@ class Runtime:
     def __init__(self, settings: Settings, *, demo: bool = False) -> None:
         self.settings = settings
         self.demo = demo
+        if settings.auth.allow_signup is None:  # unset: the demo offers sign-up, serve does not
+            settings.auth.allow_signup = demo
         url = settings.store_url
         if demo and settings.store.url is None:
             url = demo_store_url(settings)

@@ -75,6 +75,13 @@ class ApiSettings(Section):
         default=16 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
     max_batch: int = Field(default=100_000, ge=1, description="Samples per ingest request.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: the headers are ignored and the client is the "
+        "connecting address (login throttling counts per address).",
+    )
     max_future_skew_s: float = Field(
         default=300.0,
         ge=0,

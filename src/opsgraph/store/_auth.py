@@ -27,10 +27,12 @@ class AuthStore(StoreBase):
     def add_user(self, user: User, password_hash: str) -> User:
         if user.id is not None:
             raise InvalidInputError("user.id", "must be empty for a new user")
-        taken = ConflictError(f"user {user.username!r} already exists")
+        taken = ConflictError(f"user {user.username!r} already exists (names ignore case)")
         try:
             with self._tx(write=True) as s:
-                if s.scalars(select(UserRow.id).where(UserRow.username == user.username)).first():
+                # User names are ASCII (USERNAME_RE), so lower() is the whole of case-folding.
+                same = func.lower(UserRow.username) == user.username.lower()
+                if s.scalars(select(UserRow.id).where(same)).first():
                     raise taken
                 row = UserRow(
                     username=user.username,
@@ -49,8 +51,10 @@ class AuthStore(StoreBase):
             raise
 
     def user_with_hash(self, username: str) -> tuple[User, str] | None:
+        """The user of a name, whatever its case, with the password hash."""
         with self._tx() as s:
-            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+            same = func.lower(UserRow.username) == username.lower()
+            row = s.scalars(select(UserRow).where(same).order_by(UserRow.id)).first()
             return None if row is None else (_user(row), row.password_hash)
 
     def get_user(self, user_id: int) -> User:

@@ -88,7 +88,7 @@ def _session(user: User, tokens: Tokens) -> dict[str, Any]:
 @router.get("/config", summary="What the login page needs to know")
 def auth_config(runtime: RuntimeDep) -> dict[str, bool]:
     cfg = runtime.settings.auth
-    return {"enabled": cfg.enabled, "allow_signup": cfg.allow_signup}
+    return {"enabled": cfg.enabled, "allow_signup": bool(cfg.allow_signup)}
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, summary="Create an account")
