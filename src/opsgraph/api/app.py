@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
 from opsgraph.api.errors import BodySizeLimit, install_error_handlers
+from opsgraph.api.hygiene import RequestHygiene, internal_error
 from opsgraph.api.routes import (
     alerts_in,
     anomalies,
@@ -136,5 +137,8 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     _ = runtime.automation  # policies act on incidents from the start, not the first call
     app.include_router(settings.router)  # /settings: effective config, secrets redacted
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
+    # Outermost of ours: request ids, 431, HEAD; its 500 handler replaces Starlette's plain text.
+    app.add_middleware(RequestHygiene, max_header_bytes=runtime.settings.api.max_header_bytes)
+    app.add_exception_handler(Exception, internal_error)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
     return app

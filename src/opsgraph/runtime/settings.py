@@ -75,6 +75,12 @@ class ApiSettings(Section):
         default=16 * 1024 * 1024, ge=1024, description="Larger request bodies get 413."
     )
     max_batch: int = Field(default=100_000, ge=1, description="Samples per ingest request.")
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=4096,
+        le=1024 * 1024,
+        description="Requests whose headers are larger in all get 431.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         max_length=100,
