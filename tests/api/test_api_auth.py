@@ -194,3 +194,23 @@ def test_a_websocket_closes_when_its_key_is_revoked_or_its_user_disabled(
             while True:
                 ws.receive_json()
         assert closed.value.code == 1008
+
+
+def test_a_websocket_from_another_sites_page_is_refused(
+    client: TestClient, runtime: Runtime
+) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(
+        "/ws", headers={"Origin": "https://evil.example"}
+    ) as ws:
+        ws.receive_json()
+    assert closed.value.code == 1008
+    # the page it connected to, a configured public URL, or no Origin at all (not a browser)
+    for headers in ({"Origin": "http://testserver"}, {}):
+        with client.websocket_connect("/ws", headers=headers) as ws:
+            assert ws.receive_json()["type"] == "hello"
+    runtime.settings.api.public_urls = ["https://ops.example.com/"]
+    with client.websocket_connect("/ws", headers={"Origin": "https://ops.example.com"}) as ws:
+        assert ws.receive_json()["type"] == "hello"

@@ -44,3 +44,12 @@ def test_oversized_headers_get_431(anonymous: TestClient) -> None:
     r = anonymous.get("/health", headers={"X-Big": "x" * 1_000_000})
     assert r.status_code == 431 and "api.max_header_bytes" in r.json()["detail"]
     assert anonymous.get("/health", headers={"X-Fine": "x" * 2000}).status_code == 200
+
+
+def test_the_console_is_sent_with_security_headers(anonymous: TestClient) -> None:
+    for path in ("/login.html", "/health"):
+        r = anonymous.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "same-origin"

@@ -1,5 +1,6 @@
-"""Request hygiene, outermost: a request id on every answer, 431 for oversized headers, HEAD
-answered by any GET route, and a JSON 500 that names the request id the log carries.
+"""Request hygiene, outermost: a request id and the console's security headers on every
+answer, 431 for oversized headers, HEAD answered by any GET route, and a JSON 500 that names the
+request id the log carries.
 """
 
 from __future__ import annotations
@@ -16,6 +17,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("opsgraph.api")
 
 REQUEST_ID = "x-request-id"
+#: Sent with every answer but the API's own docs pages (whose Swagger UI and ReDoc load from
+#: their CDN). The console loads only its own scripts and styles, talks only to its own origin
+#: (HTTP and WebSocket), and must not be framed.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
+        b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+_DOCS_PATHS = ("/docs", "/redoc")
 #: A client's own request id is kept when it looks like one; anything else is replaced.
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -60,10 +76,12 @@ class RequestHygiene:
         if head:
             scope = {**scope, "method": "GET"}
 
+        docs = str(scope.get("path", "")).startswith(_DOCS_PATHS)
+        extra = [(REQUEST_ID.encode(), rid.encode()), *(() if docs else SECURITY_HEADERS)]
+
         async def reply(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID.encode(), rid.encode())]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}  # HEAD: the GET's headers, no body
             await send(message)

@@ -81,6 +81,13 @@ class ApiSettings(Section):
         le=1024 * 1024,
         description="Requests whose headers are larger in all get 431.",
     )
+    public_urls: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Where browsers reach the console when that is not the address they connect "
+        "to (behind a proxy), such as https://ops.example.com: a WebSocket from a page of any "
+        "other origin is refused.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         max_length=100,

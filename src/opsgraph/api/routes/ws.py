@@ -26,9 +26,26 @@ _CLOSED = Message("closed", None)
 RECHECK_S = 0.5
 
 
+def origin_allowed(websocket: WebSocket, public_urls: list[str]) -> bool:
+    """A browser's socket must come from a page of ours: the origin it connected to, or one of
+    `api.public_urls`. Clients that send no Origin (scripts, servers) are not browsers."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/").lower()
+    host = websocket.headers.get("host", "").lower()
+    if origin in (f"http://{host}", f"https://{host}"):
+        return True
+    return origin in {u.rstrip("/").lower() for u in public_urls}
+
+
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
+    if not origin_allowed(websocket, runtime.settings.api.public_urls):
+        # Cross-site WebSocket hijacking: another site's page riding the login cookie.
+        await websocket.close(code=1008, reason="origin not allowed")
+        return
     try:
         principal = resolve(websocket)
     except OpsgraphError:
