@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +16,37 @@ console = Console()
 err = Console(stderr=True)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def server_url(value: str | None = None) -> str:
+    """Where the running server is: --url, else $OPSGRAPH_URL, else the configured api.host and
+    api.port (so OPSGRAPH_API__PORT or a config file's port is honoured)."""
+    if value:
+        return value
+    env = os.environ.get("OPSGRAPH_URL", "").strip()
+    if env:
+        return env
+    from opsgraph.runtime.settings import load_settings
+
+    try:
+        api = load_settings().api
+    except Exception:  # a broken config is reported by the commands that read it
+        return DEFAULT_URL
+    host = "127.0.0.1" if api.host in ("0.0.0.0", "::", "") else api.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{api.port}"
+
+
+#: The --url option of the commands that call a running server.
+UrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--url",
+        callback=server_url,
+        show_default=False,
+        help="Base URL of the running opsgraph API (default: $OPSGRAPH_URL, else the "
+        "configured api.host and api.port).",
+    ),
+]
 
 
 def fail(message: str) -> NoReturn:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.common import UrlOpt, call_api, console, fail
 from opsgraph.core.errors import OpsgraphError
 
 detect_app = typer.Typer(
@@ -23,7 +23,6 @@ maintenance_app = typer.Typer(
     help="Mute resources for a time range (a running server's maintenance windows).",
     no_args_is_help=True,
 )
-UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")]
 
 
 def _when(ts: float) -> str:
@@ -187,7 +186,7 @@ def feedback(
     verdict: Annotated[str, typer.Argument(help="false_positive or confirmed.")],
     note: Annotated[str, typer.Option(help="Why (kept with the feedback).")] = "",
     actor: Annotated[str, typer.Option(help="Who gives it.")] = "cli",
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """Mark an anomaly false positive (its series then needs a higher score to alert) or
     confirmed (the series' threshold goes back to the default)."""
@@ -205,7 +204,7 @@ def maintenance_add(
     start: Annotated[float | None, typer.Option(help="Start, epoch seconds.")] = None,
     end: Annotated[float | None, typer.Option(help="End, epoch seconds.")] = None,
     reason: Annotated[str, typer.Option(help="Why (shown with the window).")] = "",
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """Mute resources for a time range: give --for SECONDS, or --end (and optionally --start)."""
     body: dict[str, object] = {"resource_ids": resource, "reason": reason, "actor": "cli"}
@@ -218,7 +217,7 @@ def maintenance_add(
 @maintenance_app.command("list")
 def maintenance_list(
     active: Annotated[bool, typer.Option(help="Only windows active now.")] = False,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """List maintenance windows."""
     suffix = "?active=true" if active else ""
@@ -229,7 +228,7 @@ def maintenance_list(
 def calendar_list(
     active: Annotated[bool, typer.Option(help="Only events in force now.")] = False,
     upcoming: Annotated[bool, typer.Option(help="Only events not over yet.")] = False,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """List the business events (sales, promotions, holidays) that detection accounts for."""
     query = []
@@ -244,7 +243,7 @@ def calendar_list(
 @maintenance_app.command("delete")
 def maintenance_delete(
     window_id: Annotated[int, typer.Argument(help="Id of the window.")],
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """Remove a maintenance window."""
     call_api("DELETE", f"{url.rstrip('/')}/maintenance/{window_id}")

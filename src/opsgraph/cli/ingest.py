@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from opsgraph.cli.common import DEFAULT_URL, answer, console, fail
+from opsgraph.cli.common import UrlOpt, answer, console, fail
 from opsgraph.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def replay(
         str | None,
         typer.Option(help="Resource of a wide file's columns (timestamp + one per signal)."),
     ] = None,
-    url: Annotated[str, typer.Option(help="Base URL of the running opsgraph API.")] = DEFAULT_URL,
+    url: UrlOpt = "",
     api_key: Annotated[
         str | None,
         typer.Option(envvar="OPSGRAPH_API_KEY", help="Sent as 'Authorization: Bearer KEY'."),

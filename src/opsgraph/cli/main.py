@@ -17,7 +17,7 @@ from opsgraph.cli.auth import keys_app, users_app
 from opsgraph.cli.bench import bench_app
 from opsgraph.cli.bench_multivariate import bench_multivariate
 from opsgraph.cli.bench_remediation import bench_remediation
-from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail, report
+from opsgraph.cli.common import UrlOpt, call_api, console, fail, report
 from opsgraph.cli.detect import backtest, detect_app, feedback, maintenance_app
 from opsgraph.cli.ingest import ingest_app
 from opsgraph.cli.logs import logs_app
@@ -67,7 +67,6 @@ ConfigOpt = Annotated[
         "--config", "-c", help="YAML config file (default: $OPSGRAPH_CONFIG or ./opsgraph.yaml)."
     ),
 ]
-UrlOpt = Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")]
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
@@ -209,7 +208,7 @@ def sim_inject(
     duration: Annotated[
         float | None, typer.Option(help="Simulated seconds the fault lasts.")
     ] = None,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """Inject a fault into the simulated cloud of a running demo (POST /sim/faults)."""
     body: dict[str, Any] = {"kind": kind, "node": node}
@@ -226,7 +225,7 @@ def sim_act(
     ],
     node: Annotated[str, typer.Option("--node", "-n", help="Resource id to act on.")],
     count: Annotated[int | None, typer.Option(help="Instances to add or remove.")] = None,
-    url: UrlOpt = DEFAULT_URL,
+    url: UrlOpt = "",
 ) -> None:
     """Apply an action to the simulated cloud of a running demo (POST /sim/actions)."""
     params = {"count": count} if count is not None else {}

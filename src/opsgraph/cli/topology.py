@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from opsgraph.cli.common import DEFAULT_URL, call_api, console, fail
+from opsgraph.cli.common import UrlOpt, call_api, console, fail
 from opsgraph.core.errors import OpsgraphError
 
 if TYPE_CHECKING:
@@ -48,9 +48,7 @@ def topology_validate(path: FileArg) -> None:
 @topology_app.command("load")
 def topology_load(
     path: FileArg,
-    url: Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")] = (
-        DEFAULT_URL
-    ),
+    url: UrlOpt = "",
 ) -> None:
     """Register a topology file's resources and dependencies with a running server."""
     topology = _read(path)
@@ -114,9 +112,7 @@ def topology_discover_aws(
         Path | None, typer.Option(help="Write the topology as YAML (for topology.file).")
     ] = None,
     load: Annotated[bool, typer.Option(help="Register it with a running server.")] = False,
-    url: Annotated[str, typer.Option("--url", help="Base URL of the running opsgraph API.")] = (
-        DEFAULT_URL
-    ),
+    url: UrlOpt = "",
 ) -> None:
     """Discover EC2, Auto Scaling, ELBv2, Lambda, RDS, S3 and ElastiCache with their
     dependencies (target groups, memberships, event sources, security groups, tags)."""
