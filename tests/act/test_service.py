@@ -275,6 +275,16 @@ def test_manual_trigger_validates_and_is_idempotent_by_key(
     assert first.id == again.id
     assert [(r.action, r.params) for r in recorder.executed] == [("scale_out", {"count": 2})]
     assert store.get_action(first.id or 0).status is ActionStatus.SUCCEEDED
+    # The same key for another request is a conflict naming the first, never a silent no-op.
+    dry = automation.trigger(
+        "scale_out", "grp", {"count": 1}, actor="alice", key="k2", dry_run=True
+    )
+    for change in ({"params": {"count": 2}}, {"dry_run": False}):
+        args: dict[str, Any] = {"params": {"count": 1}, "dry_run": True} | change
+        with pytest.raises(ConflictError, match=f"already names automation action #{dry.id}"):
+            automation.trigger("scale_out", "grp", actor="alice", key="k2", **args)
+    automation.drain()
+    assert len(recorder.executed) == 1
 
 
 def test_runbook_stops_at_the_first_failed_step(

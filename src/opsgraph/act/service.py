@@ -399,6 +399,21 @@ class Automation(ActionRunner):
         if saved is None:
             existing = self.store.find_action(key)
             assert existing is not None
+            mode = "dry_run" if dry_run else "manual"
+            same = (existing.action, existing.target, existing.params, existing.mode) == (
+                action,
+                target,
+                clean,
+                mode,
+            )
+            if not same:
+                # The key names another request: answering with that one's record would look
+                # like success and do nothing.
+                raise ConflictError(
+                    f"key {key!r} already names automation action #{existing.id} "
+                    f"({existing.mode}: {existing.action} on {existing.target or 'no target'} "
+                    f"with {existing.params}); use another key for a different request"
+                )
             return existing
         self._log("dry_run" if dry_run else "plan", saved, reason or "manual trigger")
         if not dry_run:
