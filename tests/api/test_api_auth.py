@@ -202,9 +202,10 @@ def test_a_websocket_from_another_sites_page_is_refused(
     import pytest
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(
-        "/ws", headers={"Origin": "https://evil.example"}
-    ) as ws:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws", headers={"Origin": "https://evil.example"}) as ws,
+    ):
         ws.receive_json()
     assert closed.value.code == 1008
     # the page it connected to, a configured public URL, or no Origin at all (not a browser)

@@ -10,9 +10,10 @@ from opsgraph.runtime.root import Runtime
 def test_every_answer_carries_a_request_id_and_keeps_a_sane_one(client: TestClient) -> None:
     r = client.get("/health")
     assert len(r.headers["x-request-id"]) == 32
-    assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers[
-        "x-request-id"
-    ] == "abc-123"
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     odd = client.get("/health", headers={"X-Request-ID": "no spaces <allowed>"})
     assert odd.headers["x-request-id"] != "no spaces <allowed>"
 

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
-from opsgraph.api.errors import BodySizeLimit, install_error_handlers
+from opsgraph.api.errors import BodySizeLimit, document_errors, install_error_handlers
 from opsgraph.api.hygiene import RequestHygiene, internal_error
 from opsgraph.api.routes import (
     alerts_in,
@@ -120,6 +120,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    document_errors(app)
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
     app.include_router(model.router)  # /predict, /batch_predict: the multivariate model

@@ -24,6 +24,80 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+#: What every 4xx of ours looks like (the 422 of a bad field included), as the OpenAPI
+#: document declares it in place of FastAPI's own validation-error shape.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, naming the field."},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+#: The errors any operation may answer, with when.
+_COMMON_ERRORS = {
+    "401": "no valid credential",
+    "403": "the credential's role is too low",
+    "422": "a field breaks a rule (the message names it)",
+    "429": "too many attempts: wait for Retry-After",
+    "431": "request headers larger than api.max_header_bytes",
+    "500": "a server error, named by its request id",
+}
+
+
+def _declare_errors(path: str, method: str, operation: dict[str, Any]) -> None:
+    errors = dict(_COMMON_ERRORS)
+    if "{" in path:
+        errors["404"] = "no such object"
+    if method in ("post", "put", "patch", "delete"):
+        errors["409"] = "conflicts with the present state (the message says which)"
+    if method in ("post", "put", "patch"):
+        errors["400"] = "the body is not what the content type says (malformed JSON, say)"
+        errors["413"] = "the body is larger than api.max_body_bytes"
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    responses = operation.setdefault("responses", {})
+    for code, why in errors.items():
+        entry = responses.setdefault(code, {"description": why})
+        entry.setdefault("content", content)
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make /openapi.json describe the error bodies the API really sends."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["HTTPValidationError"] = ERROR_SCHEMA
+            components.pop("ValidationError", None)
+            for path, item in schema.get("paths", {}).items():
+                for method, operation in item.items():
+                    _declare_errors(path, method, operation)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
