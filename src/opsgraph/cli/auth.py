@@ -33,11 +33,22 @@ LOCAL_ADMIN = "cli"
 
 def _service(config: Path | None, demo: bool = False) -> AuthService:
     from opsgraph.auth.service import AuthService
-    from opsgraph.runtime.settings import demo_store_url, load_settings
+    from opsgraph.runtime.running import running_demo
+    from opsgraph.runtime.settings import load_settings
     from opsgraph.store import Store
 
     settings = load_settings(config)
-    url = demo_store_url(settings) if demo and settings.store.url is None else settings.store_url
+    url = settings.store_url
+    if demo:
+        # The running demo says where its store is (SQLite or PostgreSQL, whatever it was
+        # started with); a file of an earlier demo would take a key the server never sees.
+        running = running_demo(settings.data_dir)
+        if running is None:
+            fail(
+                f"no `opsgraph demo` is running on data directory {settings.data_dir} "
+                "(start it, or leave out --demo to use the configured store)"
+            )
+        url = running.store_url
     store = Store(url)
     store.migrate()
     return AuthService(store, settings.auth, data_dir=settings.data_dir)

@@ -12,6 +12,8 @@ from rich.markup import escape
 if TYPE_CHECKING:
     import httpx
 
+    from opsgraph.store import Store
+
 console = Console()
 err = Console(stderr=True)
 
@@ -61,6 +63,35 @@ def report(message: str) -> None:
     err.print(
         f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
     )
+
+
+def existing_store(url: str) -> Store:
+    """The store at `url` for reading, never created: a SQLite file that does not exist, or a
+    database without opsgraph's tables, exits 2 naming it (and leaves no file behind)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from opsgraph.store import Store
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        fail(f"{url!r} is not a database URL (sqlite:///file.db or postgresql+psycopg://…)")
+    hint = "start `opsgraph serve` once or run `opsgraph db upgrade`, or name another store"
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or not Path(path).is_file():
+            fail(f"no opsgraph database at {path or url}: {hint}")
+    store = Store(url)
+    if not store.has_schema():
+        store.close()
+        fail(
+            f"the database at {parsed.render_as_string(hide_password=True)} has no opsgraph "
+            f"tables: {hint}"
+        )
+    return store
 
 
 def api_headers() -> dict[str, str]:

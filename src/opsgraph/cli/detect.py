@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from opsgraph.cli.common import UrlOpt, call_api, console, fail
+from opsgraph.cli.common import UrlOpt, call_api, console, existing_store, fail
 from opsgraph.core.errors import OpsgraphError
 
 detect_app = typer.Typer(
@@ -127,7 +127,6 @@ def backtest(
     from opsgraph.core.table import table_from_series
     from opsgraph.ingest.offline import backtest as run_backtest
     from opsgraph.sources.files import read_table
-    from opsgraph.store import Store
 
     if (data is None) == (from_store is None):
         fail("give exactly one of --data FILE and --from STORE")
@@ -139,7 +138,7 @@ def backtest(
             table = read_table(data)
         else:
             url = settings.store_url if from_store == "configured" else str(from_store)
-            store = Store(url)
+            store = existing_store(url)
             try:
                 ids = resource or [r.id for r in store.list_resources()]
                 series = {}

@@ -57,12 +57,21 @@ def validate(path: PathArg, as_json: JsonOpt = False) -> None:
 @policy_app.command("list")
 def list_policies(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """The policies of the configured `automation.policy_dir`."""
+    from opsgraph.runtime.running import running_demo
     from opsgraph.runtime.settings import load_settings
 
     try:
-        folder = load_settings(config).automation.policy_dir
+        settings = load_settings(config)
     except OpsgraphError as exc:
         fail(str(exc))
+    folder = settings.automation.policy_dir
+    if folder is None:
+        # `opsgraph demo` runs the shipped policies without a configured folder: show those.
+        running = running_demo(settings.data_dir)
+        if running is not None and running.policy_dir is not None:
+            folder = Path(running.policy_dir)
+            if not as_json:
+                console.print(f"the running demo's policies ({running.api_url}):")
     policies = _load(folder) if folder is not None else []
     if as_json:
         console.print_json(json.dumps([p.model_dump(mode="json") for p in policies]))

@@ -4,6 +4,7 @@ uvicorn, stopped gracefully by Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ from rich.progress import Progress
 from opsgraph import __version__
 from opsgraph.cli.common import console, fail
 from opsgraph.core.errors import OpsgraphError
+from opsgraph.runtime.running import RunningDemo, mark, unmark
 from opsgraph.runtime.settings import ApiSettings, Settings
 
 
@@ -90,8 +92,16 @@ def run_server(settings: Settings, *, demo: bool) -> None:
     # Ctrl-C and SIGTERM both shut down gracefully and exit 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, server.handle_exit)
+    if demo:  # `keys create --demo`, `policy list` beside it find this demo's store and policies
+        policies = settings.automation.policy_dir
+        mark(
+            settings.data_dir,
+            RunningDemo(os.getpid(), runtime.store_url, url, str(policies) if policies else None),
+        )
     try:
         server.run()
     finally:
+        if demo:
+            unmark(settings.data_dir)
         runtime.close()
     print("stopped")

@@ -66,6 +66,7 @@ class Runtime:
         if demo and settings.store.url is None:
             url = demo_store_url(settings)
             _remove_sqlite(url)
+        self.store_url = url
         self.store = Store(url)
         if settings.store.auto_migrate:
             self.store.migrate()

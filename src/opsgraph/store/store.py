@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -60,6 +60,14 @@ class Store(RecordsStore, ControlStore, LifecycleStore, AuthStore, LogsStore, Au
         return self
 
     # -- schema --------------------------------------------------------------------------------
+
+    def has_schema(self) -> bool:
+        """Whether the database holds opsgraph's tables (it has been migrated once)."""
+        try:
+            with self._engine.connect() as conn:
+                return bool(inspect(conn).has_table("resources", schema=self.schema))
+        except SQLAlchemyError:
+            return False
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (alembic upgrade head); safe to repeat."""
