@@ -87,3 +87,35 @@ def test_forwarded_headers_are_believed_only_from_named_proxies() -> None:
     assert plain.proxy_headers is False
     behind = server_config(object(), ApiSettings(trusted_proxies=["10.0.0.2", "10.1.0.0/16"]))
     assert behind.proxy_headers is True and behind.forwarded_allow_ips == "10.0.0.2,10.1.0.0/16"
+
+
+def test_replicas_sharing_redis_share_the_counts() -> None:
+    import uuid
+
+    from opsgraph.auth.ratelimit import RedisLoginLimiter
+
+    url = "redis://127.0.0.1:6379/0"
+    one = RedisLoginLimiter(url, max_failures=3, window_s=60)
+    two = RedisLoginLimiter(url, max_failures=3, window_s=60)
+    address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    name = f"user-{uuid.uuid4().hex[:8]}"
+    try:
+        for _ in range(3):
+            assert two.retry_after(name, address) == 0
+            one.failed(name, address)  # failures seen by one replica...
+        assert two.retry_after(name, address) > 50  # ...refuse on the other
+        assert 0 < two.retry_after(name, "203.0.113.9") <= 1.0  # the account only backs off
+        two.succeeded(name, "203.0.113.9")
+        assert one.retry_after(name, "203.0.113.9") == 0
+        assert one.retry_after(name, address) > 50  # a success elsewhere: the address stays
+    finally:
+        one._redis.delete(*[one._key(k) for k in (f"addr:{address}",)])
+
+
+def test_without_redis_logins_go_on_counted_in_process() -> None:
+    from opsgraph.auth.ratelimit import RedisLoginLimiter
+
+    gone = RedisLoginLimiter("redis://127.0.0.1:1/0", max_failures=2, window_s=60)
+    for _ in range(2):
+        gone.failed("ghost", "192.0.2.1")
+    assert gone.retry_after("ghost", "192.0.2.1") > 50

@@ -14,10 +14,21 @@ A success clears the account's back-off and the pair's count, never the address'
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
+from typing import Any, Protocol
+
+log = logging.getLogger("opsgraph.auth")
+
+
+class Limiter(Protocol):
+    def retry_after(self, username: str, client: str) -> float: ...
+    def failed(self, username: str, client: str) -> None: ...
+    def succeeded(self, username: str, client: str) -> None: ...
 
 
 def keys_for(username: str, client: str) -> tuple[str, str, str]:
@@ -79,3 +90,77 @@ class LoginLimiter:
         with self._lock:
             self._failures.pop(pair, None)
             self._failures.pop(user, None)
+
+
+class RedisLoginLimiter:
+    """The same rules with the counts in Redis (sorted sets of failure times), shared by every
+    replica (`events.redis_url`). When Redis cannot be reached the process falls back to its
+    own counts, with a warning, rather than refusing every login."""
+
+    PREFIX = "opsgraph:login:"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_failures: int,
+        window_s: float,
+        max_backoff_s: float = 60.0,
+        client: Any = None,
+    ) -> None:
+        from opsgraph.core.extras import require
+
+        redis = require("redis", "login limits shared by replicas (events.redis_url)")
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_backoff_s = max_backoff_s
+        self._redis = client or redis.Redis.from_url(url, socket_timeout=2.0)
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._local = LoginLimiter(
+            max_failures=max_failures, window_s=window_s, max_backoff_s=max_backoff_s
+        )
+
+    def _key(self, key: str) -> str:
+        return self.PREFIX + key
+
+    def retry_after(self, username: str, client: str) -> float:
+        now = time.time()
+        addr, pair, user = keys_for(username, client)
+        try:
+            pipe = self._redis.pipeline()
+            for key in (addr, pair, user):
+                pipe.zremrangebyscore(self._key(key), "-inf", now - self.window_s)
+                pipe.zrange(self._key(key), 0, -1, withscores=True)
+            answers = pipe.execute()[1::2]
+        except self._errors as exc:
+            log.warning("login limits: Redis unreachable (%s); counting in this process", exc)
+            return self._local.retry_after(username, client)
+        wait = 0.0
+        for times in answers[:2]:
+            if len(times) >= self.max_failures:
+                wait = max(wait, self.window_s - (now - float(times[0][1])))
+        excess = len(answers[2]) - self.max_failures
+        if excess >= 0:
+            backoff = min(2.0**excess, self.max_backoff_s)
+            wait = max(wait, backoff - (now - float(answers[2][-1][1])))
+        return max(wait, 0.0)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.time()
+        self._local.failed(username, client)
+        try:
+            pipe = self._redis.pipeline()
+            for key in keys_for(username, client):
+                pipe.zadd(self._key(key), {uuid.uuid4().hex: now})
+                pipe.expire(self._key(key), int(self.window_s) + 1)
+            pipe.execute()
+        except self._errors as exc:
+            log.warning("login limits: Redis unreachable (%s); counting in this process", exc)
+
+    def succeeded(self, username: str, client: str) -> None:
+        self._local.succeeded(username, client)
+        _, pair, user = keys_for(username, client)
+        try:
+            self._redis.delete(self._key(pair), self._key(user))
+        except self._errors as exc:
+            log.warning("login limits: Redis unreachable (%s)", exc)

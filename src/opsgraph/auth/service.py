@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import jwt
 
-from opsgraph.auth.ratelimit import LoginLimiter
+from opsgraph.auth.ratelimit import Limiter, LoginLimiter, RedisLoginLimiter
 from opsgraph.auth.secrets import (
     DUMMY_HASH,
     KEY_PREFIX,
@@ -62,15 +62,33 @@ class Tokens:
 
 
 class AuthService:
-    def __init__(self, store: Store, settings: AuthSettings, *, data_dir: Path) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: AuthSettings,
+        *,
+        data_dir: Path,
+        redis_url: str | None = None,
+    ) -> None:
         self.store = store
         self.cfg = settings
         self.enabled = settings.enabled
         self._key = signing_key(settings.secret_key, data_dir)
-        self.limiter = LoginLimiter(
-            max_failures=self.cfg.login_max_failures,
-            window_s=self.cfg.login_window_s,
-            max_backoff_s=self.cfg.login_max_backoff_s,
+        cfg = self.cfg
+        # Replicas sharing Redis (events.redis_url) share the login counts too.
+        self.limiter: Limiter = (
+            RedisLoginLimiter(
+                redis_url,
+                max_failures=cfg.login_max_failures,
+                window_s=cfg.login_window_s,
+                max_backoff_s=cfg.login_max_backoff_s,
+            )
+            if redis_url is not None
+            else LoginLimiter(
+                max_failures=cfg.login_max_failures,
+                window_s=cfg.login_window_s,
+                max_backoff_s=cfg.login_max_backoff_s,
+            )
         )
         self._validity: dict[tuple[str, int], tuple[float, bool]] = {}
 

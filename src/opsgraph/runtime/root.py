@@ -86,7 +86,12 @@ class Runtime:
         )
         # Built now so a bad source configuration stops the start with a clear message.
         self.pull_sources = build_pull_sources(settings.sources)
-        self.auth = AuthService(self.store, settings.auth, data_dir=settings.data_dir)
+        self.auth = AuthService(
+            self.store,
+            settings.auth,
+            data_dir=settings.data_dir,
+            redis_url=settings.events.redis_url,
+        )
         # Shown once by the CLI when this start created the first admin account.
         self.admin_password = self.auth.ensure_admin() if settings.auth.enabled else None
         self.alerts = AlertLifecycle(
