@@ -158,3 +158,34 @@ def test_calibrator_keeps_ordering_beyond_critical() -> None:
     assert cal(np.array([knee - 1e-9, knee + 1e-9])) == pytest.approx([0.85, 0.85], abs=1e-8)
     for score in (0.35, 0.65, 0.85, 0.9, 0.99):
         assert cal(np.array([cal.raw_at(score)]))[0] == pytest.approx(score, abs=1e-9)
+
+
+@pytest.mark.parametrize("before", [0, 5, 12, 40])
+def test_a_run_scores_and_learns_as_point_by_point_does(before: int) -> None:
+    rng = np.random.default_rng(before)
+    history = rng.normal(10, 2, before)
+    run = np.concatenate([rng.normal(10, 2, 200), [60.0], rng.normal(30, 1, 50)])
+    after = rng.normal(30, 1, 30)
+    one, two = RobustZDetector(window=24, min_points=8), RobustZDetector(window=24, min_points=8)
+    for d in (one, two):
+        d.reserve(3)
+        for v in history:  # a neighbour series keeps its own state
+            d.score(np.array([1, 2]), np.array([v, -v]))
+            d.learn(np.array([1, 2]), np.array([v, -v]))
+    point_raw, point_med = [], []
+    for v in run:
+        raw, med = one.score(np.array([1]), np.array([v]))
+        one.learn(np.array([1]), np.array([v]))
+        point_raw.append(raw[0])
+        point_med.append(med[0])
+    raw, med = two.score_run(1, run)
+    np.testing.assert_array_equal(np.isnan(raw), np.isnan(point_raw))
+    np.testing.assert_allclose(raw, point_raw, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(med, point_med, rtol=1e-12, equal_nan=True)
+    # and both go on alike, the neighbour untouched
+    for v in after:
+        a = one.score(np.array([1, 2]), np.array([v, -v]))[0]
+        b = two.score(np.array([1, 2]), np.array([v, -v]))[0]
+        np.testing.assert_allclose(a, b, rtol=1e-12, equal_nan=True)
+        for d in (one, two):
+            d.learn(np.array([1, 2]), np.array([v, -v]))

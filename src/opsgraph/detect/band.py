@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from opsgraph.detect.base import FloatArray
 from opsgraph.detect.calibrate import ExponentialCalibrator
-from opsgraph.detect.robust_z import _nan_median_scale, _sorted_median_scale
+from opsgraph.detect.robust_z import rolling_baselines
 
 #: Window elements processed per chunk: bounds memory for long series with wide windows.
-_CHUNK_ELEMENTS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,35 +56,7 @@ def rolling_band(
     learnt = x[finite]
     # Finite points before each position: the detector's window there ends at that count.
     before = np.cumsum(finite) - finite
-    med_by_count, scale_by_count = _baselines(learnt, window, min_points, rel_floor)
+    med_by_count, scale_by_count = rolling_baselines(learnt, window, min_points, rel_floor)
     med = med_by_count[before]
     scale = scale_by_count[before]
     return Band(expected=med, lower=med - k * scale, upper=med + k * scale)
-
-
-def _baselines(
-    learnt: FloatArray, window: int, min_points: int, rel_floor: float
-) -> tuple[FloatArray, FloatArray]:
-    """Median and robust scale after each count 0..n of learnt points (n + 1 entries)."""
-    n = learnt.shape[0]
-    med = np.full(n + 1, np.nan)
-    scale = np.full(n + 1, np.nan)
-    # Row r of the windows holds the `window` points before position r (NaN-padded at first).
-    padded = np.concatenate([np.full(window, np.nan), learnt])
-    rows = sliding_window_view(padded, window)
-    count = np.minimum(np.arange(n + 1), window)
-    step = max(1, _CHUNK_ELEMENTS // window)
-    for lo in range(0, n + 1, step):
-        hi = min(n + 1, lo + step)
-        chunk, c = rows[lo:hi], count[lo:hi]
-        full = c >= window
-        partial = (c >= min_points) & ~full
-        if full.any():
-            where = np.flatnonzero(full) + lo
-            med[where], scale[where] = _sorted_median_scale(np.sort(chunk[full], axis=1))
-        if partial.any():
-            where = np.flatnonzero(partial) + lo
-            med[where], scale[where] = _nan_median_scale(np.array(chunk[partial]))
-    warm = np.isfinite(med)
-    scale[warm] = np.maximum(np.maximum(scale[warm], rel_floor * np.abs(med[warm])), 1e-9)
-    return med, scale

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from opsgraph.detect.base import FloatArray, IndexArray
 
@@ -66,6 +67,28 @@ class KnobFilter:
         self, idx: IndexArray, values: FloatArray, expected: FloatArray, scores: FloatArray
     ) -> FloatArray:
         """The scores with the knobs applied; counts the points for the warm-up."""
+        out = self._apply(idx, values, expected, scores, self._seen[idx])
+        self._seen[idx] += 1
+        return out
+
+    def apply_run(
+        self, series: int, values: FloatArray, expected: FloatArray, scores: FloatArray
+    ) -> FloatArray:
+        """`apply` for a run of points of one series, in order."""
+        idx = np.full(values.shape[0], series, dtype=np.int64)
+        seen = self._seen[series] + np.arange(values.shape[0])
+        out = self._apply(idx, values, expected, scores, seen)
+        self._seen[series] += values.shape[0]
+        return out
+
+    def _apply(
+        self,
+        idx: IndexArray,
+        values: FloatArray,
+        expected: FloatArray,
+        scores: FloatArray,
+        seen: npt.NDArray[np.int64],
+    ) -> FloatArray:
         out = np.nan_to_num(scores, nan=0.0)
         deviation = values - expected
         direction = self._direction[idx]
@@ -76,7 +99,6 @@ class KnobFilter:
         # Without an expected value (warming detector) deviation is NaN: leave the score alone.
         known = np.isfinite(deviation)
         out = np.where(known & (wrong_way | small), 0.0, out)
-        out = np.where(self._seen[idx] < self._warmup[idx], 0.0, out)
+        out = np.where(seen < self._warmup[idx], 0.0, out)
         out = np.where((values < self._lo[idx]) | (values > self._hi[idx]), 1.0, out)
-        self._seen[idx] += 1
         return out

@@ -7,11 +7,14 @@ sorted, updated in place per point, so the median is a lookup and the MAD a shor
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
 _MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 _MEANAD_TO_SIGMA = 1.2533  # the same for the mean absolute deviation (used when MAD is 0)
+#: Window elements sorted at once by `rolling_baselines` (bounds its memory).
+_CHUNK_ELEMENTS = 1 << 20
 
 
 class RobustZDetector:
@@ -98,6 +101,32 @@ class RobustZDetector:
         if now_full.any():
             rows = idx[now_full]
             self._sorted[rows] = np.sort(self._buf[rows], axis=1)
+
+    def score_run(
+        self, series: int, values: FloatArray, ts: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Score, then learn, each point of a run of one series in order: the raw scores and
+        expected values that one `score` and one `learn` call per point would give, in one
+        vectorised pass (a long history pushed in one request costs per point what a wide
+        batch does)."""
+        count, pos = int(self._count[series]), int(self._pos[series])
+        row = self._buf[series]
+        history = np.roll(row, -pos) if count >= self.window else row[:count].copy()
+        keep = learnable(values, None)
+        learnt = np.concatenate([history, values[keep]])
+        med_by, scale_by = rolling_baselines(learnt, self.window, self.min_points, self.rel_floor)
+        before = count + np.cumsum(keep) - keep  # points learnt before each one is scored
+        med, scale = med_by[before], scale_by[before]
+        raw = np.asarray(np.abs(values - med) / scale, dtype=np.float64)
+        last = learnt[-self.window :]
+        k = last.shape[0]
+        self._buf[series] = np.nan
+        self._buf[series, :k] = last
+        self._pos[series] = k % self.window
+        self._count[series] = k
+        if k >= self.window:
+            self._sorted[series] = np.sort(last)
+        return raw, med
 
 
 def _is_everything(idx: IndexArray, n: int) -> bool:
@@ -228,4 +257,33 @@ def _nan_median_scale(rows: FloatArray) -> tuple[FloatArray, FloatArray]:
     flat = scale == 0
     if flat.any():
         scale[flat] = _MEANAD_TO_SIGMA * np.nanmean(dev[flat], axis=1)
+    return med, scale
+
+
+def rolling_baselines(
+    learnt: FloatArray, window: int, min_points: int, rel_floor: float
+) -> tuple[FloatArray, FloatArray]:
+    """Median and robust scale after each count 0..n of learnt points (n + 1 entries): what
+    the detector's baseline would be after learning them one by one, in one vectorised pass."""
+    n = learnt.shape[0]
+    med = np.full(n + 1, np.nan)
+    scale = np.full(n + 1, np.nan)
+    # Row r of the windows holds the `window` points before position r (NaN-padded at first).
+    padded = np.concatenate([np.full(window, np.nan), learnt])
+    rows = sliding_window_view(padded, window)
+    count = np.minimum(np.arange(n + 1), window)
+    step = max(1, _CHUNK_ELEMENTS // window)
+    for lo in range(0, n + 1, step):
+        hi = min(n + 1, lo + step)
+        chunk, c = rows[lo:hi], count[lo:hi]
+        full = c >= window
+        partial = (c >= min_points) & ~full
+        if full.any():
+            where = np.flatnonzero(full) + lo
+            med[where], scale[where] = _sorted_median_scale(np.sort(chunk[full], axis=1))
+        if partial.any():
+            where = np.flatnonzero(partial) + lo
+            med[where], scale[where] = _nan_median_scale(np.array(chunk[partial]))
+    warm = np.isfinite(med)
+    scale[warm] = np.maximum(np.maximum(scale[warm], rel_floor * np.abs(med[warm])), 1e-9)
     return med, scale

@@ -52,6 +52,29 @@ class NodeState:
     anomalous: bool
 
 
+#: A series with fewer points than this in one batch is never scored as a run (`_take_runs`).
+RUN_MIN = 64
+#: Rough costs on one core (seconds) that choose between rounds and runs: a round of the
+#: batch, a point of a run (its decision), and a run. Speed only: both give the same result.
+_ROUND_S, _RUN_POINT_S, _RUN_S = 3e-4, 8e-6, 5e-4
+
+
+def _run_series(counts: npt.NDArray[np.int64]) -> list[int]:
+    """The series to score as runs: the deepest ones, as many as make the batch cheapest. A
+    batch goes in as many rounds as its deepest remaining series has points, so one series of
+    95,000 points is a run, while 1,000 series of 95 points each stay 95 wide rounds."""
+    order = np.argsort(counts)[::-1]
+    deep = counts[order]
+    k_max = int(np.count_nonzero(deep >= RUN_MIN))
+    if not k_max:
+        return []
+    rest = np.r_[deep[1:], 0][: k_max + 1]  # rounds left after taking the top k (k = 1..)
+    taken = np.cumsum(deep[:k_max] * _RUN_POINT_S + _RUN_S)
+    cost = np.r_[deep[0] * _ROUND_S, rest[:k_max] * _ROUND_S + taken]
+    k = int(np.argmin(cost))
+    return [int(s) for s in order[:k]]
+
+
 @dataclass(slots=True)
 class IngestResult:
     """What one batch did: samples taken, anomalies opened / updated / closed, nodes changed."""
@@ -201,6 +224,12 @@ class Ingestor:
             idx_all = self.series_index(keys)[series]
             order = np.argsort(ts, kind="stable")
             idx_all, ts_all, val_all = idx_all[order], ts[order], values[order]
+            last = float(ts_all.max())
+            runs = self._take_runs(idx_all, ts_all, val_all)
+            if runs:
+                rest = ~np.isin(idx_all, [r[1][0] for r in runs])
+                idx_all, ts_all, val_all = idx_all[rest], ts_all[rest], val_all[rest]
+                n = idx_all.shape[0]
             # A detector batch holds each series once: the r-th point of every series (in time
             # order) goes to round r.
             grouped = np.lexsort((np.arange(n), idx_all))
@@ -212,14 +241,66 @@ class Ingestor:
             by_round = np.argsort(rounds, kind="stable")
             bounds = np.cumsum(np.bincount(rounds))[:-1]
             batches = [
-                (ts_all[sel], idx_all[sel], val_all[sel]) for sel in np.split(by_round, bounds)
+                (ts_all[sel], idx_all[sel], val_all[sel])
+                for sel in (np.split(by_round, bounds) if n else [])
             ]
-            return self._process(batches, float(ts_all.max()))
+            return self._process(batches, last, runs)
+
+    def _take_runs(
+        self, idx: IndexArray, ts: FloatArray, values: FloatArray
+    ) -> list[tuple[FloatArray, IndexArray, FloatArray]]:
+        """The series with at least RUN_MIN points in this batch, each as one time-ordered run,
+        when the detector can score a run in one pass (`score_run`) and nothing stateful stands
+        between it and the decision; the rest go round by round."""
+        if not hasattr(self.detector, "score_run") or not isinstance(self.calibrator, FixedMap):
+            return []
+        runs = []
+        for s in _run_series(np.bincount(idx)):
+            sel = idx == s
+            run_ts = ts[sel]
+            reshaped = len(self.calendar) and self._follows_traffic[s]
+            if reshaped and (np.asarray(self.calendar.multiplier(run_ts)) != 1.0).any():
+                continue  # an event reshapes what is scored there: point by point
+            runs.append((run_ts, idx[sel], values[sel]))
+        return runs
+
+    def _score_run(
+        self, ts: FloatArray, idx: IndexArray, values: FloatArray, into: Decisions
+    ) -> None:
+        """One series' run: scored and learnt in one pass, decided point by point."""
+        series = int(idx[0])
+        raw, expected = self.detector.score_run(series, values, ts)  # type: ignore[attr-defined]
+        scores = self.calibrator(idx, raw)
+        if self.knobs is not None:
+            scores = self.knobs.apply_run(series, values, expected, scores)
+        if self._maintenance:
+            scores = np.where(self._muted(idx, ts), 0.0, scores)
+        for j in range(values.shape[0]):
+            one = slice(j, j + 1)
+            decided = self.tracker.decide(
+                ts=ts[one],
+                idx=idx[one],
+                values=values[one],
+                expected=expected[one],
+                scores=scores[one],
+                keys=self.keys,
+            )
+            into.opened += decided.opened
+            into.updated += decided.updated
+            into.closed += decided.closed
+        self.calibrator.learn(idx, raw)
+        self.latest[series] = values[-1]
+        self.latest_score[series] = scores[-1]
 
     def _process(
-        self, batches: list[tuple[FloatArray, IndexArray, FloatArray]], last_ts: float
+        self,
+        batches: list[tuple[FloatArray, IndexArray, FloatArray]],
+        last_ts: float,
+        runs: Sequence[tuple[FloatArray, IndexArray, FloatArray]] = (),
     ) -> IngestResult:
         merged = Decisions()
+        for run_ts, run_idx, run_values in runs:
+            self._score_run(run_ts, run_idx, run_values, merged)
         for ts, idx, values in batches:
             raw, expected = self.detector.score(idx, values, ts)
             seen, shown, learned = values, expected, values
@@ -250,9 +331,10 @@ class Ingestor:
         # Across rounds one episode may be opened, updated and closed: write each once.
         skip = {id(a) for a in merged.opened + merged.closed}
         merged.updated = list({id(a): a for a in merged.updated if id(a) not in skip}.values())
-        self._persist(batches, merged)
+        taken = [*batches, *runs]  # rounds and runs are stored and counted alike
+        self._persist(taken, merged)
         self.latest_ts = last_ts if self.latest_ts is None else max(self.latest_ts, last_ts)
-        n = sum(b[1].shape[0] for b in batches)
+        n = sum(b[1].shape[0] for b in taken)
         self.samples_total += n
         self.batches_total += 1
         return IngestResult(
