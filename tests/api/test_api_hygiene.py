@@ -54,3 +54,13 @@ def test_the_console_is_sent_with_security_headers(anonymous: TestClient) -> Non
         assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "same-origin"
+
+
+def test_the_docs_can_be_put_behind_a_credential(
+    runtime: Runtime, anonymous: TestClient, client: TestClient
+) -> None:
+    assert anonymous.get("/openapi.json").status_code == 200  # public by default
+    runtime.settings.auth.public_docs = False
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert anonymous.get(path).status_code == 401
+        assert client.get(path).status_code == 200

@@ -40,7 +40,7 @@ from opsgraph.api.routes import (
     sim,
     ws,
 )
-from opsgraph.api.security import authorize
+from opsgraph.api.security import DocsGuard, authorize
 from opsgraph.core.extras import require
 from opsgraph.notify.dispatch import Dispatcher
 from opsgraph.notify.hub import Message
@@ -138,6 +138,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     _ = runtime.automation  # policies act on incidents from the start, not the first call
     app.include_router(settings.router)  # /settings: effective config, secrets redacted
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.api.max_body_bytes)
+    app.add_middleware(DocsGuard)  # /docs and /openapi.json behind a credential when configured
     # Outermost of ours: request ids, 431, HEAD; its 500 handler replaces Starlette's plain text.
     app.add_middleware(RequestHygiene, max_header_bytes=runtime.settings.api.max_header_bytes)
     app.add_exception_handler(Exception, internal_error)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opsgraph.auth import Principal
 from opsgraph.core.auth import Role
@@ -48,6 +50,36 @@ def resolve(conn: HTTPConnection) -> Principal | None:
         return ANONYMOUS
     token = credential(conn)
     return None if token is None else runtime.auth.principal(token)
+
+
+#: The API's own description and its pages (FastAPI serves them outside the routes' checks).
+DOCS_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+class DocsGuard:
+    """Asks for a viewer's credential on the docs paths when `auth.public_docs` is false."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") in DOCS_PATHS:
+            conn = HTTPConnection(scope)
+            runtime: Runtime = conn.app.state.runtime
+            if not runtime.settings.auth.public_docs:
+                try:
+                    principal = resolve(conn)
+                except AuthError:
+                    principal = None
+                if principal is None:
+                    response = JSONResponse(
+                        status_code=401,
+                        content={"detail": "authentication required: log in or send an API key"},
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def authorize(conn: HTTPConnection) -> None:

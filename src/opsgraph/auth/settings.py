@@ -47,3 +47,8 @@ class AuthSettings(Section):
     public_metrics: bool = Field(
         default=True, description="Serve /metrics without a credential (for scrapers)."
     )
+    public_docs: bool = Field(
+        default=True,
+        description="Serve the API's description (/openapi.json, /docs, /redoc) without a "
+        "credential; false asks for a viewer's.",
+    )
