@@ -64,3 +64,12 @@ def test_the_docs_can_be_put_behind_a_credential(
     for path in ("/openapi.json", "/docs", "/redoc"):
         assert anonymous.get(path).status_code == 401
         assert client.get(path).status_code == 200
+
+
+def test_the_docs_pages_load_their_assets_from_us(anonymous: TestClient) -> None:
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = anonymous.get(page)
+        assert html.status_code == 200 and f"/docs-assets/{asset}" in html.text
+        assert "cdn.jsdelivr.net" not in html.text and "fonts.googleapis" not in html.text
+        js = anonymous.get(f"/docs-assets/{asset}")
+        assert js.status_code == 200 and len(js.content) > 500_000

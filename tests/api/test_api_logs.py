@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from fastapi.testclient import TestClient
 from opsgraph.core.errors import StoreError
 from opsgraph.runtime.root import Runtime
 
-T0 = 1_699_999_980.0  # a whole minute: buckets start at T0
+#: Six hours ago, a whole hour (so a whole minute: buckets start at T0); the door refuses
+#: lines far from now.
+T0 = float((int(time.time()) // 3600 - 6) * 3600)
 NORMAL = (
     "GET /api/cart/{n} 200 served in {n}ms",
     "user {n} logged in from 10.0.0.{n}",
@@ -168,20 +171,20 @@ def test_predict_log_refuses_bad_payloads(
     [
         ({"resource_id": "{node}", "message": "x"}, "logs[1].ts"),
         ({"ts": "soon", "resource_id": "{node}", "message": "x"}, "logs[1].ts"),
-        ({"ts": 1.0, "resource_id": "bad id", "message": "x"}, "logs[1].resource_id"),
-        ({"ts": 1.0, "resource_id": "{node}"}, "logs[1].message"),
-        ({"ts": 1.0, "resource_id": "{node}", "message": 5}, "logs[1].message"),
-        ({"ts": 1.0, "resource_id": "{node}", "message": "x", "level": "loud"}, "logs[1].level"),
-        ({"ts": 1.0, "resource_id": "{node}", "message": "x", "host": "h"}, "logs[1].host"),
-        ({"ts": 1.0, "resource_id": "{node}", "message": "x" * 70_000}, "logs[1].message"),
-        ({"ts": 1.0, "resource_id": "ghost-9", "message": "x"}, "logs[1].resource_id"),
+        ({"ts": T0, "resource_id": "bad id", "message": "x"}, "logs[1].resource_id"),
+        ({"ts": T0, "resource_id": "{node}"}, "logs[1].message"),
+        ({"ts": T0, "resource_id": "{node}", "message": 5}, "logs[1].message"),
+        ({"ts": T0, "resource_id": "{node}", "message": "x", "level": "loud"}, "logs[1].level"),
+        ({"ts": T0, "resource_id": "{node}", "message": "x", "host": "h"}, "logs[1].host"),
+        ({"ts": T0, "resource_id": "{node}", "message": "x" * 70_000}, "logs[1].message"),
+        ({"ts": T0, "resource_id": "ghost-9", "message": "x"}, "logs[1].resource_id"),
         ({"ts": 4e9, "resource_id": "{node}", "message": "x"}, "logs[1].ts"),
     ],
 )
 def test_bad_batches_store_nothing(
     client: TestClient, runtime: Runtime, node: str, line: dict[str, Any], field: str
 ) -> None:
-    good = {"ts": 1.0, "resource_id": node, "message": "fine"}
+    good = {"ts": T0, "resource_id": node, "message": "fine"}
     bad = json.loads(json.dumps(line).replace("{node}", node))
     r = client.post("/ingest/logs", json={"logs": [good, bad]})
     assert r.status_code == 422, r.text

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
+from opsgraph.api.docs_pages import install_docs
 from opsgraph.api.errors import BodySizeLimit, document_errors, install_error_handlers
 from opsgraph.api.hygiene import RequestHygiene, internal_error
 from opsgraph.api.routes import (
@@ -117,10 +118,13 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
         description="AIOps for a cloud estate seen as a graph of resources.",
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
+        docs_url=None,  # served from the package's own assets: install_docs
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     document_errors(app)
+    install_docs(app)
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
     app.include_router(model.router)  # /predict, /batch_predict: the multivariate model

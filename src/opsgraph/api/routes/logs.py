@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -105,6 +106,8 @@ def ingest_logs(batch: LogBatch, runtime: RuntimeDep) -> dict[str, Any]:
     limit = runtime.settings.api.max_batch
     if len(batch.logs) > limit:
         raise InvalidInputError("logs", f"at most {limit} lines per request")
+    # Log lines feed metrics (their buckets): the same door as pushed samples.
+    runtime.check_sample_times(np.array([x.ts for x in batch.logs], dtype=np.float64), "logs")
     lines = [
         LogLine(ts=x.ts, resource_id=x.resource_id, message=x.message, level=x.level)
         for x in batch.logs
