@@ -17,7 +17,7 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TINY = [
     "--resources", "12", "--signals", "3", "--batch", "36", "--concurrency", "2",
     "--rate", "2000", "--warmup", "0.5", "--duration", "1", "--remote-write-duration", "0.5",
-    "--ws-clients", "4", "--ws-events", "2",
+    "--ws-clients", "4", "--ws-events", "2", "--deep-points", "400",
 ]  # fmt: skip
 
 
@@ -34,6 +34,8 @@ def test_tiny_run_writes_every_phase(tmp_path: Path) -> None:
         assert set(row["latency_ms"]) == {"p50", "p95", "p99", "max"}
     ws = report["websocket"]
     assert ws["events"] == 2 and ws["deliveries"] == 2 * 4 and ws["missed"] == 0
+    deep = report["deep_batch"]
+    assert deep["points"] == deep["accepted"] == 400 and deep["health_ms_meanwhile"]["max"] > 0
     check = report["integrity"]
     assert check["ok"] and check["missing"] == 0 and check["extra"] == 0
     assert check["samples_stored"] == check["samples_sent_and_accepted"] == check["samples_scored"]
@@ -45,7 +47,8 @@ def test_tiny_run_writes_every_phase(tmp_path: Path) -> None:
 def test_postgresql_store(tmp_path: Path) -> None:
     cfg = ApiBenchConfig(
         resources=8, signals=2, batch=16, concurrency=1, rate=1000, warmup_s=0, duration_s=0.5,
-        remote_write_s=0, ws_clients=2, ws_events=1, ws_background_rate=0, store_url=PG,
+        remote_write_s=0, ws_clients=2, ws_events=1, ws_background_rate=0, deep_points=0,
+        store_url=PG,
     )  # fmt: skip
     report = run_api_bench(cfg)
     assert report["config"]["store"] == "postgresql" and report["config"]["store_url"] is None

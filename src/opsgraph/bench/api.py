@@ -26,6 +26,7 @@ from rich.table import Table
 from websockets.asyncio.client import ClientConnection, connect
 
 from opsgraph import __version__
+from opsgraph.bench.api_deep import deep_batch
 from opsgraph.bench.api_load import SIGNAL_LEVELS, Plan, json_sender, paced_load, percentiles
 from opsgraph.bench.api_server import Server, api_server
 from opsgraph.core.errors import InvalidInputError
@@ -50,6 +51,8 @@ class ApiBenchConfig:
     ws_interval_s: float = 0.5
     #: Samples/s pushed while the fan-out is timed: None = `rate`, 0 = none.
     ws_background_rate: float | None = None
+    #: Points of one series sent in one request beside the load (phase e); 0 skips it.
+    deep_points: int = 95_000
     store_url: str | None = None
 
     def check(self) -> None:
@@ -369,6 +372,24 @@ async def _run(cfg: ApiBenchConfig, server: Server, say: Callable[[str], None]) 
         # Each probe: its warm-up, then the two points of its spike.
         probe_counts = dict.fromkeys(probes, PROBE_WARMUP + 2)
 
+        if cfg.deep_points > 0:
+            say(f"(e) {cfg.deep_points:,} points of one series in one request, ingest going on")
+            deep, deep_batches, deep_counts = await deep_batch(
+                client,
+                plan,
+                points=cfg.deep_points,
+                first_batch=max(batches, default=next_batch) + cfg.concurrency + 1,
+                batch=cfg.batch,
+                rate=background_rate,
+                concurrency=cfg.concurrency,
+            )
+            report["deep_batch"] = deep
+            batches += deep_batches
+            accepted += deep["samples_accepted"]
+            probe_counts |= deep_counts
+        else:
+            report["deep_batch"] = {"skipped": "deep_points 0"}
+
         say("(d) checking the store")
         health = (await client.get("/health")).json()
     report["integrity"] = await asyncio.to_thread(
@@ -451,6 +472,14 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"{ws['deliveries']} deliveries ({ws['missed']} missed); delay from the ingest request "
         f"p50 {delay['p50']} ms, p99 {delay['p99']} ms, max {delay['max']} ms"
     )
+    deep = report.get("deep_batch", {})
+    if "skipped" not in deep:
+        console.print(
+            f"one series' {deep['points']:,} points in one request ({deep['body_mb']} MB): "
+            f"{deep['seconds']} s; meanwhile GET /health p99 "
+            f"{deep['health_ms_meanwhile']['p99']} ms, max {deep['health_ms_meanwhile']['max']} "
+            f"ms, and a one-sample push beside it {deep['one_sample_push_beside_ms']} ms"
+        )
     console.print(
         f"CPU seconds: server {report['cpu']['server_s']}, "
         f"benchmark client {report['cpu']['bench_client_s']}"

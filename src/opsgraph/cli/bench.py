@@ -410,13 +410,22 @@ def bench_api(
         float | None,
         typer.Option(min=0, help="Samples/s pushed meanwhile (default --rate; 0 = none)."),
     ] = None,
+    deep_points: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Points of one series in one request beside the load, with GET /health timed "
+            "meanwhile (0 = skip).",
+        ),
+    ] = 95_000,
     store_url: Annotated[
         str | None, typer.Option(help="PostgreSQL URL (a fresh schema); default SQLite.")
     ] = None,
     out: OutOpt = None,
 ) -> None:
     """A real server (no simulator) measured over HTTP: sustained JSON ingest and remote write
-    (samples/s, request latency), WebSocket fan-out delay, and nothing lost in the store."""
+    (samples/s, request latency), WebSocket fan-out delay, one series' long history in one
+    request beside the load (does it hold the event loop?), and nothing lost in the store."""
     from opsgraph.bench.api import ApiBenchConfig, print_report, run_api_bench
 
     cfg = ApiBenchConfig(
@@ -431,6 +440,7 @@ def bench_api(
         ws_clients=ws_clients,
         ws_events=ws_events,
         ws_background_rate=ws_background_rate,
+        deep_points=deep_points,
         store_url=store_url,
     )
     try:

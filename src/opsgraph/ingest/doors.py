@@ -2,9 +2,9 @@
 
 One sample stamped 1e300 (or a millisecond stamp read as seconds) used to become the
 pipeline's clock: every later silence and maintenance window was refused, every chart went
-blank. Pushed and remote-written samples, and pushed log lines, are refused, whole batch, when a time is more than
-`api.max_future_skew_s` ahead of now or older than `api.max_sample_age_s`; nothing of a
-refused batch is stored or scored.
+blank. Pushed and remote-written samples, and pushed log lines, are refused, whole batch, when
+a time is more than `api.max_future_skew_s` ahead of now or older than `api.max_sample_age_s`;
+nothing of a refused batch is stored or scored.
 """
 
 from __future__ import annotations
