@@ -478,7 +478,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"one series' {deep['points']:,} points in one request ({deep['body_mb']} MB): "
             f"{deep['seconds']} s; meanwhile GET /health p99 "
             f"{deep['health_ms_meanwhile']['p99']} ms, max {deep['health_ms_meanwhile']['max']} "
-            f"ms, and a one-sample push beside it {deep['one_sample_push_beside_ms']} ms"
+            f"ms (before it, under the load alone: p99 {deep['health_ms_before']['p99']} ms), "
+            f"and a one-sample push beside it {deep['one_sample_push_beside_ms']} ms"
         )
     console.print(
         f"CPU seconds: server {report['cpu']['server_s']}, "

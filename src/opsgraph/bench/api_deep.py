@@ -60,22 +60,33 @@ async def deep_batch(
     health: list[float] = []
     deep_done = asyncio.Event()
 
-    async def watch() -> None:
-        while not deep_done.is_set():
+    # Probes on connections of their own: the load's pool is busy with the load.
+    side = httpx.AsyncClient(base_url=client.base_url, headers=client.headers, timeout=60)
+
+    async def watch(into: list[float], until: asyncio.Event) -> None:
+        while not until.is_set():
             began = time.perf_counter()
-            (await client.get("/health")).raise_for_status()
-            health.append(time.perf_counter() - began)
+            (await side.get("/health")).raise_for_status()
+            into.append(time.perf_counter() - began)
             await asyncio.sleep(0.02)
+
+    # The same probe with the background load alone first: the baseline of the figure.
+    baseline: list[float] = []
+    enough = asyncio.Event()
+    probe = asyncio.create_task(watch(baseline, enough))
+    await asyncio.sleep(2.0)
+    enough.set()
+    await probe
 
     async def beside() -> float:
         await asyncio.sleep(0.2)  # the deep request is being scored by then
         began = time.perf_counter()
         sample = {"resource_id": BESIDE_ID, "metric": "cpu", "ts": time.time() - 60, "value": 1.0}
-        r = await client.post("/ingest/samples", json={"samples": [sample]})
+        r = await side.post("/ingest/samples", json={"samples": [sample]})
         r.raise_for_status()
         return time.perf_counter() - began
 
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch(health, deep_done))
     small = asyncio.create_task(beside())
     began = time.perf_counter()
     response = await client.post(
@@ -88,6 +99,7 @@ async def deep_batch(
     await watcher
     stop.set()
     run = await background
+    await side.aclose()
     report = {
         "points": points,
         "body_mb": round(len(body) / 1e6, 1),
@@ -95,6 +107,7 @@ async def deep_batch(
         "seconds": round(deep_s, 3),
         "points_per_s": round(points / deep_s),
         "health_ms_meanwhile": percentiles(health),
+        "health_ms_before": percentiles(baseline),
         "one_sample_push_beside_ms": round(1000 * small_s, 1),
         "background_ingest": run.summary(batch, concurrency, rate),
         "samples_accepted": response.json()["accepted"] + 1 + run.samples_accepted,
