@@ -36,7 +36,14 @@ def _columns(series: dict[tuple[str, str], np.ndarray]) -> SampleColumns:
     return SampleColumns(keys=keys, series=ids, ts=ts, values=values)
 
 
-@pytest.mark.parametrize("detect", [{}, {"knobs": {"direction": "up", "warmup_points": 30}}])
+@pytest.mark.parametrize(
+    "detect",
+    [
+        {},
+        {"knobs": {"direction": "up", "warmup_points": 30}},
+        {"open_after_points": 1, "rest_points": 20, "rest_fraction": 0.02, "alert_threshold": 0.2},
+    ],
+)
 def test_a_run_decides_as_point_by_point_does(detect: dict[str, Any]) -> None:
     rng = np.random.default_rng(7)
     series = {("r0", "cpu"): _history(rng, 3000), ("r1", "cpu"): _history(rng, 40)}

@@ -94,6 +94,12 @@ class EpisodeTracker:
     def threshold_of(self, series: int) -> float:
         return float(self._threshold[series])
 
+    def skip_quiet(self, series: int, points: int) -> None:
+        """What `decide` does with `points` points below the threshold of a series that has no
+        open episode: no streak, and that many more points seen."""
+        self._streak[series] = 0
+        self._seen[series] += points
+
     def decide(
         self,
         *,
@@ -165,6 +171,47 @@ class EpisodeTracker:
                     anomaly.end_ts = anomaly.last_ts
                     out.closed.append(anomaly)
         return out
+
+
+def decide_run(
+    tracker: EpisodeTracker,
+    *,
+    ts: FloatArray,
+    idx: IndexArray,
+    values: FloatArray,
+    expected: FloatArray,
+    scores: FloatArray,
+    keys: list[tuple[str, str]],
+) -> Decisions:
+    """`decide` for a time-ordered run of one series' points, with the same result as one call
+    per point: a stretch of points below the threshold while the series has no open episode
+    only counts them (its streak is 0 and it has seen them), so it is taken in one step; the
+    other points go one by one."""
+    series = int(idx[0])
+    hot = np.flatnonzero(scores >= tracker.threshold_of(series))
+    out = Decisions()
+    j, m = 0, int(values.shape[0])
+    while j < m:
+        if series not in tracker.open:
+            nxt = hot[np.searchsorted(hot, j)] if hot.size and hot[-1] >= j else m
+            if nxt > j:
+                tracker.skip_quiet(series, int(nxt - j))
+                j = int(nxt)
+                continue
+        one = slice(j, j + 1)
+        decided = tracker.decide(
+            ts=ts[one],
+            idx=idx[one],
+            values=values[one],
+            expected=expected[one],
+            scores=scores[one],
+            keys=keys,
+        )
+        out.opened += decided.opened
+        out.updated += decided.updated
+        out.closed += decided.closed
+        j += 1
+    return out
 
 
 def _finite(value: float) -> float:
