@@ -249,8 +249,8 @@ class Ingestor:
     def _take_runs(
         self, idx: IndexArray, ts: FloatArray, values: FloatArray
     ) -> list[tuple[FloatArray, IndexArray, FloatArray]]:
-        """The series with at least RUN_MIN points in this batch, each as one time-ordered run,
-        when the detector can score a run in one pass (`score_run`) and nothing stateful stands
+        """The deep series of this batch (`_run_series`), each as one time-ordered run, when
+        the detector can score a run in one pass (`score_run`) and nothing stateful stands
         between it and the decision; the rest go round by round."""
         if not hasattr(self.detector, "score_run") or not isinstance(self.calibrator, FixedMap):
             return []
