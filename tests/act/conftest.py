@@ -37,6 +37,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.executed: list[ActionRequest] = []
+        self.calls = 0  # executions begun (a hanging one included)
         self.failures = 0  # fail this many attempts first
         self.hang = threading.Event()  # set: attempts block until `release` is set
         self.release = threading.Event()
@@ -53,6 +54,7 @@ class Recorder:
     def execute(self, plan: Plan) -> Result:
         if plan.dry_run:
             return Result(ok=True, dry_run=True, message="dry run")
+        self.calls += 1
         if self.hang.is_set():
             self.release.wait()
             return Result(ok=True, message="late")

@@ -133,3 +133,44 @@ def test_rds_failover_and_lambda_throttle_with_its_reversal(
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName="resize")
     with pytest.raises(InvalidInputError, match="cannot rollback"):
         executor.plan(ActionRequest(action="rollback", target="lambda:resize"))
+
+
+def test_a_retry_after_a_lost_answer_does_not_scale_twice(
+    moto_url: str, estate: dict[str, Resource], aws: Callable[[str], Any]
+) -> None:
+    """Desired capacity is an absolute number fixed at the first attempt: when the cloud did
+    the change but the answer was lost, the retry finds it done instead of adding again."""
+    from opsgraph.sources.aws import boto3_clients
+
+    real = boto3_clients(endpoint_url=moto_url, profile=None)
+    lost: list[int] = []
+
+    class LosesFirstAnswer:
+        def __init__(self, client: Any) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def set_desired_capacity(self, **kwargs: Any) -> Any:
+            answer = self._client.set_desired_capacity(**kwargs)
+            if not lost:
+                lost.append(kwargs["DesiredCapacity"])
+                raise ConnectionError("connection reset after the call landed")
+            return answer
+
+    def clients(service: str, region: str) -> Any:
+        client = real(service, region)
+        return LosesFirstAnswer(client) if service == "autoscaling" else client
+
+    executor = AwsExecutor(clients, lambda: estate, region=REGION)
+    before = _desired(aws)
+    request = ActionRequest(action="scale_out", target="asg:web-asg", params={"count": 1}, key="r1")
+    plan = executor.plan(request, dry_run=False)
+    with pytest.raises(ConnectionError):
+        executor.execute(plan)
+    again = executor.execute(plan)  # what the runner's retry does
+    assert again.ok and "already" in again.message
+    assert _desired(aws) == before + 1 == lost[0]
+    # back to where it was, for the other tests
+    _run(executor, "scale_in", "asg:web-asg", count=1)

@@ -232,7 +232,9 @@ def test_executor_errors_are_retried_then_escalated(
 def test_a_hanging_executor_times_out_and_does_not_block_planning(
     store: Store, make_automation: MakeAutomation, recorder: Recorder
 ) -> None:
-    automation = make_automation(policy(AUTO), max_attempts=1, execute_timeout_s=0.05)
+    # Three attempts allowed, yet a try that does not answer is never tried again: it may
+    # still be acting (at most once).
+    automation = make_automation(policy(AUTO), max_attempts=3, execute_timeout_s=0.05)
     recorder.hang.set()
     try:
         (decision,) = automation.evaluate(add_incident(store, "i1"))
@@ -240,8 +242,12 @@ def test_a_hanging_executor_times_out_and_does_not_block_planning(
         assert decision.outcome == "execute"
         automation.drain()
         (record,), _ = store.list_actions()
-        assert record.status is ActionStatus.ESCALATED
-        assert record.result["steps"][0]["message"] == "timed out after 0.05s"
+        assert record.status is ActionStatus.ESCALATED and record.attempts == 1
+        (step,) = record.result["steps"]
+        assert step["outcome"] == "unknown" and "outcome is unknown" in step["message"]
+        assert recorder.calls == 1  # exactly one execution
+        audit = store.list_audit(action="automation.escalate")[0]
+        assert "outcome unknown after attempt 1" in audit[0].reason
     finally:
         recorder.release.set()
 

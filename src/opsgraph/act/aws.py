@@ -7,6 +7,7 @@ Targets are opsgraph resources found by AWS discovery (`sources/aws.py`): the re
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,9 @@ class AwsExecutor:
         self._clients = clients
         self._resources = resources
         self.region = region
+        #: The absolute capacity each scaling request settled on at its first attempt, so a
+        #: retry (after a lost answer, say) sets the same number instead of adding again.
+        self._targets: OrderedDict[tuple[str, str, str, int], int] = OrderedDict()
 
     def _where(self, target: str | None) -> tuple[str, str]:
         """(AWS identifier, region) of a target."""
@@ -82,9 +86,8 @@ class AwsExecutor:
         ident, region = self._where(request.target)
         action, params = request.action, request.params
         if action in ("scale_out", "scale_in"):
-            return self._scale(
-                ident, region, params["count"] * (1 if action == "scale_out" else -1)
-            )
+            delta = params["count"] * (1 if action == "scale_out" else -1)
+            return self._scale(ident, region, delta, (request.key, action, ident, delta))
         if action in ("reboot_instance", "stop_instance", "start_instance"):
             ec2 = self._clients("ec2", region)
             verb = action.removesuffix("_instance")
@@ -111,15 +114,26 @@ class AwsExecutor:
             return Result(ok=True, message=f"failover of {ident} requested")
         return self._throttle(ident, region, params.get("reserved_concurrency"))
 
-    def _scale(self, name: str, region: str, delta: int) -> Result:
+    def _scale(self, name: str, region: str, delta: int, pin: tuple[str, str, str, int]) -> Result:
+        """Desired capacity set to an absolute number: before + delta, fixed at the first
+        attempt of the request; a retry sets that number again (never before + 2 delta)."""
         autoscaling = self._clients("autoscaling", region)
         groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
         if not groups["AutoScalingGroups"]:
             return Result(ok=False, message=f"no Auto Scaling group {name!r} in {region}")
         group = groups["AutoScalingGroups"][0]
         before, low, high = group["DesiredCapacity"], group["MinSize"], group["MaxSize"]
-        after = before + delta
+        after = self._targets.get(pin)
+        if after is None:
+            after = before + delta
+            self._targets[pin] = after
+            while len(self._targets) > 1000:
+                self._targets.popitem(last=False)
         details = {"desired_before": before, "desired_after": after, "min": low, "max": high}
+        if before == after:  # a retry after an answer was lost: already done
+            return Result(
+                ok=True, message=f"{name} desired capacity already {after}", details=details
+            )
         if not low <= after <= high:
             return Result(
                 ok=False, message=f"{name}: {after} is outside [{low}, {high}]", details=details

@@ -70,8 +70,12 @@ class ActionRunner:
         if exc is not None:
             log.error("automation run failed", exc_info=exc)
 
-    def _attempt(self, executor: Executor, plan: Plan) -> tuple[bool, str, dict[str, Any]]:
-        """One try in a thread of its own: a hanging executor is abandoned at the timeout."""
+    def _attempt(self, executor: Executor, plan: Plan) -> tuple[str, str, dict[str, Any]]:
+        """One try in a thread of its own: ("ok" | "failed" | "unknown", message, details).
+
+        A try that does not answer within the timeout may still be acting (its thread runs
+        on, a cloud call may have landed): its outcome is unknown, and it is never tried
+        again blindly."""
         box: dict[str, Any] = {}
 
         def run() -> None:
@@ -84,34 +88,43 @@ class ActionRunner:
         thread.start()
         thread.join(self.settings.execute_timeout_s)
         if thread.is_alive():
-            return False, f"timed out after {self.settings.execute_timeout_s:g}s", {}
+            return (
+                "unknown",
+                f"timed out after {self.settings.execute_timeout_s:g}s: the outcome is unknown "
+                "(it may still happen), so it is not tried again",
+                {},
+            )
         if "error" in box:
-            return False, str(box["error"]), {}
+            return "failed", str(box["error"]), {}
         result = box["result"]
-        return bool(result.ok), result.message, result.details
+        return ("ok" if result.ok else "failed"), result.message, result.details
 
     def _run_plans(
         self, plans: list[Plan], stop_on_failure: bool
     ) -> tuple[bool, list[dict[str, Any]]]:
-        """Each plan with retries and back-off; a runbook stops at its first failed step."""
+        """Each plan with retries and back-off; a runbook stops at its first failed step, and
+        everything stops at a step whose outcome is unknown (at most once)."""
         steps: list[dict[str, Any]] = []
         all_ok = True
         for plan in plans:
             executor = self.executors[plan.executor]
             delay = self.settings.backoff_s
             for attempt in range(1, self.settings.max_attempts + 1):
-                ok, message, details = self._attempt(executor, plan)
+                outcome, message, details = self._attempt(executor, plan)
                 steps.append(
                     {
                         "step": plan.steps,
                         "attempt": attempt,
-                        "ok": ok,
+                        "ok": outcome == "ok",
+                        "outcome": outcome,
                         "message": message,
                         "details": details,
                     }
                 )
-                if ok:
+                if outcome == "ok":
                     break
+                if outcome == "unknown":
+                    return False, steps
                 if attempt < self.settings.max_attempts:
                     time.sleep(delay)
                     delay *= 2
@@ -132,12 +145,15 @@ class ActionRunner:
                 record.id, status=ActionStatus.ESCALATED, attempts=attempts, result=result
             )
             assert saved is not None
-            self._log(
-                "escalate",
-                saved,
-                f"failed after {self.settings.max_attempts} attempts: {steps[-1]['message']}",
-            )
-            self._timeline(saved, f"{saved.action} on {saved.target} failed; escalated to a person")
+            last = steps[-1]
+            if last.get("outcome") == "unknown":
+                why = f"outcome unknown after attempt {last['attempt']}: {last['message']}"
+                told = "did not answer in time; escalated to a person to check what happened"
+            else:
+                why = f"failed after {last['attempt']} attempts: {last['message']}"
+                told = "failed; escalated to a person"
+            self._log("escalate", saved, why)
+            self._timeline(saved, f"{saved.action} on {saved.target} {told}")
             return
         watch = record.incident_id is not None and record.action not in ("notify", "webhook")
         status = ActionStatus.VERIFYING if watch else ActionStatus.SUCCEEDED
