@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opsgraph.core.errors import ConflictError, InvalidInputError
-from opsgraph.core.models import IncidentStatus
+from opsgraph.core.models import IncidentStatus, Severity
 from opsgraph.store import Store
 from opsgraph.store._automation import ActionStatus, AutomationAction
 
@@ -121,6 +121,44 @@ def test_approval_mode_waits_then_executes_on_approval(
         automation.reject(decision.record.id, actor="bob")
     approvals = store.list_automation_audit()[0]
     assert any(e.action == "automation.approve" and e.actor == "alice" for e in approvals)
+
+
+def test_an_approval_after_the_incident_resolved_runs_nothing(
+    store: Store, make_automation: MakeAutomation, recorder: Recorder
+) -> None:
+    p = policy("name: ask\nactions: [{action: rds_failover}]\nmode: approval")
+    automation = make_automation(p)
+    incident = add_incident(store, "db")
+    (decision,) = automation.evaluate(incident)
+    assert decision.record is not None and decision.record.id is not None
+    incident.status, incident.resolved_ts = IncidentStatus.RESOLVED, incident.opened_ts + 60
+    store.update_incident(incident)  # it cleared on its own
+    with pytest.raises(ConflictError, match="not executed: incident #.* resolved"):
+        automation.approve(decision.record.id, actor="alice", note="go")
+    automation.drain()
+    assert recorder.calls == 0
+    saved = store.get_action(decision.record.id)
+    assert saved.status is ActionStatus.CANCELLED and "resolved" in saved.result["cancelled"]
+    audit = store.list_automation_audit()[0]
+    assert any(e.action == "automation.cancel" and "alice" in e.reason for e in audit)
+
+
+def test_an_approval_after_the_conditions_stopped_holding_runs_nothing(
+    store: Store, make_automation: MakeAutomation, recorder: Recorder
+) -> None:
+    p = policy(
+        "name: ask\nactions: [{action: rds_failover}]\nmode: approval\n"
+        "trigger: {min_severity: high}"
+    )
+    automation = make_automation(p)
+    incident = add_incident(store, "db")
+    (decision,) = automation.evaluate(incident)
+    assert decision.record is not None and decision.record.id is not None
+    incident.severity = Severity.MEDIUM  # what it was planned for is gone
+    store.update_incident(incident)
+    with pytest.raises(ConflictError, match="policy ask no longer applies: severity medium"):
+        automation.approve(decision.record.id, actor="alice")
+    assert recorder.calls == 0
 
 
 def test_rejected_and_expired_actions_never_execute(

@@ -26,6 +26,7 @@ from opsgraph.core.models import (
     Dependency,
     DependencyKind,
     Incident,
+    IncidentStatus,
     Resource,
     ResourceKind,
 )
@@ -438,6 +439,24 @@ class Automation(ActionRunner):
             )
         plans: list[Plan] = []
         if to is ActionStatus.RUNNING:
+            gone = self._gone(record)
+            if gone is not None:
+                cancelled = self.store.update_action(
+                    action_id,
+                    expect=[ActionStatus.PENDING],
+                    status=ActionStatus.CANCELLED,
+                    result=record.result | {"decided_by": actor, "note": note, "cancelled": gone},
+                )
+                if cancelled is None:
+                    raise ConflictError(f"automation action #{action_id} was decided meanwhile")
+                self._log("cancel", cancelled, f"approved by {actor}, not executed: {gone}")
+                self._timeline(
+                    cancelled,
+                    f"{cancelled.action} on {cancelled.target} approved by {actor} but not "
+                    f"executed: {gone}",
+                    actor=actor,
+                )
+                raise ConflictError(f"automation action #{action_id} not executed: {gone}")
             # Planned before the status changes: an action that cannot be planned stays pending.
             request = ActionRequest(
                 action=record.action,
@@ -465,6 +484,22 @@ class Automation(ActionRunner):
         if plans:
             self._submit(saved, plans)
         return saved
+
+    def _gone(self, record: AutomationAction) -> str | None:
+        """Why a pending action no longer fits what it was planned for, at the moment it would
+        run: its incident resolved, or its policy's conditions no longer hold."""
+        if record.incident_id is None:
+            return None
+        incident = self.store.get_incident(record.incident_id)
+        if incident.status is IncidentStatus.RESOLVED:
+            when = time.strftime("%H:%M:%S", time.gmtime(incident.resolved_ts or 0))
+            return f"incident #{incident.id} resolved at {when} UTC, before the approval"
+        policy = next((p for p in self.policies if p.name == record.policy), None)
+        if policy is None:
+            return None
+        event = policy.trigger.events[0] if policy.trigger.events else "opened"
+        why = mismatch(policy, self.situation(incident, event))
+        return None if why is None else f"policy {policy.name} no longer applies: {why}"
 
     def approve(self, action_id: int, *, actor: str, note: str = "") -> AutomationAction:
         """Approve a pending action: it executes now (off this thread)."""

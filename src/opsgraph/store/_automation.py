@@ -27,6 +27,7 @@ class ActionStatus(StrEnum):
     PENDING = "pending"  # waits for an operator's approval
     REJECTED = "rejected"
     EXPIRED = "expired"  # nobody approved it in time
+    CANCELLED = "cancelled"  # approved after what it was for was gone (the reason says why)
     RUNNING = "running"  # claimed for execution (by a policy in auto mode, or approved)
     VERIFYING = "verifying"  # executed; watching whether the anomaly clears
     SUCCEEDED = "succeeded"  # executed and (where watched) the anomaly cleared

@@ -15,6 +15,7 @@ const STATUSES = [
   "pending",
   "rejected",
   "expired",
+  "cancelled",
   "running",
   "verifying",
   "succeeded",
@@ -28,11 +29,12 @@ const STATUS_HINTS = {
   pending: "waits for an operator's approval",
   rejected: "an operator rejected it",
   expired: "nobody approved it in time",
+  cancelled: "approved after what it was for was gone: not executed (see the reason)",
   running: "executing",
   verifying: "executed; watching whether the anomaly clears",
   succeeded: "executed and verified",
   failed: "verification failed; rolled back where reversible",
-  escalated: "failed after every attempt: a person must look",
+  escalated: "failed after every attempt, or no answer in time: a person must look",
 };
 const PAGE_SIZE = 25;
 const AUDIT_PAGE_SIZE = 25;
