@@ -4,7 +4,7 @@ database, a hand-driven clock, and a recording executor in place of a cloud."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,24 +94,33 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def add_incident(
-    store: Store, root: str, *, metric: str = "cpu", severity: Severity = Severity.HIGH
+    store: Store,
+    root: str,
+    *,
+    metric: str = "cpu",
+    severity: Severity = Severity.HIGH,
+    also: Sequence[str] = (),
 ) -> Incident:
-    """An open incident rooted at `root` with one open anomaly there."""
-    anomaly = Anomaly(
-        resource_id=root,
-        metric=metric,
-        detector="test",
-        start_ts=T0,
-        last_ts=T0 + 60,
-        score=0.8,
-        max_score=0.9,
-        severity=severity,
-        value=97.0,
-        expected=40.0,
-    )
+    """An open incident rooted at `root` with one open anomaly there (and one on each of
+    `also`)."""
+    anomalies = [
+        Anomaly(
+            resource_id=node,
+            metric=metric,
+            detector="test",
+            start_ts=T0,
+            last_ts=T0 + 60,
+            score=0.8,
+            max_score=0.9,
+            severity=severity,
+            value=97.0,
+            expected=40.0,
+        )
+        for node in (root, *also)
+    ]
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-    (saved,) = store.write_batch(
-        series_ids=empty_i, ts=empty_f, values=empty_f, new_anomalies=[anomaly]
+    saved = store.write_batch(
+        series_ids=empty_i, ts=empty_f, values=empty_f, new_anomalies=anomalies
     )
     incident = store.add_incident(
         Incident(
@@ -119,12 +128,12 @@ def add_incident(
             severity=severity,
             opened_ts=T0,
             root_resource_id=root,
-            resource_ids=[root],
+            resource_ids=[root, *also],
             updated_ts=T0 + 60,
         )
     )
-    assert incident.id is not None and saved.id is not None
-    store.link_anomalies([saved.id], incident.id)
+    assert incident.id is not None
+    store.link_anomalies([a.id for a in saved if a.id is not None], incident.id)
     return incident
 
 

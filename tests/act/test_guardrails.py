@@ -31,9 +31,22 @@ def _target(node: str, members: tuple[str, ...] = (), own: int = 0) -> Target:
     return Target(node, Resource(id=node, kind=kind), members, own)
 
 
+def test_no_action_on_a_resource_without_an_anomaly_of_its_own(store: Store) -> None:
+    p = policy("name: p\nactions: [{action: reboot_instance}]\ncooldown_s: 0")
+    incident = add_incident(store, "i1")
+    args = {"action": "reboot_instance", "params": {}, "incident": incident, "now": T0}
+    assert refusal(store, p, target=_target("i1"), **args) is None
+    assert refusal(store, p, target=_target("bystander"), **args) == (
+        f"bystander has no anomaly of its own in incident #{incident.id}"
+    )
+    # a group acts through its members: one anomalous member is enough
+    group = Target("grp", Resource(id="grp", kind=ResourceKind.ASG), (), 2, ("i1", "i9"))
+    assert refusal(store, p, target=group, **(args | {"action": "scale_out"})) is None
+
+
 def test_cooldown_per_target(store: Store) -> None:
     p = policy("name: p\nactions: [{action: reboot_instance}]\ncooldown_s: 600")
-    incident = add_incident(store, "i1")
+    incident = add_incident(store, "i1", also=("i0", "i2", "i3", "grp"))
     _acted(store, "i1", T0)
     args = {"action": "reboot_instance", "params": {}, "incident": incident}
     why = refusal(store, p, target=_target("i1"), now=T0 + 599, **args)
@@ -47,7 +60,7 @@ def test_rate_limits_per_resource_and_per_policy(store: Store) -> None:
         "name: p\nactions: [{action: reboot_instance}]\ncooldown_s: 0\n"
         "rate_limit: {per_resource_per_hour: 2, global_per_hour: 3}"
     )
-    incident = add_incident(store, "i1")
+    incident = add_incident(store, "i1", also=("i0", "i2", "i3", "grp"))
     args = {"action": "reboot_instance", "params": {}, "incident": incident}
     _acted(store, "i1", T0)
     _acted(store, "i1", T0 + 10)
@@ -66,7 +79,7 @@ def test_blast_radius_counts_resources_and_group_share(store: Store) -> None:
         "name: p\nactions: [{action: reboot_instance}]\ncooldown_s: 0\n"
         "blast_radius: {max_resources: 2, max_percent: 50}"
     )
-    incident = add_incident(store, "i1")
+    incident = add_incident(store, "i1", also=("i0", "i2", "i3", "grp"))
     args = {"action": "reboot_instance", "params": {}, "incident": incident}
     _acted(store, "i0", T0)
     _acted(store, "x9", T0)
@@ -84,7 +97,7 @@ def test_blast_radius_counts_resources_and_group_share(store: Store) -> None:
 
 def test_time_windows_and_incident_states(store: Store) -> None:
     p = policy("name: p\nactions: [{action: reboot_instance}]\ntime_windows: [{days: [sat, sun]}]")
-    incident = add_incident(store, "i1")
+    incident = add_incident(store, "i1", also=("i0", "i2", "i3", "grp"))
     args = {"action": "reboot_instance", "params": {}, "incident": incident}
     assert refusal(store, p, target=_target("i1"), now=T0, **args) == (
         "outside the policy's time windows"

@@ -26,6 +26,10 @@ class Target:
     resource: Resource | None
     group_members: Sequence[str] = ()
     own_members: int = 0  # when the target is itself a group: its member count
+    member_ids: Sequence[str] = ()  # when the target is itself a group: its members
+
+#: Actions that act on no resource (they tell someone): no anomaly of their own is needed.
+_MESSAGES = frozenset({"notify", "webhook"})
 
 
 def refusal(
@@ -48,6 +52,12 @@ def refusal(
     resource = target.resource
     if target.id is None:
         return "no target: the incident has no node for this action's target"
+    if action not in _MESSAGES and incident.id is not None:
+        # Act only where the trouble shows: on a resource (or group of resources) with an
+        # anomaly of its own in this incident, never on a bystander the target rule picked.
+        anomalous = {a.resource_id for a in store.incident_anomalies(incident.id)}
+        if target.id not in anomalous and not anomalous.intersection(target.member_ids):
+            return f"{target.id} has no anomaly of its own in incident #{incident.id}"
     if resource is not None and resource.kind not in spec.kinds:
         return f"{action} cannot act on a {resource.kind.value} resource"
     state = resource.attrs.get("state") if resource is not None else None

@@ -213,10 +213,10 @@ class Automation(ActionRunner):
             (d.source for d in deps if d.kind is DependencyKind.MEMBER and d.target == node), None
         )
         members = [d.target for d in deps if d.kind is DependencyKind.MEMBER and d.source == group]
-        own = sum(1 for d in deps if d.kind is DependencyKind.MEMBER and d.source == node)
+        mine = [d.target for d in deps if d.kind is DependencyKind.MEMBER and d.source == node]
         if resource is not None and resource.kind in _GROUP_KINDS:
             members = []
-        return Target(node, resource, members if group else (), own)
+        return Target(node, resource, members if group else (), len(mine), mine)
 
     def _executor_name(self, action: str, name: str | None) -> str:
         """The executor recorded for an action; '' for a runbook whose steps pick their own."""
