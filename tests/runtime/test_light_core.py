@@ -111,3 +111,18 @@ def test_the_core_runs_without_the_extras_and_names_them(tmp_path: Path) -> None
     assert code == 2 and "pip install 'opsgraph[gnn]'" in said and "Traceback" not in said
     assert out["help"][0] == 0
     assert out["loaded"] == []
+
+
+def test_no_simulated_graph_model_for_a_real_estate(tmp_path: Path) -> None:
+    """The bootstrap trains on the simulator: only when the simulator is the source."""
+    from opsgraph.runtime.root import Runtime
+    from opsgraph.runtime.settings import Settings
+
+    real = Runtime(Settings(data_dir=tmp_path / "real", sim={"enabled": False}))
+    simulated = Runtime(Settings(data_dir=tmp_path / "sim"))
+    try:
+        assert real.graph_models.bootstrap is False
+        assert simulated.graph_models.bootstrap is True
+    finally:
+        real.close()
+        simulated.close()

@@ -17,7 +17,8 @@ class GnnSettings(Section):
     )
     bootstrap: bool = Field(
         default=True,
-        description="With no registered model, train a small one on the simulator at start.",
+        description="With no registered model, train a small one on the simulator at start; "
+        "only when the simulator is the source (sim.enabled), never for a real estate.",
     )
     bootstrap_incidents: int = Field(
         default=12, ge=4, le=500, description="Simulated incidents per topology when bootstrapping."

@@ -80,7 +80,9 @@ class Runtime:
         self.graph_models = GraphModels(
             settings.data_dir / "models",
             name=gnn.model,
-            bootstrap=gnn.bootstrap,
+            # A model trained on the simulator fits only the simulator's estate: on a real
+            # estate (sim off) nothing is bootstrapped, and /predict says how to train one.
+            bootstrap=gnn.bootstrap and settings.sim.enabled,
             bootstrap_incidents=gnn.bootstrap_incidents,
             bootstrap_epochs=gnn.bootstrap_epochs,
         )

@@ -116,7 +116,8 @@ class GraphModels:
             failed = f" (bootstrap failed: {error})" if error else ""
             raise ConflictError(
                 f"no trained {self.name} model in {self.root}; train one with "
-                f"`opsgraph train gnn`{failed}"
+                f"`opsgraph train gnn` (on a real estate: `opsgraph train gnn --mode "
+                f"self-supervised --metrics FILE.csv`, from its own recorded metrics){failed}"
             )
         fresh: tuple[Any, Any] = self.registry().load(self.name, latest)
         with self._lock:
