@@ -88,6 +88,23 @@ def test_explain_a_node(client: TestClient, served: Runtime) -> None:
     assert default["node_id"] == "app-1"  # the highest-scoring node
 
 
+def test_concurrent_explanations_do_not_trip_over_each_other(
+    client: TestClient, served: Runtime
+) -> None:
+    """GNNExplainer sets masks on the served model itself: explanations run one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = ["app-1", "web-1", "db-1", "batch-1"] * 2  # the default epochs and samples
+
+    def ask(target: str) -> tuple[int, str]:
+        r = client.post("/explain", json=_graph() | {"target": target})
+        return r.status_code, r.json().get("node_id", r.text)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, targets))
+    assert answers == [(200, t) for t in targets]
+
+
 @pytest.mark.parametrize(
     ("mutate", "needle"),
     [
