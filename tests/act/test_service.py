@@ -114,6 +114,10 @@ def test_approval_mode_waits_then_executes_on_approval(
     assert decision.outcome == "pending" and decision.record is not None
     assert decision.record.id is not None
     assert recorder.executed == []
+    # the approver sees what it was decided on
+    evidence = store.get_action(decision.record.id).result["evidence"]
+    assert evidence["root"] == "db" and evidence["dominant"] == "db/cpu"
+    assert evidence["severity"] == "high" and evidence["incident_status"] == "open"
     automation.approve(decision.record.id, actor="alice", note="go")
     automation.drain()
     assert [r.action for r in recorder.executed] == ["rds_failover"]

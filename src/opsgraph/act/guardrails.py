@@ -28,6 +28,7 @@ class Target:
     own_members: int = 0  # when the target is itself a group: its member count
     member_ids: Sequence[str] = ()  # when the target is itself a group: its members
 
+
 #: Actions that act on no resource (they tell someone): no anomaly of their own is needed.
 _MESSAGES = frozenset({"notify", "webhook"})
 

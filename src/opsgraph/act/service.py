@@ -183,6 +183,17 @@ class Automation(ActionRunner):
     ) -> list[Decision]:
         """The decisions of the policies for a situation (see `evaluate`)."""
         incident = situation.incident
+        top = situation.dominant
+        # What the decision was made on, kept with the action: an approver (and the audit
+        # trail) sees the evidence, and approval checks it again (`_gone`).
+        evidence = {
+            "incident_status": incident.status.value,
+            "severity": incident.severity.value,
+            "root": incident.root_resource_id,
+            "dominant": None if top is None else f"{top.resource_id}/{top.metric}",
+            "dominant_score": None if top is None else round(top.max_score, 4),
+            "anomalies": len(situation.anomalies),
+        }
         out: list[Decision] = []
         for policy in self.policies if policies is None else policies:
             why = mismatch(policy, situation)
@@ -195,7 +206,15 @@ class Automation(ActionRunner):
                 target = resolve_target(spec.target, situation, self._groups())
                 key = f"policy:{policy.name}:incident:{incident.id}:step:{step}:{target}"
                 decision = self._decide(
-                    policy, spec.action, spec.params, spec.executor, target, incident, key, record
+                    policy,
+                    spec.action,
+                    spec.params,
+                    spec.executor,
+                    target,
+                    incident,
+                    key,
+                    record,
+                    evidence,
                 )
                 out.append(decision)
         return out
@@ -262,6 +281,7 @@ class Automation(ActionRunner):
         incident: Incident,
         key: str,
         record: bool,
+        evidence: dict[str, Any] | None = None,
     ) -> Decision:
         mode = policy.mode
         name = self._executor_name(action, executor)
@@ -327,7 +347,7 @@ class Automation(ActionRunner):
                 expires_ts=time.time() + self.settings.approval_ttl_s
                 if status is ActionStatus.PENDING
                 else None,
-                result={"plan": decision.steps},
+                result={"plan": decision.steps, "evidence": evidence or {}},
             )
         )
         if saved is None:  # another replica or an earlier event claimed it first
