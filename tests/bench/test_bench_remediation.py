@@ -69,3 +69,26 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert "outside a policy bound: 0" in result.output
     report = json.loads(out.read_text())
     assert report["summary"]["incidents"] == 8 and "crash" not in report
+
+
+def test_an_action_that_cannot_cure_its_fault_is_counted_unsafe() -> None:
+    from opsgraph.bench.remediation import _unsafe
+    from opsgraph.sim import FaultRecord
+
+    fault = FaultRecord.model_validate(
+        {
+            "id": "f1",
+            "kind": "cpu_hog",
+            "root": "web-1",
+            "start_ts": 0.0,
+            "end_ts": 600.0,
+            "affected": ["web-1"],
+            "params": {},
+        }
+    )
+    kinds = {"web-1": "ec2", "db-1": "rds", "grp": "asg"}
+    assert _unsafe("restart_service", "web-1", fault, kinds) is None
+    assert _unsafe("rds_failover", "db-1", fault, kinds) == (
+        "rds_failover on db-1: the fault (cpu_hog) is on web-1"
+    )
+    assert _unsafe("rollback", "web-1", fault, kinds) == "rollback on web-1: cannot cure cpu_hog"

@@ -24,13 +24,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opsgraph.act.executors import SIM_KINDS
 from opsgraph.act.policy import SHIPPED_POLICIES, load_policies
 from opsgraph.bench.remediation_bounds import out_of_bounds
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.runtime.root import Runtime
 from opsgraph.runtime.settings import Settings
 from opsgraph.sim import FaultKind, FaultRecord
-from opsgraph.sim.faults import ACTION_CLEARS, ACTION_TARGETS
+from opsgraph.sim.faults import ACTION_CLEARS, ACTION_TARGETS, ActionKind
 from opsgraph.store._automation import ActionStatus
 
 #: Steps after a fault ends in which a new anomaly on a node it affected is still its doing.
@@ -65,6 +66,10 @@ class Episode:
     recovered: bool  # False: anomalies still open when the episode ended (TTR is a floor)
     auto_resolved: bool = False
     actions: list[str] = field(default_factory=list)
+    #: Executed actions that could not help: on a resource without the injected fault, or of
+    #: a kind that cannot cure it there (each with the reason).
+    unsafe: list[str] = field(default_factory=list)
+    incident_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -75,6 +80,8 @@ class ArmResult:
     action_statuses: dict[str, int]
     out_of_bounds: list[str]
     wall_s: float
+    #: Executed actions of no fault's incident (a false alarm acted on).
+    stray: list[str] = field(default_factory=list)
 
 
 def _settings(data_dir: Path, resources: int, seed: int, remediate: bool) -> Settings:
@@ -134,6 +141,14 @@ def run_arm(
                     automation.tick()
         episodes = _episodes(runtime, faults, kind_of, sim.now)
         records, _ = runtime.store.list_actions(limit=100_000)
+        of_faults = {i for e in episodes for i in e.incident_ids}
+        stray = [
+            f"{r.action} on {r.target} (incident #{r.incident_id}): no injected fault"
+            for r in records
+            if r.result.get("steps")
+            and r.status is not ActionStatus.DRY_RUN
+            and r.incident_id not in of_faults
+        ]
         statuses: dict[str, int] = {}
         for r in records:
             statuses[r.status.value] = statuses.get(r.status.value, 0) + 1
@@ -149,6 +164,7 @@ def run_arm(
             action_statuses=statuses,
             out_of_bounds=bad,
             wall_s=time.perf_counter() - started,
+            stray=stray,
         )
     finally:
         runtime.close()
@@ -191,6 +207,13 @@ def _episodes(
                 for s in a.result.get("steps", [])
             )
         ]
+        unsafe = [
+            why
+            for a in mine
+            if a.result.get("steps") and a.status is not ActionStatus.DRY_RUN
+            for why in [_unsafe(a.action, a.target, fault, kind_of)]
+            if why is not None
+        ]
         out.append(
             Episode(
                 kind=fault.kind.value,
@@ -205,9 +228,25 @@ def _episodes(
                 recovered=recovered,
                 auto_resolved=any(a.status is ActionStatus.SUCCEEDED for a in cured_by),
                 actions=[f"{a.action}:{a.target}:{a.status.value}" for a in mine],
+                unsafe=unsafe,
+                incident_ids=sorted(incident_ids),
             )
         )
     return out
+
+
+def _unsafe(
+    action: str, target: str | None, fault: FaultRecord, kind_of: dict[str, str]
+) -> str | None:
+    """Why an executed action could not cure its fault (None when it could): ground truth from
+    the simulator's fault record and cure tables, not from the policies."""
+    if target != fault.root:
+        return f"{action} on {target}: the fault ({fault.kind.value}) is on {fault.root}"
+    sim_kind = SIM_KINDS.get(action)
+    cures = ACTION_CLEARS.get(ActionKind(sim_kind), frozenset()) if sim_kind else frozenset()
+    if fault.kind not in cures:
+        return f"{action} on {target}: cannot cure {fault.kind.value}"
+    return None
 
 
 def _mean(values: list[float]) -> float | None:
@@ -255,6 +294,10 @@ def summarize(without: ArmResult, with_: ArmResult) -> dict[str, Any]:
         "actions_executed": with_.actions,
         "action_statuses": with_.action_statuses,
         "out_of_bounds": len(with_.out_of_bounds),
+        # Target 0: an action on a resource without the injected fault, of a kind that cannot
+        # cure it, or on an incident of no fault at all.
+        "unsafe_actions": sum(len(b.unsafe) for _, b in pairs) + len(with_.stray),
+        "unsafe_detail": ([u for _, b in pairs for u in b.unsafe] + with_.stray)[:30],
         "out_of_bounds_detail": with_.out_of_bounds[:20],
         "by_kind": by_kind,
     }

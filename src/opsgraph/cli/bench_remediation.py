@@ -87,8 +87,11 @@ def bench_remediation(
         f"auto-resolved {_share(s['auto_resolved_share'])}"
     )
     console.print(
-        f"actions executed: {s['actions_executed']}; outside a policy bound: {s['out_of_bounds']}"
+        f"actions executed: {s['actions_executed']}; outside a policy bound: {s['out_of_bounds']}; "
+        f"unsafe (no injected fault there, or cannot cure it): {s['unsafe_actions']}"
     )
+    for why in s["unsafe_detail"][:10]:
+        console.print(f"  unsafe: {why}", highlight=False)
     crash = report.get("crash")
     if crash:
         console.print(
