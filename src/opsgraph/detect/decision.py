@@ -37,6 +37,12 @@ class Decisions:
     updated: list[Anomaly] = field(default_factory=list)
     closed: list[Anomaly] = field(default_factory=list)
 
+    def extend(self, other: Decisions) -> None:
+        """Add what a later batch decided."""
+        self.opened += other.opened
+        self.updated += other.updated
+        self.closed += other.closed
+
 
 class EpisodeTracker:
     """Keeps one open anomaly per series at most, keyed by the dense series index."""
@@ -207,9 +213,7 @@ def decide_run(
             scores=scores[one],
             keys=keys,
         )
-        out.opened += decided.opened
-        out.updated += decided.updated
-        out.closed += decided.closed
+        out.extend(decided)
         j += 1
     return out
 

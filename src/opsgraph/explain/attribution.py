@@ -6,10 +6,12 @@ neighbourhood; where the model is flat there, the |z| deviation from healthy sta
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import torch
@@ -24,7 +26,9 @@ from opsgraph.models.gnn.features import FEATURES, FloatArray, GraphWindow
 
 #: Variance of the model outputs seen by SHAP below which the model is taken as flat here.
 FLAT_VARIANCE = 1e-6
-#: Held while an explanation runs (see `explain_node`).
+P = ParamSpec("P")
+R = TypeVar("R")
+#: Held while an explanation runs (see `_one_at_a_time`).
 _EXPLAINING = threading.Lock()
 #: Edge-mask value from which an edge belongs to the important subgraph.
 EDGE_CUTOFF = 0.5
@@ -155,34 +159,21 @@ def _shap_values(
     return np.asarray(values, dtype=np.float64).reshape(-1), np.concatenate(seen)
 
 
-def explain_node(
-    detector: GraphSageDetector,
-    window: GraphWindow,
-    node: int,
-    *,
-    shap_samples: int = 64,
-    gnn_epochs: int = 200,
-    hops: int = 3,
-    seed: int = 0,
-) -> NodeExplanation:
-    """Explains the detector's score of `window`'s node at index `node`.
-
-    One explanation at a time: GNNExplainer sets its masks on the served model's own layers
+def _one_at_a_time(explain: Callable[P, R]) -> Callable[P, R]:
+    """One explanation at a time: GNNExplainer sets its masks on the served model's own layers
     and clears them when done, so two at once clear each other's masks mid-way (concurrent
     Explain requests failed with an AssertionError inside torch_geometric)."""
-    with _EXPLAINING:
-        return _explain_node(
-            detector,
-            window,
-            node,
-            shap_samples=shap_samples,
-            gnn_epochs=gnn_epochs,
-            hops=hops,
-            seed=seed,
-        )
+
+    @functools.wraps(explain)
+    def serialised(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _EXPLAINING:
+            return explain(*args, **kwargs)
+
+    return serialised
 
 
-def _explain_node(
+@_one_at_a_time
+def explain_node(
     detector: GraphSageDetector,
     window: GraphWindow,
     node: int,

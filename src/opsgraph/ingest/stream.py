@@ -275,18 +275,17 @@ class Ingestor:
             scores = self.knobs.apply_run(series, values, expected, scores)
         if self._maintenance:
             scores = np.where(self._muted(idx, ts), 0.0, scores)
-        decided = decide_run(
-            self.tracker,
-            ts=ts,
-            idx=idx,
-            values=values,
-            expected=expected,
-            scores=scores,
-            keys=self.keys,
+        into.extend(
+            decide_run(
+                self.tracker,
+                ts=ts,
+                idx=idx,
+                values=values,
+                expected=expected,
+                scores=scores,
+                keys=self.keys,
+            )
         )
-        into.opened += decided.opened
-        into.updated += decided.updated
-        into.closed += decided.closed
         self.calibrator.learn(idx, raw)
         self.latest[series] = values[-1]
         self.latest_score[series] = scores[-1]
@@ -324,9 +323,7 @@ class Ingestor:
             self.calibrator.learn(idx, raw)
             self.latest[idx] = values
             self.latest_score[idx] = scores
-            merged.opened += decided.opened
-            merged.updated += decided.updated
-            merged.closed += decided.closed
+            merged.extend(decided)
         # Across rounds one episode may be opened, updated and closed: write each once.
         skip = {id(a) for a in merged.opened + merged.closed}
         merged.updated = list({id(a): a for a in merged.updated if id(a) not in skip}.values())
