@@ -128,6 +128,7 @@ def add_incident(
             severity=severity,
             opened_ts=T0,
             root_resource_id=root,
+            root_confidence=0.9,  # as the ranker would have placed it
             resource_ids=[root, *also],
             updated_ts=T0 + 60,
         )

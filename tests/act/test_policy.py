@@ -50,6 +50,7 @@ def _situation(**incident: object) -> Situation:
         "severity": Severity.CRITICAL,
         "opened_ts": 1000.0,
         "root_resource_id": "web-1",
+        "root_confidence": 0.9,
     }
     anomaly = Anomaly(
         resource_id="web-1",
@@ -141,6 +142,14 @@ def test_a_folder_loads_every_file_and_refuses_duplicate_names(tmp_path: Path) -
         ({"severity": Severity.MEDIUM}, "severity medium below high"),
         ({"root_resource_id": "db-1"}, "root resource kind not in trigger.resource_kinds"),
         ({"opened_ts": 1090.0}, "incident younger than trigger.min_duration_s (60s)"),
+        (
+            {"root_confidence": None},
+            "root not ranked (trigger.min_root_confidence needs the ranker's root)",
+        ),
+        (
+            {"root_confidence": 0.3},
+            "root web-1 ranked with confidence 0.30, below trigger.min_root_confidence 0.5",
+        ),
     ],
 )
 def test_mismatch_says_why(change: dict[str, object], why: str) -> None:

@@ -66,3 +66,59 @@ def test_a_fault_is_remediated_through_the_simulator(runtime: Runtime) -> None:
     assert any(e.message.endswith("verified: the anomaly cleared") for e in timeline)
     audit = [e.action for e in runtime.store.list_audit(limit=200)[0]]
     assert "sim.restart" in audit and "automation.verify" in audit
+
+
+def test_the_incident_root_is_the_rankers_and_policies_wait_for_its_confidence(
+    runtime: Runtime,
+) -> None:
+    """The ranker runs on the live path when the incident opens: the incident carries its
+    hypotheses and confidence, its timeline says so, and the policy acts on that root."""
+    automation = runtime.automation
+    runtime.simulation.inject_fault(FaultKind.CPU_HOG, "cart-ec2-1", duration_s=3000)
+    for _ in range(30):
+        runtime.simulation.step()
+        automation.drain()
+    incidents, _ = runtime.store.list_incidents()
+    ranked = [i for i in incidents if i.root_resource_id == "cart-ec2-1"]
+    assert ranked, [(i.root_resource_id, i.root_confidence) for i in incidents]
+    incident = ranked[0]
+    assert incident.root_confidence is not None and incident.root_confidence >= 0.5
+    assert incident.hypotheses[0]["node"] == "cart-ec2-1"
+    assert incident.hypotheses[0]["evidence"][0]["metric"] == "cpu"
+    assert incident.id is not None
+    (event,) = [e for e in runtime.store.incident_timeline(incident.id) if e.kind == "ranked"]
+    assert event.payload["root"] == "cart-ec2-1"
+    (action,), _ = runtime.store.list_actions()
+    assert action.target == "cart-ec2-1"
+
+
+def test_without_recorded_samples_the_root_is_not_ranked_and_root_policies_wait(
+    tmp_path: Path, quick_detect: dict[str, Any]
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "hogs.yaml").write_text(POLICY)
+    settings = Settings(
+        data_dir=tmp_path,
+        sim={"resources": 30, "seed": 3, "preroll_steps": 40},
+        detect=quick_detect,
+        store={"persist_samples": False},
+        automation={"policy_dir": tmp_path / "policies", "tick_s": 0, "backoff_s": 0},
+    )
+    rt = Runtime(settings, demo=True)
+    try:
+        rt.simulation.start()
+        automation = rt.automation
+        rt.simulation.inject_fault(FaultKind.CPU_HOG, "cart-ec2-1", duration_s=3000)
+        for _ in range(30):
+            rt.simulation.step()
+            automation.drain()
+        incidents, _ = rt.store.list_incidents()
+        assert incidents and all(i.root_confidence is None for i in incidents)
+        assert incidents[0].id is not None
+        timeline = rt.store.incident_timeline(incidents[0].id)
+        assert any(e.message.startswith("root not ranked (no samples") for e in timeline)
+        # The policy acts on the root only when ranked: nothing ran, nothing was planned.
+        actions, _ = rt.store.list_actions()
+        assert actions == []
+    finally:
+        rt.close()

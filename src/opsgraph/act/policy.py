@@ -57,6 +57,14 @@ class Trigger(_Section):
     metrics: list[str] = Field(default_factory=list, description="Dominant signal, glob.")
     root_cause: list[str] = Field(default_factory=list, description="Root node ids, glob.")
     min_duration_s: float = Field(default=0.0, ge=0)
+    min_root_confidence: float | None = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Actions on the root (target root or group) only when the root-cause "
+        "ranker put the root first with at least this confidence; null: also on an unranked "
+        "root (the first anomaly to start).",
+    )
 
 
 class Condition(_Section):
@@ -215,6 +223,15 @@ def mismatch(policy: Policy, s: Situation) -> str | None:
         top is None or not any(fnmatch.fnmatchcase(top.metric, p) for p in t.metrics)
     ):
         return "dominant signal not in trigger.metrics"
+    bound = t.min_root_confidence
+    if bound is not None and any(a.target in ("root", "group") for a in policy.actions):
+        if incident.root_confidence is None:
+            return "root not ranked (trigger.min_root_confidence needs the ranker's root)"
+        if incident.root_confidence < bound:
+            return (
+                f"root {incident.root_resource_id} ranked with confidence "
+                f"{incident.root_confidence:.2f}, below trigger.min_root_confidence {bound:g}"
+            )
     if s.now - incident.opened_ts < t.min_duration_s:
         return f"incident younger than trigger.min_duration_s ({t.min_duration_s:g}s)"
     facts = s.facts()

@@ -88,7 +88,6 @@ def _settings(data_dir: Path, resources: int, seed: int, remediate: bool) -> Set
     return Settings(
         data_dir=data_dir,
         sim={"resources": resources, "seed": seed, "preroll_steps": 150},
-        store={"persist_samples": False},
         auth={"enabled": False},
         automation={
             "policy_dir": POLICIES if remediate else None,

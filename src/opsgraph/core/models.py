@@ -318,6 +318,11 @@ class Incident(_Model):
     updated_ts: float | None = None
     acknowledged_ts: float | None = None
     acknowledged_by: str | None = None
+    #: The root-cause ranker's confidence in `root_resource_id` (None: not ranked; the root is
+    #: then the first anomaly to start).
+    root_confidence: float | None = None
+    #: The ranker's best hypotheses, best first: node, confidence, score and evidence.
+    hypotheses: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class IncidentEvent(_Model):

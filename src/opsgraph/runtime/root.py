@@ -23,6 +23,7 @@ from opsgraph.ingest.doors import check_sample_times
 from opsgraph.ingest.stream import build_ingestor
 from opsgraph.models.gnn.service import GraphModels
 from opsgraph.notify.hub import EventHub
+from opsgraph.runtime.diagnosis import IncidentRoots
 from opsgraph.runtime.estate import Estate
 from opsgraph.runtime.explain import Explanations
 from opsgraph.runtime.intake import Intake
@@ -54,7 +55,8 @@ class Runtime:
     - `simulation`: the simulated cloud; `operator`: feedback, maintenance, alert status;
     - `explanations`: root causes of anomalies; `logs`: pushed log lines;
     - `resource_models`: the served multivariate model of a resource's signals;
-    - `alerts` (incidents), `auth`, `graph_models`, `automation` (built on first use).
+    - `alerts` (incidents), `roots` (each incident's ranked root cause), `auth`,
+      `graph_models`, `automation` (built on first use).
     """
 
     def __init__(self, settings: Settings, *, demo: bool = False) -> None:
@@ -103,6 +105,11 @@ class Runtime:
             dependencies=lambda: self.estate.dependencies,
             publish=self.hub.publish,
         )
+        # First hook: automation (hooked later) acts on the ranked root.
+        self.roots = IncidentRoots(
+            self.store, lambda: self.estate.dependencies, publish=self.hub.publish
+        )
+        self.alerts.on_incident.append(self.roots.on_incident)
         self.intake = Intake(self.ingestor, self.estate, self.alerts, self.hub)
         self.operator = Operator(self.store, self.ingestor, self.alerts)
         self.simulation = Simulation(

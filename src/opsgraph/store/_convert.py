@@ -186,6 +186,8 @@ def incident_from_row(row: IncidentRow) -> Incident:
         updated_ts=row.updated_ts,
         acknowledged_ts=row.acknowledged_ts,
         acknowledged_by=row.acknowledged_by,
+        root_confidence=row.root_confidence,
+        hypotheses=list(row.hypotheses or []),
     )
 
 
@@ -203,6 +205,8 @@ def incident_values(incident: Incident) -> dict[str, Any]:
         "updated_ts": incident.updated_ts,
         "acknowledged_ts": incident.acknowledged_ts,
         "acknowledged_by": incident.acknowledged_by,
+        "root_confidence": incident.root_confidence,
+        "hypotheses": check_json(list(incident.hypotheses), "incident.hypotheses"),
     }
 
 

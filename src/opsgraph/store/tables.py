@@ -127,6 +127,8 @@ class IncidentRow(Base):
     updated_ts: Mapped[float | None] = mapped_column(Double)
     acknowledged_ts: Mapped[float | None] = mapped_column(Double)
     acknowledged_by: Mapped[str | None] = mapped_column(String(NAME_LEN))
+    root_confidence: Mapped[float | None] = mapped_column(Double)
+    hypotheses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class AnomalyRow(Base):

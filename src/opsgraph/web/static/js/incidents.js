@@ -23,6 +23,7 @@ const FOLD_GROUPED = 4;
 const KIND_LABELS = {
   opened: "Opened",
   grouped: "Anomaly joined",
+  ranked: "Root ranked",
   acknowledged: "Acknowledged",
   resolved: "Resolved",
   reopened: "Reopened",
@@ -242,7 +243,14 @@ class IncidentsPage {
     this.detail.querySelector(".detail-severity").replaceChildren(severityBadge(incident.severity));
     this.detail.querySelector(".detail-status").replaceChildren(statusPill(incident.status));
     const meta = [`opened ${formatDateTime(incident.opened_ts)}`, `for ${this.duration(incident)}`];
-    if (incident.root_resource_id) meta.push(`root ${incident.root_resource_id}`);
+    if (incident.root_resource_id) {
+      const ranked = incident.root_confidence != null;
+      meta.push(
+        ranked
+          ? `root ${incident.root_resource_id} (confidence ${incident.root_confidence.toFixed(2)})`
+          : `root ${incident.root_resource_id} (first to start, not ranked)`,
+      );
+    }
     meta.push(`${incident.resource_ids.length} resources`);
     if (incident.acknowledged_by) meta.push(`acknowledged by ${incident.acknowledged_by}`);
     $('[data-testid="incident-meta"]').textContent = meta.join(" · ");
@@ -250,6 +258,7 @@ class IncidentsPage {
     const opening = (incident.timeline || []).find((e) => e.kind === "opened");
     const summary = incident.summary && incident.summary !== opening?.message ? incident.summary : "";
     $('[data-testid="incident-summary"]').textContent = summary;
+    this.renderHypotheses(incident.hypotheses || []);
     for (const button of this.detail.querySelectorAll("[data-status]")) {
       const target = button.dataset.status;
       button.hidden =
@@ -259,6 +268,23 @@ class IncidentsPage {
     }
     this.renderTimeline(incident.timeline || []);
     this.renderMembers(incident.anomalies || []);
+  }
+
+  /** The ranker's best hypotheses: node, confidence and its strongest evidence. */
+  renderHypotheses(hypotheses) {
+    const list = $('[data-testid="incident-hypotheses"]');
+    list.hidden = hypotheses.length === 0;
+    list.replaceChildren(
+      ...hypotheses.map((h) =>
+        el(
+          "li",
+          { "data-testid": "hypothesis", "data-node": h.node },
+          el("strong", {}, h.node),
+          el("span", { className: "muted" }, ` ${Math.round(h.confidence * 100)} % · `),
+          el("span", {}, (h.evidence || []).map((e) => e.text).join("; ") || "no evidence past the onset"),
+        ),
+      ),
+    );
   }
 
   renderTimeline(events) {

@@ -1,0 +1,118 @@
+"""The incident's root is the ranker's: a hook on the incident lifecycle that ranks the root
+cause when an incident opens and again when its evidence grows (a new resource joins, a
+member escalates), from the samples the store recorded (`explain/incident.py`).
+
+It runs before automation's hook, so a policy with `target: root` acts on the ranked root, and
+only when the ranker's confidence passes the policy's `trigger.min_root_confidence`. When the
+samples cannot be judged (they are not persisted, or the estate is too young) the incident
+keeps the first anomaly to start as its root, with no confidence, and says why on its
+timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from opsgraph.core.errors import InvalidInputError, NotFoundError
+from opsgraph.core.models import Dependency, Incident, IncidentEvent, IncidentStatus
+from opsgraph.explain.incident import Diagnosis, diagnose, incident_window
+from opsgraph.explain.live import Series
+from opsgraph.store import Store
+
+log = logging.getLogger("opsgraph.rca")
+
+#: Lifecycle events after which the evidence may have changed.
+EVENTS = frozenset({"opened", "grouped", "escalated"})
+
+
+class IncidentRoots:
+    """Ranks each incident's root cause and keeps the result on the incident."""
+
+    def __init__(
+        self,
+        store: Store,
+        dependencies: Callable[[], Sequence[Dependency]],
+        publish: Callable[[str, dict[str, object]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.dependencies = dependencies
+        self.publish = publish or (lambda kind, data: None)
+        # incident id -> (resources, members) at its last ranking: re-rank only on new evidence.
+        self._seen: dict[int, tuple[tuple[str, ...], int]] = {}
+
+    def on_incident(self, incident: Incident, event: str) -> None:
+        """The lifecycle hook (changes `incident` in place, so later hooks see the root)."""
+        if incident.id is None:
+            return
+        if event == "resolved" or incident.status is IncidentStatus.RESOLVED:
+            self._seen.pop(incident.id, None)
+            return
+        if event not in EVENTS:
+            return
+        members = self.store.incident_anomalies(incident.id)
+        if not members:
+            return
+        state = (tuple(sorted(incident.resource_ids)), len(members))
+        if self._seen.get(incident.id) == state:
+            return
+        self._seen[incident.id] = state
+        onset = min(a.start_ts for a in members)
+        end = max(a.last_ts for a in members)
+        try:
+            result = self.rank(incident.resource_ids, onset, end)
+        except InvalidInputError as exc:
+            if event == "opened":
+                self._note(incident, f"root not ranked ({exc.reason}); the first to start is kept")
+            return
+        self.apply(incident, result)
+
+    def rank(self, resource_ids: Sequence[str], onset: float, end: float) -> Diagnosis:
+        dependencies = self.dependencies()
+        nodes, start, stop = incident_window(resource_ids, onset, end, dependencies)
+        series: Series = {}
+        for node in nodes:
+            try:
+                recorded = self.store.read_samples(node, start=start, end=stop)
+            except NotFoundError:
+                continue
+            for metric, samples in recorded.items():
+                series[(node, metric)] = samples
+        return diagnose(onset, series, nodes, dependencies)
+
+    def apply(self, incident: Incident, result: Diagnosis) -> None:
+        """Keep the ranking on the incident; a new root goes on its timeline."""
+        before, ranked = incident.root_resource_id, incident.root_confidence is not None
+        incident.root_resource_id = result.root
+        incident.root_confidence = round(result.confidence, 4)
+        incident.hypotheses = result.hypotheses
+        self.store.update_incident(incident)
+        if before != result.root or not ranked:
+            moved = f" (was {before})" if before and before != result.root else ""
+            self._note(
+                incident,
+                f"root {result.root}{moved}, confidence {result.confidence:.2f}: {result.summary}",
+                {
+                    "root": result.root,
+                    "confidence": incident.root_confidence,
+                    "hypotheses": [h["node"] for h in result.hypotheses],
+                },
+            )
+        self.publish("incident:update", incident.model_dump(mode="json") | {"event": "ranked"})
+
+    def _note(
+        self, incident: Incident, message: str, payload: dict[str, object] | None = None
+    ) -> None:
+        assert incident.id is not None
+        self.store.add_incident_events(
+            [
+                IncidentEvent(
+                    incident_id=incident.id,
+                    ts=time.time(),
+                    kind="ranked",
+                    message=message,
+                    payload=payload or {},
+                )
+            ]
+        )
