@@ -108,7 +108,8 @@ OpenIncident = Callable[..., Incident]
 @pytest.fixture(scope="session")
 def open_incident() -> OpenIncident:
     """Stores one HIGH anomaly of a resource's metric (value against expected) and opens an
-    incident rooted at that resource holding it; returns the stored incident."""
+    incident rooted at that resource holding it, as the root-cause ranker placed it (confidence
+    0.9); returns the stored incident."""
 
     def make(
         store: Store, resource_id: str, metric: str, *, value: float, expected: float, title: str
@@ -131,7 +132,11 @@ def open_incident() -> OpenIncident:
         )
         incident = store.add_incident(
             Incident(
-                title=title, severity=Severity.HIGH, opened_ts=1.0, root_resource_id=resource_id
+                title=title,
+                severity=Severity.HIGH,
+                opened_ts=1.0,
+                root_resource_id=resource_id,
+                root_confidence=0.9,
             )
         )
         assert incident.id is not None and saved.id is not None

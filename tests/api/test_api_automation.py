@@ -72,7 +72,7 @@ def test_pending_actions_are_approved_or_rejected(
     runtime.automation.drain()
     done = auto.get(f"/automation/actions/{first}").json()
     assert done["status"] == "verifying"
-    assert done["result"]["steps"][0]["message"].startswith("failover of db-1 done")
+    assert done["result"]["steps"][0]["message"].startswith("failover of db-1 started")
     assert auto.get("/automation/pending").json()["total"] == 0
     assert auto.post("/automation/999999/approve").status_code == 404
 
@@ -108,6 +108,10 @@ def test_manual_trigger_dry_run_and_real(auto: TestClient, runtime: Runtime) -> 
     repeat = auto.post("/automation/trigger", json=body | {"dry_run": False, "key": "once"})
     assert repeat.json()["id"] == real.json()["id"]
     runtime.automation.drain()
+    # Accepted at once, in effect after `sim.action_delay_s` (two steps).
+    assert sim.desired_capacity(group) == before
+    for _ in range(3):
+        runtime.simulation.step()
     assert sim.desired_capacity(group) == before + 1
     assert auto.get(f"/automation/actions/{real.json()['id']}").json()["status"] == "succeeded"
     bad = auto.post("/automation/trigger", json=body | {"params": {"count": 0}})

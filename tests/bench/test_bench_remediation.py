@@ -35,6 +35,10 @@ def test_small_run_cures_faults_within_bounds() -> None:
     assert s["out_of_bounds"] == 0, s["out_of_bounds_detail"]
     assert s["remediable"] > 0 and s["auto_resolved"] > 0
     assert s["mttr_remediable_with_s"] < s["mttr_remediable_without_s"]
+    # The live path ranked the incidents' roots, and the ranking is right more often than not.
+    live = s["live_root"]
+    assert live["ranked"] > 0 and live["ranked"] <= live["faults_with_incident"]
+    assert live["top1"] is not None and live["top1"] >= 0.5
     with_, without = report["episodes"]["with"], report["episodes"]["without"]
     # The schedule is the same in both runs; only the remediated run has faults cured by actions.
     assert [(e["kind"], e["root"]) for e in with_] == [(e["kind"], e["root"]) for e in without]

@@ -54,12 +54,17 @@ def test_a_fault_is_remediated_through_the_simulator(runtime: Runtime) -> None:
         "cart-ec2-1",
         "restart-hogs",
     )
-    # The simulator really acted: the fault is cleared by the restart, so the metrics recover.
-    outcome = action.result["steps"][0]["details"]
-    assert outcome["cleared_faults"] == [fault.id]
+    # The simulator really acted: the restart was accepted, took `sim.action_delay_s` (120 s,
+    # two steps) to act, and then cleared the fault, so the metrics recover.
+    step = action.result["steps"][-1]
+    assert "takes effect in 120 s" in step["message"]
     for _ in range(20):
         runtime.simulation.step()
         automation.tick()
+    (record,) = [f for f in sim.faults if f.id == fault.id]
+    assert record.cleared_by == "action:restart"
+    assert record.cleared_ts is not None
+    assert record.cleared_ts >= step["details"]["ts"] + 120
     assert runtime.store.get_action(action.id or 0).status is ActionStatus.SUCCEEDED
     assert action.incident_id is not None
     timeline = runtime.store.incident_timeline(action.incident_id)

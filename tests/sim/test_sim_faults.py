@@ -331,3 +331,37 @@ def test_action_on_unknown_node() -> None:
     with pytest.raises(InvalidInputError) as err:
         a.apply_action("reboot_everything", "db-1")
     assert err.value.field == "kind"
+
+
+def test_an_action_takes_its_delay_to_act_and_the_metrics_are_untouched_meanwhile() -> None:
+    a = SimulatedCloud.generate(N, seed=SEED, start_ts=T0, action_delay_s=120.0)
+    b = SimulatedCloud.generate(N, seed=SEED, start_ts=T0, action_delay_s=120.0)
+    vm = first(a, "ec2")
+    hog, twin = a.inject(FaultKind.CPU_HOG, vm), b.inject(FaultKind.CPU_HOG, vm)
+    a.step(), b.step()
+    out = a.apply_action(ActionKind.RESTART, vm)
+    assert out.ok and out.cleared_faults == [] and out.details["effective_ts"] == a.now + 120
+    assert "takes effect in 120 s" in out.message
+    # Until it acts, the estate is the twin's, fault included.
+    for _ in range(2):
+        assert np.array_equal(a.step().values, b.step().values)
+    assert hog.cleared_by is None
+    a.step(), b.step()
+    assert hog.cleared_by == "action:restart" and hog.cleared_ts == T0 + 3 * 60
+    assert twin.cleared_by is None
+
+
+def test_actions_fail_at_the_configured_rate_and_change_nothing_when_they_do() -> None:
+    a = SimulatedCloud.generate(N, seed=SEED, start_ts=T0, action_failure_rate=0.3)
+    asg = first(a, "asg")
+    before = a.desired_capacity(asg)
+    outcomes = [a.apply_action(ActionKind.ROLLBACK, first(a, "lambda")) for _ in range(400)]
+    failed = [o for o in outcomes if not o.ok]
+    assert 0.22 < len(failed) / len(outcomes) < 0.38
+    assert all("failed: the provider returned an error" in o.message for o in failed)
+    # A failed scaling request leaves the capacity alone; the refusals still come first.
+    while a.apply_action(ActionKind.SCALE_OUT, asg).ok:
+        before += 1
+    assert a.desired_capacity(asg) == before
+    with pytest.raises(InvalidInputError, match="between 0 and 1"):
+        SimulatedCloud.generate(N, seed=SEED, start_ts=T0, action_failure_rate=1.5)

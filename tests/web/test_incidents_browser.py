@@ -98,6 +98,13 @@ def test_timeline_and_acknowledge_with_a_note(
     assert {"grouped", "resolved", "reopened"} <= set(kinds)
     # (An anomaly may join the reopened incident meanwhile.)
     assert page.get_by_test_id("member-row").count() >= len(incident["anomalies"]) >= 2
+    # The root cause was ranked on the live path: its hypotheses are listed, best first.
+    assert incident["root_confidence"] is not None, incident["timeline"]
+    hypotheses = page.get_by_test_id("hypothesis")
+    assert hypotheses.count() == len(incident["hypotheses"]) >= 1
+    assert hypotheses.first.get_attribute("data-node") == incident["root_resource_id"]
+    meta = page.get_by_test_id("incident-meta").inner_text()
+    assert f"root {incident['root_resource_id']} (confidence" in meta
 
     # Acknowledge with a note, from the page; the API has it, by this user, on the timeline.
     page.get_by_test_id("incident-note").fill("looking at the database")

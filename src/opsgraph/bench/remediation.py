@@ -20,12 +20,14 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from opsgraph.act.executors import SIM_KINDS
 from opsgraph.act.policy import SHIPPED_POLICIES, load_policies
+from opsgraph.alerts.grouping import likely_root
 from opsgraph.bench.remediation_bounds import out_of_bounds
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.runtime.root import Runtime
@@ -70,6 +72,11 @@ class Episode:
     #: a kind that cannot cure it there (each with the reason).
     unsafe: list[str] = field(default_factory=list)
     incident_ids: list[int] = field(default_factory=list)
+    #: The first incident's root as the live path ranked it, its confidence, and the first
+    #: guess it replaced (the first anomaly to start, `alerts/grouping.py`).
+    ranked_root: str | None = None
+    root_confidence: float | None = None
+    first_to_start: str | None = None
 
 
 @dataclass(slots=True)
@@ -197,14 +204,21 @@ def _episodes(
             ttr = min(cleared_ts, until) - fault.start_ts
         incident_ids = {a.incident_id for a in own if a.incident_id is not None}
         mine = [a for a in actions if a.incident_id in incident_ids]
+        ranked_root = confidence = guess = None
+        if incident_ids:
+            first = store.get_incident(min(incident_ids))
+            assert first.id is not None
+            ranked_root, confidence = first.root_resource_id, first.root_confidence
+            members = store.incident_anomalies(first.id)
+            guess = likely_root(members, runtime.alerts.topology()) if members else None
         cured_by = [
             a
             for a in mine
+            # Ground truth: the simulator says which kind of action cleared the fault (actions
+            # take effect after `sim.action_delay_s`, so the executor's answer cannot say).
             if a.target == fault.root
-            and any(
-                fault.id in (s.get("details") or {}).get("cleared_faults", [])
-                for s in a.result.get("steps", [])
-            )
+            and a.status is ActionStatus.SUCCEEDED
+            and fault.cleared_by == f"action:{SIM_KINDS.get(a.action)}"
         ]
         unsafe = [
             why
@@ -229,6 +243,9 @@ def _episodes(
                 actions=[f"{a.action}:{a.target}:{a.status.value}" for a in mine],
                 unsafe=unsafe,
                 incident_ids=sorted(incident_ids),
+                ranked_root=ranked_root,
+                root_confidence=confidence,
+                first_to_start=guess,
             )
         )
     return out
@@ -299,6 +316,31 @@ def summarize(without: ArmResult, with_: ArmResult) -> dict[str, Any]:
         "unsafe_detail": ([u for _, b in pairs for u in b.unsafe] + with_.stray)[:30],
         "out_of_bounds_detail": with_.out_of_bounds[:20],
         "by_kind": by_kind,
+        "live_root": _live_root([a for a, _ in pairs]),
+    }
+
+
+def _live_root(episodes: list[Episode]) -> dict[str, Any]:
+    """How often the live path's ranked root is the injected fault's root (episodes of the run
+    without remediation, so no action changes what the ranker sees), beside the first guess
+    it replaces, and among the incidents ranked confidently enough for `target: root`."""
+    seen = [e for e in episodes if e.incident_ids]
+    ranked = [e for e in seen if e.root_confidence is not None]
+    sure = [e for e in ranked if (e.root_confidence or 0.0) >= 0.5]
+
+    def share(items: list[Episode], hit: Callable[[Episode], bool]) -> float | None:
+        return round(sum(1 for e in items if hit(e)) / len(items), 4) if items else None
+
+    return {
+        "faults_with_incident": len(seen),
+        "ranked": len(ranked),
+        "top1": share(ranked, lambda e: e.ranked_root == e.root),
+        "first_to_start_top1": share(seen, lambda e: e.first_to_start == e.root),
+        "confident": len(sure),
+        "confident_top1": share(sure, lambda e: e.ranked_root == e.root),
+        "mean_confidence": round(sum(e.root_confidence or 0.0 for e in ranked) / len(ranked), 4)
+        if ranked
+        else None,
     }
 
 

@@ -3,8 +3,11 @@ process that is killed (SIGKILL) at random moments and started again on the same
 times over; a ledger outside the process counts every execution that reached the executor.
 
 The ledger line is written (and fsynced) before the executor acts, then the executor takes a
-while (a slow cloud API), so kills land before, inside and after executions. An action whose
-key shows up twice in the ledger was executed twice: the benchmark wants none.
+while (a slow cloud API), so kills land before, inside and after executions. When the executor
+reports a failure (the simulator's provider errors, `sim.action_failure_rate`), a second line
+says so: that attempt changed nothing, and the runner may try again. An action whose key shows
+up twice in the ledger, not counting attempts that reported failure, was executed twice: the
+benchmark wants none. (A kill between an attempt and its failure line counts as executed.)
 
 Run as `python -m opsgraph.bench.remediation_crash --data-dir D --ledger F ...` (the child).
 """
@@ -49,7 +52,15 @@ class LedgerExecutor:
             finally:
                 os.close(fd)
             time.sleep(self._delay_s)
-        return self._inner.execute(plan)
+        result = self._inner.execute(plan)
+        if not plan.dry_run and not result.ok:
+            fd = os.open(self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, (plan.request.key + " failed\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return result
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -159,7 +170,11 @@ def run_crash_test(
                 finished = proc.wait(timeout=3600) == 0 and tail == "done"
             if not finished:
                 raise RuntimeError(f"the crash-test child failed (exit {proc.returncode})")
-        executed = Counter(ledger.read_text().split()) if ledger.exists() else Counter()
+        lines = ledger.read_text().splitlines() if ledger.exists() else []
+        attempts = Counter(line for line in lines if not line.endswith(" failed"))
+        failed = Counter(line.removesuffix(" failed") for line in lines if line.endswith(" failed"))
+        # Executions that may have taken effect: attempts less those that reported failure.
+        executed = Counter({k: n - failed[k] for k, n in attempts.items() if n - failed[k] > 0})
         store = Store(f"sqlite:///{data_dir / 'opsgraph.db'}")
         records, _ = store.list_actions(limit=100_000)
         store.close()
@@ -180,6 +195,7 @@ def run_crash_test(
         "actions_recorded": len(records),
         "action_statuses": dict(sorted(statuses.items())),
         "executions": sum(executed.values()),
+        "failed_attempts": sum(failed.values()),
         "actions_executed": len(executed),
         "duplicate_executions": sum(n - 1 for n in executed.values() if n > 1),
         "executed_without_record": sorted(k for k in executed if k not in keys),

@@ -92,6 +92,13 @@ def bench_remediation(
     )
     for why in s["unsafe_detail"][:10]:
         console.print(f"  unsafe: {why}", highlight=False)
+    live = s["live_root"]
+    console.print(
+        f"live root ranking (run without remediation): {live['ranked']} of "
+        f"{live['faults_with_incident']} incidents ranked, top-1 {_share(live['top1'])} "
+        f"(first anomaly to start: {_share(live['first_to_start_top1'])}); "
+        f"{live['confident']} at confidence >= 0.5, top-1 {_share(live['confident_top1'])}"
+    )
     crash = report.get("crash")
     if crash:
         console.print(

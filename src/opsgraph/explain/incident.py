@@ -88,7 +88,8 @@ def diagnose(
     if not 0 < onset_row < times.shape[0] or fault_row >= times.shape[0]:
         raise InvalidInputError("incident", "too little history before or after its onset")
     kept = set(nodes)
-    calls, members = [], []
+    calls: list[tuple[str, str]] = []
+    members: list[tuple[str, str]] = []
     for d in dependencies:
         if d.source in kept and d.target in kept:
             (members if d.kind is DependencyKind.MEMBER else calls).append((d.source, d.target))

@@ -70,7 +70,14 @@ class Simulation:
         last = self.store.last_sample_ts()
         if last is not None and last + step > start:
             start = last + step  # resume after what is stored; never write a timestamp twice
-        cloud = SimulatedCloud.generate(cfg.resources, seed=cfg.seed, start_ts=start, step_s=step)
+        cloud = SimulatedCloud.generate(
+            cfg.resources,
+            seed=cfg.seed,
+            start_ts=start,
+            step_s=step,
+            action_delay_s=cfg.action_delay_s,
+            action_failure_rate=cfg.action_failure_rate,
+        )
         self.estate.upsert(cloud.resources, cloud.dependencies)
         # The estate's own calendar joins the configured one: detection takes both into account.
         self.ingestor.set_calendar([*self.settings.detect.calendar, *cloud.calendar.events])

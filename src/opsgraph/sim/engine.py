@@ -57,7 +57,13 @@ class SimulatedCloud:
         start_ts: float,
         step_s: float = 60.0,
         calendar: Calendar | None = None,
+        action_delay_s: float = 0.0,
+        action_failure_rate: float = 0.0,
     ) -> None:
+        if not (math.isfinite(action_delay_s) and action_delay_s >= 0):
+            raise InvalidInputError("action_delay_s", "must be a non-negative number of seconds")
+        if not 0.0 <= action_failure_rate <= 1.0:
+            raise InvalidInputError("action_failure_rate", "must be between 0 and 1")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise InvalidInputError("seed", "must be a non-negative integer")
         if not math.isfinite(start_ts):
@@ -78,6 +84,13 @@ class SimulatedCloud:
         # faults not yet cleared, so a long run does not rescan its whole history every step
         self._live: list[FaultRecord] = []
         self.actions: list[ActionOutcome] = []
+        #: Actions take this long to act, and fail (reported) with this probability.
+        self.action_delay_s = float(action_delay_s)
+        self.action_failure_rate = float(action_failure_rate)
+        # Its own stream: failures never shift the metrics' noise.
+        self._action_rng = np.random.default_rng([seed, 0xAC7])
+        # Accepted actions that take effect later: (due ts, kind, node, params).
+        self._pending: list[tuple[float, ActionKind, str, dict[str, Any]]] = []
         self._rng = np.random.default_rng([seed, 0x51A1])
         self._p = NodeParams.from_resources(self.resources, self._flow)
 
@@ -99,11 +112,26 @@ class SimulatedCloud:
 
     @classmethod
     def generate(
-        cls, n_resources: int, *, seed: int, start_ts: float, step_s: float = 60.0
+        cls,
+        n_resources: int,
+        *,
+        seed: int,
+        start_ts: float,
+        step_s: float = 60.0,
+        action_delay_s: float = 0.0,
+        action_failure_rate: float = 0.0,
     ) -> SimulatedCloud:
         """A generated estate of exactly `n_resources` nodes and a calendar drawn from the seed."""
         resources, dependencies = generate_topology(n_resources, seed)
-        return cls(resources, dependencies, seed=seed, start_ts=start_ts, step_s=step_s)
+        return cls(
+            resources,
+            dependencies,
+            seed=seed,
+            start_ts=start_ts,
+            step_s=step_s,
+            action_delay_s=action_delay_s,
+            action_failure_rate=action_failure_rate,
+        )
 
     # -- stepping ---------------------------------------------------------------------------
 
@@ -119,6 +147,7 @@ class SimulatedCloud:
     def step(self) -> SampleFrame:
         """Every metric of every resource at `now`; then `now` moves on by `step_s`."""
         ts = self.now
+        self._complete_pending(ts)
         self._expire(ts)
         flow, p, n = self._flow, self._p, self._flow.n
         fx = compute_effects(
@@ -297,27 +326,69 @@ class SimulatedCloud:
             )
         params = dict(params or {})
         if kind in (ActionKind.SCALE_OUT, ActionKind.SCALE_IN):
-            outcome = self._scale(kind, node, params)
-        else:
-            self._expire(self.now)
-            cleared = []
-            for f in self._live:
-                if f.root == node and f.kind in ACTION_CLEARS[kind] and f.active_at(self.now):
-                    f.cleared_ts = self.now
-                    f.cleared_by = f"action:{kind}"
-                    cleared.append(f.id)
-            what = ", ".join(cleared) if cleared else "no active fault"
-            self._live = [f for f in self._live if f.cleared_ts is None]
+            refused = self._scale_refusal(kind, node, params)
+            if refused is not None:
+                self.actions.append(refused)
+                return refused
+        rate = self.action_failure_rate
+        if rate > 0 and self._action_rng.random() < rate:
+            outcome = ActionOutcome(
+                action=kind,
+                node=node,
+                ok=False,
+                message=f"{kind} of {node} failed: the provider returned an error "
+                f"(simulated failure rate {rate:g})",
+                ts=self.now,
+                details={"failed": True},
+            )
+        elif self.action_delay_s > 0:
+            due = self.now + self.action_delay_s
+            self._pending.append((due, kind, node, params))
             outcome = ActionOutcome(
                 action=kind,
                 node=node,
                 ok=True,
-                message=f"{kind} of {node} done; cleared {what}",
-                cleared_faults=cleared,
+                message=f"{kind} of {node} started; it takes effect in {self.action_delay_s:g} s",
                 ts=self.now,
+                details={"effective_ts": due},
             )
+        else:
+            outcome = self._effect(kind, node, params, self.now)
         self.actions.append(outcome)
         return outcome
+
+    def _complete_pending(self, ts: float) -> None:
+        """Accepted actions whose time has come take effect (before the frame at `ts`)."""
+        if not self._pending:
+            return
+        due = [p for p in self._pending if p[0] <= ts]
+        self._pending = [p for p in self._pending if p[0] > ts]
+        for when, kind, node, params in due:
+            self._effect(kind, node, params, when)
+
+    def _effect(
+        self, kind: ActionKind, node: str, params: dict[str, Any], ts: float
+    ) -> ActionOutcome:
+        """What an action does to the estate, at `ts`."""
+        if kind in (ActionKind.SCALE_OUT, ActionKind.SCALE_IN):
+            return self._scale(kind, node, params)
+        self._expire(ts)
+        cleared = []
+        for f in self._live:
+            if f.root == node and f.kind in ACTION_CLEARS[kind] and f.active_at(ts):
+                f.cleared_ts = ts
+                f.cleared_by = f"action:{kind}"
+                cleared.append(f.id)
+        what = ", ".join(cleared) if cleared else "no active fault"
+        self._live = [f for f in self._live if f.cleared_ts is None]
+        return ActionOutcome(
+            action=kind,
+            node=node,
+            ok=True,
+            message=f"{kind} of {node} done; cleared {what}",
+            cleared_faults=cleared,
+            ts=ts,
+        )
 
     def members(self, node: str) -> list[str]:
         """Members of a group (asg or k8s service); empty for other nodes."""
@@ -329,7 +400,16 @@ class SimulatedCloud:
         slot = self._group_slot(node)
         return int(self._desired[slot])
 
-    def _scale(self, kind: ActionKind, node: str, params: dict[str, Any]) -> ActionOutcome:
+    def _scale_refusal(
+        self, kind: ActionKind, node: str, params: dict[str, Any]
+    ) -> ActionOutcome | None:
+        """A scaling request refused at once (bad count, outside the group's bounds), or None."""
+        out = self._scale(kind, node, params, dry=True)
+        return None if out.ok else out
+
+    def _scale(
+        self, kind: ActionKind, node: str, params: dict[str, Any], *, dry: bool = False
+    ) -> ActionOutcome:
         count = params.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise InvalidInputError("params.count", "must be a positive integer")
@@ -349,6 +429,8 @@ class SimulatedCloud:
                 ts=self.now,
                 details=details,
             )
+        if dry:
+            return ActionOutcome(action=kind, node=node, ok=True, message="", ts=self.now)
         self._desired[slot] = after
         self._refresh_capacity()
         details["desired_after"] = after

@@ -18,3 +18,17 @@ class SimSettings(Section):
     preroll_steps: int = Field(
         default=120, ge=0, le=10_000, description="History simulated at start (warms detectors)."
     )
+    action_delay_s: float = Field(
+        default=120.0,
+        ge=0,
+        le=86_400,
+        description="Simulated seconds an accepted action (restart, failover, rollback, "
+        "scaling) takes before it acts, as a real one does.",
+    )
+    action_failure_rate: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Probability that an action fails with a provider error (the executor "
+        "sees the failure; remediation retries, then escalates).",
+    )

@@ -273,7 +273,7 @@ class IncidentsPage {
   /** The ranker's best hypotheses: node, confidence and its strongest evidence. */
   renderHypotheses(hypotheses) {
     const list = $('[data-testid="incident-hypotheses"]');
-    list.hidden = hypotheses.length === 0;
+    $('[data-testid="incident-root"]').hidden = hypotheses.length === 0;
     list.replaceChildren(
       ...hypotheses.map((h) =>
         el(
