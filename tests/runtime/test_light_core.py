@@ -114,14 +114,20 @@ def test_the_core_runs_without_the_extras_and_names_them(tmp_path: Path) -> None
 
 
 def test_no_simulated_graph_model_for_a_real_estate(tmp_path: Path) -> None:
-    """The bootstrap trains on the simulator: only when the simulator is the source."""
+    """The bootstrap trains on the simulator only when the simulator is the source; a real
+    estate gets the self-supervised model, trained on its own samples once there are enough,
+    and says so meanwhile."""
     from opsgraph.runtime.root import Runtime
     from opsgraph.runtime.settings import Settings
 
     real = Runtime(Settings(data_dir=tmp_path / "real", sim={"enabled": False}))
     simulated = Runtime(Settings(data_dir=tmp_path / "sim"))
     try:
-        assert real.graph_models.bootstrap is False
+        assert real.graph_models.name == "graph_deviation"
+        real.graph_models.start()
+        assert real.graph_models.status()["training"] is False  # nothing recorded: no training
+        assert "holds 0.0 h" in real.graph_models.status()["waiting"]
+        assert simulated.graph_models.name == "graphsage"
         assert simulated.graph_models.bootstrap is True
     finally:
         real.close()

@@ -384,6 +384,13 @@ def bench_gnn(
         f"inference on {inf['nodes']:,} nodes / {inf['edges']:,} edges: {inf['median_ms']} ms "
         f"(features + forward; forward alone {inf['forward_ms']} ms, {inf['threads']} threads)"
     )
+    ex = report["explain"]
+    console.print(
+        f"explain on {ex['nodes']} nodes, {ex['requests']} requests {ex['concurrent']} at a time: "
+        f"p50 {ex['p50_s']} s, p95 {ex['p95_s']} s, errors {ex['errors']}; top signal right "
+        f"in {ex['top_signal_correct']:.0%} (GNNExplainer {ex['explain_epochs']} epochs, SHAP "
+        f"{ex['shap_samples']} samples)"
+    )
     console.print(f"fit seconds: {report['fit_seconds']}; total {report['seconds']} s")
     _save(report, out)
 

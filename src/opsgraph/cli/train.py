@@ -94,6 +94,18 @@ def train_gnn(
     graph: Annotated[
         Path | None, typer.Option(help="With --metrics: edge list source,target[,kind].")
     ] = None,
+    from_store: Annotated[
+        bool,
+        typer.Option(
+            "--from-store",
+            help="Self-supervised only: train on this estate's own recorded samples (the last "
+            "two days in the store) and its dependency graph.",
+        ),
+    ] = False,
+    store: Annotated[
+        str | None,
+        typer.Option(help="With --from-store: database URL (default: the configured store)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of weights and data split.")] = 0,
     models: ModelsDirOpt = None,
     config: ConfigOpt = None,
@@ -108,10 +120,14 @@ def train_gnn(
 
     plan = Plan(incidents=incidents)
     try:
-        if metrics is not None and mode is Mode.SUPERVISED:
+        if (metrics is not None or from_store) and mode is Mode.SUPERVISED:
             raise InvalidInputError(
                 "metrics", "recorded data has no labels; use --mode self-supervised"
             )
+        if metrics is not None and from_store:
+            raise InvalidInputError("from_store", "give --metrics or --from-store, not both")
+        if store is not None and not from_store:
+            raise InvalidInputError("store", "--store goes with --from-store")
         if graph is not None and metrics is None:
             raise InvalidInputError("graph", "--graph goes with --metrics")
         name = "graphsage" if mode is Mode.SUPERVISED else "graph_deviation"
@@ -124,6 +140,9 @@ def train_gnn(
             data_info: dict[str, Any]
             if metrics is not None:
                 windows, data_info = _recorded(metrics, graph)
+                labels = None
+            elif from_store:
+                windows, data_info = _from_store(store, config)
                 labels = None
             else:
                 train = training_set(plan)
@@ -148,6 +167,18 @@ def train_gnn(
         f"(validation loss {report.best_val_loss:.4f})"
     )
     console.print(f"registered in {info.path} (model.pt, meta.json, loss.svg)")
+
+
+def _from_store(url: str | None, config: Path | None) -> tuple[list[Any], dict[str, Any]]:
+    from opsgraph.runtime.graph_history import recorded_windows
+    from opsgraph.runtime.settings import load_settings
+    from opsgraph.store import Store
+
+    source = Store(url or load_settings(config).store_url)
+    try:
+        return recorded_windows(source, source.list_dependencies())
+    finally:
+        source.close()
 
 
 def _recorded(metrics: Path, graph: Path | None) -> tuple[list[Any], dict[str, Any]]:

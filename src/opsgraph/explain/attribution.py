@@ -6,12 +6,10 @@ neighbourhood; where the model is flat there, the |z| deviation from healthy sta
 
 from __future__ import annotations
 
-import functools
-import threading
+import copy
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,10 +24,6 @@ from opsgraph.models.gnn.features import FEATURES, FloatArray, GraphWindow
 
 #: Variance of the model outputs seen by SHAP below which the model is taken as flat here.
 FLAT_VARIANCE = 1e-6
-P = ParamSpec("P")
-R = TypeVar("R")
-#: Held while an explanation runs (see `_one_at_a_time`).
-_EXPLAINING = threading.Lock()
 #: Edge-mask value from which an edge belongs to the important subgraph.
 EDGE_CUTOFF = 0.5
 TOP_NODES = 10
@@ -159,35 +153,25 @@ def _shap_values(
     return np.asarray(values, dtype=np.float64).reshape(-1), np.concatenate(seen)
 
 
-def _one_at_a_time(explain: Callable[P, R]) -> Callable[P, R]:
-    """One explanation at a time: GNNExplainer sets its masks on the served model's own layers
-    and clears them when done, so two at once clear each other's masks mid-way (concurrent
-    Explain requests failed with an AssertionError inside torch_geometric)."""
-
-    @functools.wraps(explain)
-    def serialised(*args: P.args, **kwargs: P.kwargs) -> R:
-        with _EXPLAINING:
-            return explain(*args, **kwargs)
-
-    return serialised
-
-
-@_one_at_a_time
 def explain_node(
     detector: GraphSageDetector,
     window: GraphWindow,
     node: int,
     *,
     shap_samples: int = 64,
-    gnn_epochs: int = 200,
+    gnn_epochs: int = 50,
     hops: int = 3,
     seed: int = 0,
 ) -> NodeExplanation:
-    """Explains the detector's score of `window`'s node at index `node`."""
+    """Explains the detector's score of `window`'s node at index `node`.
+
+    Safe to call from several threads at once: GNNExplainer sets its masks on the layers of
+    the model it explains, so each call explains its own copy of the served model (a few
+    hundred kilobytes), never the one other requests are using."""
     _check(detector, window, node, shap_samples=shap_samples, gnn_epochs=gnn_epochs, hops=hops)
     node = int(node)
-    model = detector.model
-    model.eval()  # dropout would have both explainers chase noise
+    # eval: dropout would have both explainers chase noise.
+    model = copy.deepcopy(detector.model).eval()
     x_all, e_all = detector.tensors(window)
     probs = detector.predict(x_all, e_all).numpy().astype(np.float64)
     healthy = probs < detector.threshold

@@ -26,6 +26,7 @@ from opsgraph.notify.hub import EventHub
 from opsgraph.runtime.diagnosis import IncidentRoots
 from opsgraph.runtime.estate import Estate
 from opsgraph.runtime.explain import Explanations
+from opsgraph.runtime.graph_history import recorded_span_s
 from opsgraph.runtime.intake import Intake
 from opsgraph.runtime.logs import LogIntake
 from opsgraph.runtime.operator import Operator
@@ -79,14 +80,19 @@ class Runtime:
         self.estate = Estate(self.store, self.ingestor, self.hub)
         self._discover_topology()
         gnn = settings.gnn
+        simulated = settings.sim.enabled
         self.graph_models = GraphModels(
             settings.data_dir / "models",
-            name=gnn.model,
-            # A model trained on the simulator fits only the simulator's estate: on a real
-            # estate (sim off) nothing is bootstrapped, and /predict says how to train one.
-            bootstrap=gnn.bootstrap and settings.sim.enabled,
+            name=gnn.model or ("graphsage" if simulated else "graph_deviation"),
+            bootstrap=gnn.bootstrap,
             bootstrap_incidents=gnn.bootstrap_incidents,
             bootstrap_epochs=gnn.bootstrap_epochs,
+            # A model trained on the simulator fits only the simulator's estate: a real estate
+            # (sim off) gets the self-supervised model, trained on its own recorded samples
+            # once there are enough of them.
+            estate_history=None if simulated else lambda: recorded_span_s(self.store),
+            min_history_s=gnn.estate_min_history_s,
+            store_url=settings.store_url,
         )
         # Built now so a bad source configuration stops the start with a clear message.
         self.pull_sources = build_pull_sources(settings.sources)
@@ -217,6 +223,9 @@ class Runtime:
             if delay < -interval:  # fell behind: do not try to catch up in a burst
                 next_step = loop.time()
                 delay = 0.0
+            if simulation.cloud is None:
+                # A real estate: is there enough history to train its graph model on yet?
+                await asyncio.to_thread(self.graph_models.poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0))
         await asyncio.gather(*pulls, return_exceptions=True)

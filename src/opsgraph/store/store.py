@@ -291,6 +291,18 @@ class Store(RecordsStore, ControlStore, LifecycleStore, AuthStore, LogsStore, Au
             newest = s.scalar(select(func.max(per_series)).select_from(SeriesRow))
             return None if newest is None else float(newest)
 
+    def first_sample_ts(self) -> float | None:
+        """The oldest sample timestamp of all series, None while there are none."""
+        per_series = (
+            select(func.min(samples.c.ts))
+            .where(samples.c.series_id == SeriesRow.id)
+            .correlate(SeriesRow)
+            .scalar_subquery()
+        )
+        with self._tx() as s:
+            oldest = s.scalar(select(func.min(per_series)).select_from(SeriesRow))
+            return None if oldest is None else float(oldest)
+
     def read_samples(
         self,
         resource_id: str,

@@ -19,7 +19,12 @@ REPORT = FitReport(epochs=1, best_epoch=0, best_val_loss=0.1, train_loss=[0.1], 
 def test_without_a_model_the_error_says_how_to_get_one(tmp_path: Path) -> None:
     models = GraphModels(tmp_path, bootstrap=False)
     models.start()  # bootstrap off: nothing starts
-    assert models.status() == {"name": "graphsage", "training": False, "error": None}
+    assert models.status() == {
+        "name": "graphsage",
+        "training": False,
+        "error": None,
+        "trained_on": None,
+    }
     with pytest.raises(ConflictError, match="opsgraph train gnn"):
         models.get()
 
@@ -49,6 +54,46 @@ def test_bootstrap_trains_and_registers_a_model(tmp_path: Path) -> None:
     _, info = models.get()
     assert info.version == 1 and info.config["epochs"] == 3
     assert info.metrics["held_out"]["nodes"] > 0
+    assert (
+        status["trained_on"].startswith("simulated incidents (")
+        and "not this estate" in (status["trained_on"])
+    )
+
+
+def test_a_real_estate_waits_for_its_own_history_then_trains_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[str]] = []
+
+    class Child:
+        def __init__(self, command: list[str], **_: object) -> None:
+            started.append(command)
+
+        def poll(self) -> int | None:
+            return None
+
+    monkeypatch.setattr("opsgraph.models.gnn.service.subprocess.Popen", Child)
+    recorded = [1800.0]
+    models = GraphModels(
+        tmp_path,
+        name="graph_deviation",
+        estate_history=lambda: recorded[0],
+        min_history_s=3600.0,
+        store_url="sqlite:///estate.db",
+    )
+    models.start()
+    assert started == []  # half an hour of the estate's samples: not enough
+    status = models.status()
+    assert status["training"] is False and "holds 0.5 h" in status["waiting"]
+    with pytest.raises(UnavailableError, match="once the store holds 1 h"):
+        models.get()
+    recorded[0] = 7200.0
+    models.poll(every_s=0)
+    (command,) = started
+    assert command[-5:] == ["--models", str(tmp_path), "--from-store", "--store",
+                            "sqlite:///estate.db"]  # fmt: skip
+    assert "self-supervised" in command and "--incidents" not in command
+    assert models.status()["training"] is True
 
 
 def test_stop_ends_a_running_bootstrap(tmp_path: Path) -> None:

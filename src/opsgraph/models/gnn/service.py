@@ -1,9 +1,14 @@
 """The graph model a running opsgraph serves: the newest registered version, loaded once.
 
-With an empty registry and bootstrap on, a small model is trained on the simulator at start
-by `opsgraph train gnn` in a child process (its own CPU time, stopped cleanly with the
-service), so a fresh install answers graph predictions within a minute or two; until then
-requests get "not ready" (503) rather than waiting.
+With an empty registry and bootstrap on, a model is trained by `opsgraph train gnn` in a
+child process (its own CPU time, stopped cleanly with the service); until then requests get
+"not ready" (503) rather than waiting.
+- When the simulator is the source, a small supervised model is trained on simulated
+  incidents at start, so a fresh demo answers graph predictions within a minute or two.
+- On a real estate nothing simulated is ever served: once the store holds
+  `min_history_s` of the estate's own samples, the self-supervised model is trained on them
+  (`opsgraph train gnn --mode self-supervised --from-store`); until then `status()` says how
+  much history there is and how much it waits for.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import logging
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +37,21 @@ class GraphModels:
         bootstrap: bool = True,
         bootstrap_incidents: int = 12,
         bootstrap_epochs: int = 100,
+        estate_history: Callable[[], float] | None = None,
+        min_history_s: float = 6 * 3600.0,
+        store_url: str | None = None,
     ) -> None:
+        """`estate_history` (seconds of samples the store holds) turns on the real-estate mode:
+        the bootstrap waits for `min_history_s` of them and trains on them from `store_url`."""
         self.root = root
         self.name = name
         self.bootstrap = bootstrap
         self._plan = (bootstrap_incidents, bootstrap_epochs)
+        self._estate = estate_history
+        self.min_history_s = min_history_s
+        self._store_url = store_url
+        self._history_s: float | None = None
+        self._checked = 0.0
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
         self._child: subprocess.Popen[bytes] | None = None
@@ -53,7 +70,8 @@ class GraphModels:
         return available("torch") and available("torch_geometric")
 
     def start(self) -> None:
-        """Begin bootstrap training when no model of our name is registered."""
+        """Begin bootstrap training when no model of our name is registered (on a real estate:
+        once enough history is recorded; `poll` checks again later)."""
         if not self.bootstrap or self._child is not None:
             return
         if not self.installed():
@@ -63,15 +81,32 @@ class GraphModels:
             return
         incidents, epochs = self._plan
         mode = "self-supervised" if self.name == "graph_deviation" else "supervised"
-        self.root.mkdir(parents=True, exist_ok=True)
-        log_path = self.root / f"bootstrap-{self.name}.log"
         command = [
             sys.executable, "-m", "opsgraph", "train", "gnn", "--mode", mode,
-            "--incidents", str(incidents), "--epochs", str(epochs), "--models", str(self.root),
+            "--epochs", str(epochs), "--models", str(self.root),
         ]  # fmt: skip
+        if self._estate is not None:
+            self._history_s = self._estate()
+            self._checked = time.monotonic()
+            if self._history_s < self.min_history_s:
+                return
+            command += ["--from-store"] + (["--store", self._store_url] if self._store_url else [])
+        else:
+            command += ["--incidents", str(incidents)]
+        self.root.mkdir(parents=True, exist_ok=True)
+        log_path = self.root / f"bootstrap-{self.name}.log"
         with log_path.open("wb") as out:
             self._child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         log.info("training a bootstrap %s model (log: %s)", self.name, log_path)
+
+    def poll(self, every_s: float = 60.0) -> None:
+        """On a real estate, check the recorded history again (at most every `every_s`) and
+        start training once there is enough."""
+        if self._estate is None or self._child is not None:
+            return
+        if time.monotonic() - self._checked < every_s:
+            return
+        self.start()
 
     def stop(self) -> None:
         """Stop a bootstrap still running (the registry never holds half a model)."""
@@ -94,10 +129,28 @@ class GraphModels:
         return None
 
     def status(self) -> dict[str, Any]:
+        """What is served or why nothing is: training, waiting for history, an error; and
+        what the served model learned from (`trained_on`)."""
+        self.poll()
         error = self._failure()
         if error is None and not self.installed():
             error = str(MissingExtraError("graph models", "gnn", "torch"))
-        return {"name": self.name, "training": self._training(), "error": error}
+        out: dict[str, Any] = {"name": self.name, "training": self._training(), "error": error}
+        served = self._served_info()
+        out["trained_on"] = _trained_on(served.data) if served is not None else None
+        if served is None and self._estate is not None and not self._training():
+            have = self._history_s or 0.0
+            out["waiting"] = (
+                f"this estate's model trains on its own recorded metrics once the store holds "
+                f"{self.min_history_s / 3600:g} h of them; it holds {have / 3600:.1f} h"
+            )
+        return out
+
+    def _served_info(self) -> Any:
+        if not self.installed():
+            return None
+        latest = self.registry().latest_version(self.name)
+        return None if latest is None else self.registry().info(self.name, latest)
 
     def get(self) -> tuple[Any, Any]:
         """(detector, ModelInfo) of the newest version; a version registered while serving
@@ -108,12 +161,16 @@ class GraphModels:
         if latest is not None and loaded is not None and loaded[1].version == latest:
             return loaded
         if latest is None:
+            self.poll()
             if self._training():
                 raise UnavailableError(
                     f"the {self.name} model is still training (first start); retry in a minute"
                 )
             error = self._failure()
             failed = f" (bootstrap failed: {error})" if error else ""
+            waiting = self.status().get("waiting")
+            if waiting:
+                raise UnavailableError(f"no {self.name} model yet: {waiting}")
             raise ConflictError(
                 f"no trained {self.name} model in {self.root}; train one with "
                 f"`opsgraph train gnn` (on a real estate: `opsgraph train gnn --mode "
@@ -130,3 +187,19 @@ class GraphModels:
         if not self.installed():
             return []
         return [m.model_dump() for m in self.registry().list()]
+
+
+def _trained_on(data: dict[str, Any]) -> str:
+    """What a registered model learned from, in words."""
+    source = data.get("source")
+    if source == "simulated cloud":
+        tops = ", ".join(f"{n} nodes" for n, _ in data.get("train_topologies", []))
+        return f"simulated incidents ({tops}; not this estate)"
+    if source == "store":
+        return (
+            f"this estate's recorded metrics: {data.get('nodes')} resources, "
+            f"{data.get('rows')} steps of {data.get('step_s', 0):g} s"
+        )
+    if source:
+        return f"recorded metrics from {source}"
+    return "unknown"
