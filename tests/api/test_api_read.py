@@ -88,3 +88,15 @@ def test_openapi_docs(client: TestClient) -> None:
 def test_dashboard_is_served(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+def test_an_unknown_page_is_a_not_found_page_for_browsers_and_json_for_the_rest(
+    anonymous: TestClient,
+) -> None:
+    page = anonymous.get("/no-such-page.html", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text and 'href="/incidents.html"' in page.text
+    nested = anonymous.get("/a/b/c", headers={"Accept": "text/html"})
+    assert nested.status_code == 404 and "Page not found" in nested.text
+    script = anonymous.get("/no-such-page.html")
+    assert script.status_code == 404 and script.json() == {"detail": "Not Found"}

@@ -147,10 +147,24 @@ def api(demo_url: str) -> Iterator[httpx.Client]:
 
 
 @contextlib.contextmanager
-def logged_in(browser: Any, demo_url: str, user: str, password: str) -> Iterator[BrowserPage]:
-    """A fresh light-theme page at 1400x900, logged in through the login page, recording
-    console errors, warnings and page errors."""
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+def logged_in(
+    browser: Any,
+    demo_url: str,
+    user: str,
+    password: str,
+    *,
+    viewport: dict[str, int] | None = None,
+    color_scheme: str = "light",
+    device_scale_factor: float = 1,
+) -> Iterator[BrowserPage]:
+    """A fresh page (light theme at 1400x900 unless told otherwise; a device scale factor of 2
+    at half the width is 200 % zoom), logged in through the login page, recording console
+    errors, warnings and page errors."""
+    context = browser.new_context(
+        viewport=viewport or VIEWPORT,
+        color_scheme=color_scheme,
+        device_scale_factor=device_scale_factor,
+    )
     page = context.new_page()
     page.goto(f"{demo_url}/login.html")
     page.fill("#username", user)

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from opsgraph import __version__
+from opsgraph.api.console import ConsoleFiles
 from opsgraph.api.docs_pages import install_docs
 from opsgraph.api.errors import BodySizeLimit, document_errors, install_error_handlers
 from opsgraph.api.hygiene import RequestHygiene, internal_error
@@ -46,7 +46,6 @@ from opsgraph.core.extras import require
 from opsgraph.notify.dispatch import Dispatcher
 from opsgraph.notify.hub import Message
 from opsgraph.runtime.root import Runtime
-from opsgraph.web import STATIC_DIR
 
 log = logging.getLogger("opsgraph.api")
 
@@ -146,5 +145,5 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     # Outermost of ours: request ids, 431, HEAD; its 500 handler replaces Starlette's plain text.
     app.add_middleware(RequestHygiene, max_header_bytes=runtime.settings.api.max_header_bytes)
     app.add_exception_handler(Exception, internal_error)
-    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+    app.mount("/", ConsoleFiles(), name="web")
     return app

@@ -84,6 +84,9 @@ class IncidentRoots:
     def apply(self, incident: Incident, result: Diagnosis) -> None:
         """Keep the ranking on the incident; a new root goes on its timeline."""
         before, ranked = incident.root_resource_id, incident.root_confidence is not None
+        if before and before != result.root and incident.title.startswith(f"{before}: "):
+            # The title names the root ("db-1: cpu, latency_ms"): it follows the ranking.
+            incident.title = f"{result.root}: " + incident.title.removeprefix(f"{before}: ")
         incident.root_resource_id = result.root
         incident.root_confidence = round(result.confidence, 4)
         incident.hypotheses = result.hypotheses

@@ -91,11 +91,15 @@ class IncidentsPage {
       this.loadList();
     });
     $('[data-testid="incidents-toolbar"]').addEventListener("submit", (e) => e.preventDefault());
+    // The whole row opens its incident (the title stays a link for the keyboard and for
+    // opening in a new tab); a text selection in the row is left alone.
     this.tbody.addEventListener("click", (e) => {
+      if (e.ctrlKey || e.metaKey || e.shiftKey) return;
       const link = e.target.closest("a[data-incident-id]");
-      if (!link || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      const row = e.target.closest("tr[data-incident-id]");
+      if (!link && (!row || String(window.getSelection() || ""))) return;
       e.preventDefault();
-      this.open(Number(link.dataset.incidentId));
+      this.open(Number((link || row).dataset.incidentId));
     });
     this.detail.querySelector('[data-action="close"]').addEventListener("click", () => this.open(null));
     document.addEventListener("keydown", (e) => {
@@ -189,7 +193,7 @@ class IncidentsPage {
       el("td", {}, severityBadge(i.severity)),
       el("td", {}, statusPill(i.status)),
       el("td", { className: "resource" }, i.root_resource_id || "–"),
-      el("td", { className: "num" }, String(i.resource_ids.length)),
+      el("td", { className: "num col-resources" }, String(i.resource_ids.length)),
       el("td", { className: "time" }, el("time", { datetime: isoTime(i.opened_ts) }, formatDateTime(i.opened_ts))),
       el("td", { className: "num" }, this.duration(i)),
     );
@@ -226,12 +230,22 @@ class IncidentsPage {
       if (token !== this.detailToken) return;
       this.detail.classList.remove("loading");
       this.current = null;
-      $("#incident-title").textContent = `Incident #${id}`;
-      say(this.detailMessage, err.status === 404 ? `Incident #${id} does not exist.` : err.message, "error");
+      // Nothing to act on: only the title and why (no stale facts, no controls).
+      this.detail.classList.add("missing");
+      this.detail.dataset.incidentId = "";
+      $("#incident-title").textContent = err.status === 404 ? `Incident #${id} not found` : `Incident #${id}`;
+      for (const sel of [".detail-severity", ".detail-status", '[data-testid="incident-meta"]']) {
+        this.detail.querySelector(sel).replaceChildren();
+      }
+      say(
+        this.detailMessage,
+        err.status === 404 ? `There is no incident #${id}: it may have been mistyped, or the store was reset.` : err.message,
+        "error",
+      );
       return;
     }
     if (token !== this.detailToken) return;
-    this.detail.classList.remove("loading");
+    this.detail.classList.remove("loading", "missing");
     this.current = incident;
     this.renderDetail(incident);
   }

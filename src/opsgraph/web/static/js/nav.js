@@ -4,6 +4,7 @@
 // its own; this module fills in the rest when it is imported, before the page's code runs.
 
 import { applyRoles, logout } from "./session.js";
+import { labelTables } from "./tables.js";
 
 const BRAND = `
   <div class="brand">
@@ -52,6 +53,7 @@ export const PAGES = [
 ];
 
 export async function initNav(page) {
+  labelTables();
   const nav = document.querySelector("[data-nav]");
   if (!nav) return null;
   nav.setAttribute("aria-label", "Pages");
