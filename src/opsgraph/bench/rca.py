@@ -1,64 +1,54 @@
-"""`opsgraph bench rca`: root-cause accuracy on simulated incidents and on real Sock Shop cases.
+"""`opsgraph bench rca`: root-cause accuracy on simulated incidents and on real cases.
 
 Simulated: for each topology, faults of every kind one after another on random nodes; each
 incident's metrics (30 normal steps, then 10 under fault) go through the root-cause ranking
-with the topology's dependency edges. Real: the 50 Sock Shop cases (normal rows, then
-anomalous rows; no graph). Every case is also ranked by three baselines: random order, the
-most anomalous node (largest robust deviation, no graph, no timing) and N-sigma (largest
-deviation in standard deviations from the normal mean).
+with the topology's dependency edges and the true onset. Real (rca_data.py): Sock Shop, Nezha
+Train-Ticket and PetShop cases, each ranked twice: with the onset estimated from the metrics
+(explain/onset.py; the headline) and with the true onset ("<set>@true"); PetShop once more with
+the violated-SLO hint ("<set>+slo": opsgraph weighs each node by how its metrics move with the
+SLO). Every case is also ranked by the baselines: BARO (rca_baro.py; with its own change-point
+onset in the estimated groups, handed the true onset in the others), random order, the most
+anomalous node (the same robust evidence, no graph, no timing) and N-sigma (largest deviation
+in standard deviations from the normal mean). Scores: top-1, top-3 and avg@5, overall and per
+fault kind.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from opsgraph.core.errors import InvalidInputError
+from opsgraph.bench.rca_baro import baro_abs_ranker, baro_ranker, bocpd_onset, robust_scorer
+from opsgraph.bench.rca_case import Case, Ranked, Ranker
+from opsgraph.bench.rca_data import detect_layout, real_cases
 from opsgraph.core.models import DependencyKind
-from opsgraph.explain.evidence import FloatArray, score_metrics
+from opsgraph.explain.evidence import score_metrics, slo_affinity
+from opsgraph.explain.onset import estimate_onset
 from opsgraph.explain.rank import rank_root_causes
 from opsgraph.sim import FaultKind, SimulatedCloud
-from opsgraph.sources.case_files import read_metrics
-
-
-@dataclass(slots=True)
-class Case:
-    name: str
-    kind: str
-    nodes: list[str]  # per column
-    metrics: list[str]  # per column
-    values: FloatArray  # [rows, columns]
-    fault_row: int
-    edges: list[tuple[str, str]]
-    members: list[tuple[str, str]]
-    root: str
-    affected: set[str] | None  # ground-truth cascade, when known
-
-
-@dataclass(slots=True)
-class Ranked:
-    order: list[str]
-    cascade: set[str] | None = None
-    confidence: float | None = None  # of the first hypothesis
-
-
-Ranker = Callable[[Case], Ranked]
 
 
 def opsgraph_ranker(case: Case) -> Ranked:
-    evidence = score_metrics(case.nodes, case.metrics, case.values, case.fault_row)
+    evidence = score_metrics(
+        case.nodes, case.metrics, case.values, case.fault_row, short_history=True
+    )
+    prior = None
+    if case.slo:
+        prior = slo_affinity(case.nodes, case.values[case.search_from :], case.slo)
     result = rank_root_causes(
         evidence,
         nodes=sorted(set(case.nodes)),
         edges=case.edges,
         members=case.members,
         fault_row=case.fault_row,
+        prior=prior,
     )
     return Ranked(
         [r.node for r in result.ranking], set(result.cascade_nodes), result.ranking[0].confidence
@@ -67,14 +57,17 @@ def opsgraph_ranker(case: Case) -> Ranked:
 
 def most_anomalous_ranker(case: Case) -> Ranked:
     best: dict[str, float] = {}
-    for e in score_metrics(case.nodes, case.metrics, case.values, case.fault_row):
+    for e in score_metrics(
+        case.nodes, case.metrics, case.values, case.fault_row, short_history=True
+    ):
         best[e.node] = max(best.get(e.node, 0.0), e.score)
     return Ranked(sorted(set(case.nodes), key=lambda v: (-best.get(v, 0.0), v)))
 
 
 def nsigma_ranker(case: Case) -> Ranked:
     normal, after = case.values[: case.fault_row], case.values[case.fault_row :]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean, sd = np.nanmean(normal, axis=0), np.nanstd(normal, axis=0)
         z = np.nanmax(np.abs(after - mean) / np.where(sd > 0, sd, 1e-9), axis=0)
     best: dict[str, float] = {}
@@ -139,29 +132,6 @@ def sim_cases(
         frames = [sim.step() for _ in range(max(settle_steps, normal_steps))]
 
 
-def sockshop_cases(root: Path) -> Iterator[Case]:
-    """The Sock Shop layout: <service>-<fault>/<run>/normal.csv and anomalous.csv."""
-    found = sorted(p for p in root.glob("*/*") if (p / "anomalous.csv").is_file())
-    if not found:
-        raise InvalidInputError("data", f"no <case>/<run>/anomalous.csv under {root}")
-    for run in found:
-        service, _, fault = run.parent.name.rpartition("-")
-        normal = read_metrics(run / "normal.csv")
-        table = normal.concat(read_metrics(run / "anomalous.csv"))
-        yield Case(
-            name=f"{run.parent.name}/{run.name}",
-            kind=fault,
-            nodes=table.nodes,
-            metrics=table.metrics,
-            values=table.values,
-            fault_row=normal.values.shape[0],
-            edges=[],
-            members=[],
-            root=service,
-            affected=None,
-        )
-
-
 def _score(cases: list[Case], ranker: Ranker) -> dict[str, Any]:
     top1 = top3 = 0
     avg5 = 0.0
@@ -169,7 +139,7 @@ def _score(cases: list[Case], ranker: Ranker) -> dict[str, Any]:
     recall: list[float] = []
     seconds: list[float] = []
     confidence: list[float] = []
-    by_kind: dict[str, list[int]] = {}
+    by_kind: dict[str, list[float]] = {}
     for case in cases:
         start = time.perf_counter()
         ranked = ranker(case)
@@ -181,9 +151,11 @@ def _score(cases: list[Case], ranker: Ranker) -> dict[str, Any]:
         top1 += pos < 1
         top3 += pos < 3
         avg5 += sum(pos < k for k in range(1, 6)) / 5
-        tally = by_kind.setdefault(case.kind, [0, 0])
+        tally = by_kind.setdefault(case.kind, [0, 0, 0.0, 0])
         tally[0] += pos < 1
-        tally[1] += 1
+        tally[1] += pos < 3
+        tally[2] += sum(pos < k for k in range(1, 6)) / 5
+        tally[3] += 1
         if cascade is not None and case.affected is not None:
             hit = len(cascade & case.affected)
             precision.append(hit / len(cascade) if cascade else 0.0)
@@ -197,39 +169,113 @@ def _score(cases: list[Case], ranker: Ranker) -> dict[str, Any]:
         "cascade_precision": round(float(np.mean(precision)), 4) if precision else None,
         "cascade_recall": round(float(np.mean(recall)), 4) if recall else None,
         "mean_top1_confidence": round(float(np.mean(confidence)), 4) if confidence else None,
-        "top1_by_kind": {k: round(h / t, 3) for k, (h, t) in sorted(by_kind.items())},
+        "top1_by_kind": {k: round(t[0] / t[3], 3) for k, t in sorted(by_kind.items())},
+        "by_kind": {
+            k: {
+                "cases": int(t[3]),
+                "top1": round(t[0] / t[3], 3),
+                "top3": round(t[1] / t[3], 3),
+                "avg5": round(t[2] / t[3], 3),
+            }
+            for k, t in sorted(by_kind.items())
+        },
         "mean_seconds": round(float(np.mean(seconds)), 4) if seconds else None,
         "max_seconds": round(float(np.max(seconds)), 4) if seconds else None,
     }
 
 
-def rankers(seed: int = 0) -> dict[str, Ranker]:
+def true_onset_baro(case: Case) -> Ranked:
+    """BARO's RobustScorer handed the true onset (the rows of `--onset true`)."""
+    return robust_scorer(case, case.fault_row)
+
+
+def true_onset_baro_abs(case: Case) -> Ranked:
+    return robust_scorer(case, case.fault_row, absolute=True)
+
+
+def rankers(seed: int = 0, *, onset: str = "true") -> dict[str, Ranker]:
+    """Every ranker of a group. With onset "estimated" the cases carry opsgraph's estimate and
+    BARO finds its own (BOCPD); with "true" every ranker, BARO's RobustScorer included, gets the
+    true onset."""
     return {
         "opsgraph": opsgraph_ranker,
+        "baro": baro_ranker if onset == "estimated" else true_onset_baro,
+        "baro_abs": baro_abs_ranker if onset == "estimated" else true_onset_baro_abs,
         "most_anomalous": most_anomalous_ranker,
         "nsigma": nsigma_ranker,
         "random": random_ranker(seed),
     }
 
 
+def estimated(cases: list[Case]) -> list[Case]:
+    """The cases with their onset replaced by opsgraph's estimate (explain/onset.py), searched
+    from each case's own recording on (`Case.search_from`)."""
+    return [
+        replace(c, fault_row=c.search_from + estimate_onset(c.values[c.search_from :]))
+        for c in cases
+    ]
+
+
+def onset_errors(cases: list[Case]) -> dict[str, Any]:
+    """How far opsgraph's and BARO's onsets fall from the truth, in rows (+ late, - early)."""
+    out: dict[str, Any] = {}
+    ours = [e.fault_row - c.fault_row for e, c in zip(estimated(cases), cases, strict=True)]
+    baro = [bocpd_onset(c.values, c.search_from) - c.fault_row for c in cases]
+    for name, errors in (("opsgraph", ours), ("baro", baro)):
+        err = np.array(errors, dtype=float)
+        out[name] = {
+            "exact": round(float(np.mean(err == 0)), 3) if err.size else None,
+            "within_1": round(float(np.mean(np.abs(err) <= 1)), 3) if err.size else None,
+            "late": round(float(np.mean(err > 0)), 3) if err.size else None,
+            "median_abs_rows": float(np.median(np.abs(err))) if err.size else None,
+        }
+    return out
+
+
 def run_rca_bench(
     *,
     topologies: list[tuple[int, int, int]] | None = None,
-    data: Path | None = None,
+    data: Path | list[Path] | None = None,
+    onsets: tuple[str, ...] = ("estimated", "true"),
 ) -> dict[str, Any]:
-    """topologies: (resources, seed, incidents); with `data`, the Sock Shop cases instead."""
+    """topologies: (resources, seed, incidents), ranked with the true onset; `data`: folders of
+    real cases (Sock Shop, Nezha or PetShop layout, rca_data.detect_layout), each ranked with
+    every onset of `onsets`. A real set's group is named after its folder, "<name>@true" with
+    the true onset; PetShop is ranked again with the violated-SLO hint as "<name>+slo"."""
     started = time.perf_counter()
-    groups: dict[str, list[Case]] = {}
-    if data is not None:
-        groups[data.name] = list(sockshop_cases(data))
+    folders = [data] if isinstance(data, Path) else list(data or [])
+    groups: dict[str, tuple[list[Case], str]] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    for folder in folders:
+        layout = detect_layout(folder)
+        variants = [(folder.name, False)]
+        if layout == "petshop":
+            variants.append((f"{folder.name}+slo", True))
+        for name, hint in variants:
+            cases = real_cases(folder, slo_hint=hint)
+            for onset in onsets:
+                group = name if onset == "estimated" else f"{name}@true"
+                groups[group] = (estimated(cases) if onset == "estimated" else cases, onset)
+                sets[group] = {
+                    "set": folder.name,
+                    "layout": layout,
+                    "onset": onset,
+                    "slo_hint": hint,
+                }
+            if not hint and onsets:
+                sets[name if "estimated" in onsets else f"{name}@true"]["onset_error"] = (
+                    onset_errors(cases)
+                )
     for resources, seed, incidents in topologies or []:
-        groups[f"sim-{resources}"] = list(sim_cases(resources, seed, incidents))
+        groups[f"sim-{resources}"] = (list(sim_cases(resources, seed, incidents)), "true")
+        sets[f"sim-{resources}"] = {"set": f"sim-{resources}", "layout": "sim", "onset": "true"}
     results = {
-        group: {name: _score(cases, ranker) for name, ranker in rankers().items()}
-        for group, cases in groups.items()
+        group: {name: _score(cases, ranker) for name, ranker in rankers(onset=onset).items()}
+        for group, (cases, onset) in groups.items()
     }
     return {
         "benchmark": "rca",
         "groups": results,
+        "sets": sets,
         "seconds": round(time.perf_counter() - started, 1),
     }

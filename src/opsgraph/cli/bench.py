@@ -285,48 +285,53 @@ def bench_calendar(
 @bench_app.command("rca")
 def bench_rca(
     data: Annotated[
-        Path | None,
-        typer.Option(help="Real cases in the Sock Shop layout instead of simulated incidents."),
+        list[Path] | None,
+        typer.Option(
+            metavar="DIR",
+            help="Real cases instead of simulated incidents (repeat for several sets). The "
+            "layout is recognised by its files: Sock Shop (<case>/<run>/anomalous.csv), Nezha "
+            "(rca_data/<day>/...) or PetShop (<scenario>/graph.csv or train/). PetShop is also "
+            "ranked with the violated-SLO hint (groups '+slo').",
+        ),
     ] = None,
     incidents: Annotated[
         int, typer.Option(min=8, help="Simulated incidents per topology (20, 200, 2,000 nodes).")
     ] = 104,
+    onset: Annotated[
+        str,
+        typer.Option(
+            metavar="both|estimated|true",
+            help="Real cases: 'both' ranks them with the onset estimated from the metrics (the "
+            "headline; BARO uses its own change-point onset) and with the true onset (groups "
+            "'@true'); 'estimated' or 'true' does one. Simulated incidents use the true onset.",
+        ),
+    ] = "both",
+    by_kind: Annotated[
+        bool, typer.Option(help="Also print top-1 / top-3 / avg@5 per fault kind.")
+    ] = True,
     out: OutOpt = None,
 ) -> None:
-    """Root-cause Top-1 / Top-3 / Avg@5 and cascade precision / recall, against the random,
-    most-anomalous-node and N-sigma baselines."""
+    """Root-cause Top-1 / Top-3 / Avg@5 (overall and per fault kind) and cascade precision /
+    recall, against BARO, the random, most-anomalous-node and N-sigma baselines."""
     from opsgraph.bench.rca import run_rca_bench
+    from opsgraph.bench.rca_report import print_rca_report
 
+    onsets = {"both": ("estimated", "true"), "estimated": ("estimated",), "true": ("true",)}
+    if onset not in onsets:
+        fail(f"--onset must be both, estimated or true, not {onset!r}")
     try:
         with console.status("ranking root causes"):
-            if data is not None:
-                report = run_rca_bench(data=data)
+            if data:
+                report = run_rca_bench(data=list(data), onsets=onsets[onset])
             else:
                 report = run_rca_bench(
                     topologies=[(20, 1, incidents), (200, 2, incidents), (2000, 3, incidents)]
                 )
     except OpsgraphError as exc:
         fail(str(exc))
-    for group, results in report["groups"].items():
-        table = Table(title=f"root cause: {group} ({results['opsgraph']['cases']} cases)")
-        for col in ("ranker", "top-1", "top-3", "avg@5", "path P", "path R", "conf", "max s"):
-            table.add_column(col, justify="right")
-        for name, r in results.items():
 
-            def fmt(v: float | None) -> str:
-                return "-" if v is None else f"{v:.3f}"
-
-            table.add_row(
-                name,
-                fmt(r["top1"]),
-                fmt(r["top3"]),
-                fmt(r["avg5"]),
-                fmt(r["cascade_precision"]),
-                fmt(r["cascade_recall"]),
-                fmt(r["mean_top1_confidence"]),
-                fmt(r["max_seconds"]),
-            )
-        console.print(table)
+    print_rca_report(report, console, by_kind=by_kind)
+    console.print(f"{report['seconds']} s")
     _save(report, out)
 
 

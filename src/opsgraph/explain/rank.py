@@ -19,7 +19,7 @@ benchmark so that the top hypothesis' confidence matches its measured accuracy).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,11 +165,14 @@ def rank_root_causes(
     edges: Sequence[tuple[str, str]] | None = None,
     members: Sequence[tuple[str, str]] = (),
     fault_row: int = 0,
+    prior: Mapping[str, float] | None = None,
 ) -> RcaResult:
     """Rank every node with evidence (or every node of `nodes`) as the fault's root cause.
 
     `edges` are calls (caller, callee); `members` are (group, member) pairs such as an Auto
-    Scaling group and its instances."""
+    Scaling group and its instances. `prior`, when given, weighs each node's score (a node it
+    does not name weighs 1), for instance by how its metrics move with a violated SLO
+    (`evidence.slo_affinity`)."""
     by_node: dict[str, list[MetricEvidence]] = {}
     for e in evidence:
         by_node.setdefault(e.node, []).append(e)
@@ -203,6 +206,8 @@ def rank_root_causes(
         first = min(changed)
         late = np.array([(o - first) if o is not None else 0.0 for o in onsets], dtype=float)
         score = score * 0.5 ** (late / ONSET_HALF_LIFE)
+    if prior is not None:
+        score = score * np.array([max(float(prior.get(v, 1.0)), 0.0) for v in names])
     weights = score**CONFIDENCE_POWER
     confidence = weights / max(float(weights.sum()), 1e-300)
     order = np.argsort(-score, kind="stable")
