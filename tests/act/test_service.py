@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from opsgraph.act.guardrails import SETTLE_S
 from opsgraph.core.errors import ConflictError, InvalidInputError
-from opsgraph.core.models import IncidentStatus, Severity
+from opsgraph.core.models import Dependency, IncidentStatus, Severity
 from opsgraph.store import Store
 from opsgraph.store._automation import ActionStatus, AutomationAction
 
@@ -206,6 +207,54 @@ def test_guardrail_refusals_are_recorded_with_their_reason(
     assert stopped.reason == "reboot_instance needs state running; off is stopped"
     refusals = [e for e in store.list_automation_audit()[0] if e.action == "automation.refuse"]
     assert len(refusals) == 2
+
+
+def test_no_action_on_a_caller_of_another_open_incidents_root(
+    store: Store, make_automation: MakeAutomation, recorder: Recorder
+) -> None:
+    """i1 calls db: while db's outage is an open incident of its own, i1's errors are that
+    incident's symptom, and rolling i1 back would treat the symptom."""
+    store.upsert_topology([], [Dependency(source="i1", target="db")])
+    automation = make_automation(
+        policy("name: rb\nactions: [{action: rollback}]\nmode: auto\ncooldown_s: 0")
+    )
+    outage = add_incident(store, "db", metric="error_rate")
+    (decision,) = automation.evaluate(add_incident(store, "i1", metric="error_rate"))
+    assert decision.outcome == "refused"
+    assert decision.reason == (
+        f"i1 depends on db, the root of open incident #{outage.id}: "
+        "its trouble is likely that incident's"
+    )
+    assert recorder.executed == []
+    # Once the database's incident is resolved, i1's own trouble may be acted on.
+    assert outage.id is not None
+    store.update_incident(outage.model_copy(update={"status": IncidentStatus.RESOLVED}))
+    (again,) = automation.evaluate(add_incident(store, "i1", metric="error_rate"))
+    automation.drain()
+    assert again.outcome == "execute" and [r.target for r in recorder.executed] == ["i1"]
+
+
+def test_no_action_on_a_caller_while_its_callee_settles_after_an_action(
+    store: Store, make_automation: MakeAutomation, recorder: Recorder, clock: Clock
+) -> None:
+    """i2 was just rolled back (its incident already resolved): i1, which calls it, may still
+    be recovering; acting on i1 waits SETTLE_S of data time."""
+    store.upsert_topology([], [Dependency(source="i1", target="i2")])
+    automation = make_automation(
+        policy("name: rb\nactions: [{action: rollback}]\nmode: auto\ncooldown_s: 0")
+    )
+    fixed = add_incident(store, "i2", metric="error_rate")
+    automation.evaluate(fixed)
+    automation.drain()
+    assert [r.target for r in recorder.executed] == ["i2"]
+    assert fixed.id is not None
+    store.update_incident(fixed.model_copy(update={"status": IncidentStatus.RESOLVED}))
+    (decision,) = automation.evaluate(add_incident(store, "i1", metric="error_rate"))
+    assert decision.outcome == "refused"
+    assert decision.reason.startswith("i1 depends on i2, acted on 0s ago (rollback): waiting")
+    clock.now += SETTLE_S + 1
+    (later,) = automation.evaluate(add_incident(store, "i1", metric="error_rate"))
+    assert later.outcome == "execute"
 
 
 def test_a_restart_never_executes_a_claimed_action_twice(

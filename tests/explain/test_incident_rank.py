@@ -64,3 +64,22 @@ def test_a_caller_is_not_blamed_for_its_callee() -> None:
 def test_what_cannot_be_judged_says_why(series: Series, onset: float, why: str) -> None:
     with pytest.raises(InvalidInputError, match=why):
         diagnose(onset, series, ["db"], DEPS)
+
+
+def test_a_change_one_row_old_leaves_the_ranking_unsettled() -> None:
+    series = _series({"db": 40, "app": 41, "web": 42})
+    nodes = ["web", "app", "db"]
+    last = T0 + STEP * 59
+    assert not diagnose(T0 + STEP * 42, series, nodes, DEPS, newest_ts=last).settled
+    assert diagnose(T0 + STEP * 42, series, nodes, DEPS, newest_ts=last - STEP).settled
+    assert diagnose(T0 + STEP * 42, series, nodes, DEPS).settled
+
+
+def test_a_callee_that_only_began_to_change_leaves_the_ranking_unsettled() -> None:
+    """app's latency rose two rows ago; db, which app calls, only in the last row: the
+    ranking may still move to db, so it is not vouched for yet."""
+    series = _series({"app": 57, "db": 59})
+    result = diagnose(T0 + STEP * 57, series, ["web", "app", "db"], DEPS)
+    assert result.root == "app" and not result.settled
+    later = diagnose(T0 + STEP * 57, _series({"app": 57, "db": 58}), ["web", "app", "db"], DEPS)
+    assert later.settled

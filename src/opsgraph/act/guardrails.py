@@ -16,6 +16,9 @@ from opsgraph.store import Store
 from opsgraph.store._automation import ACTED, ActionStatus
 
 HOUR = 3600.0
+#: Data seconds after an action on a node during which its dependents are left alone: their
+#: trouble may be that node's, and the action needs time to act (and to be verified).
+SETTLE_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Target:
     group_members: Sequence[str] = ()
     own_members: int = 0  # when the target is itself a group: its member count
     member_ids: Sequence[str] = ()  # when the target is itself a group: its members
+    #: The nodes the target calls, directly or through one more node.
+    depends_on: frozenset[str] = frozenset()
 
 
 #: Actions that act on no resource (they tell someone): no anomaly of their own is needed.
@@ -59,6 +64,24 @@ def refusal(
         anomalous = {a.resource_id for a in store.incident_anomalies(incident.id)}
         if target.id not in anomalous and not anomalous.intersection(target.member_ids):
             return f"{target.id} has no anomaly of its own in incident #{incident.id}"
+        # A caller of another open incident's root suffers from that root, and a caller of a
+        # node just acted on may still be recovering from it: acting on the caller treats a
+        # symptom (a rollback of a service whose database is down, or was just failed over).
+        if target.depends_on:
+            acted, _ = store.list_actions(statuses=ACTED, since=now - SETTLE_S, limit=500)
+            cause = next((a for a in acted if a.target in target.depends_on), None)
+            if cause is not None:
+                return (
+                    f"{target.id} depends on {cause.target}, acted on {now - cause.ts:.0f}s ago "
+                    f"({cause.action}): waiting {SETTLE_S:g}s for it to settle"
+                )
+        for other in store.open_incidents():
+            root = other.root_resource_id
+            if other.id != incident.id and root is not None and root in target.depends_on:
+                return (
+                    f"{target.id} depends on {root}, the root of open incident #{other.id}: "
+                    "its trouble is likely that incident's"
+                )
     if resource is not None and resource.kind not in spec.kinds:
         return f"{action} cannot act on a {resource.kind.value} resource"
     state = resource.attrs.get("state") if resource is not None else None

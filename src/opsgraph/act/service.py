@@ -235,7 +235,13 @@ class Automation(ActionRunner):
         mine = [d.target for d in deps if d.kind is DependencyKind.MEMBER and d.source == node]
         if resource is not None and resource.kind in _GROUP_KINDS:
             members = []
-        return Target(node, resource, members if group else (), len(mine), mine)
+        calls: dict[str, set[str]] = {}
+        for d in deps:
+            if d.kind is DependencyKind.CALLS:
+                calls.setdefault(d.source, set()).add(d.target)
+        near = calls.get(node, set())
+        depends_on = frozenset(near | {c for n in near for c in calls.get(n, ())}) - {node}
+        return Target(node, resource, members if group else (), len(mine), mine, depends_on)
 
     def _executor_name(self, action: str, name: str | None) -> str:
         """The executor recorded for an action; '' for a runbook whose steps pick their own."""

@@ -19,7 +19,7 @@ import numpy as np
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Dependency, DependencyKind
 from opsgraph.core.table import table_from_series
-from opsgraph.explain.evidence import score_metrics
+from opsgraph.explain.evidence import PERSIST, score_metrics
 from opsgraph.explain.live import Series, neighbourhood
 from opsgraph.explain.rank import rank_root_causes
 from opsgraph.explain.summary import evidence_json, summary
@@ -49,6 +49,10 @@ class Diagnosis:
     series: int
     method: str = METHOD
     cascade_path: list[str] = field(default_factory=list)
+    #: False while a change is too new to weigh: the incident's newest anomaly has fewer than
+    #: PERSIST rows, or a neighbour of the root began to change in the last row (the ranker
+    #: scores what a change held over PERSIST rows, so a change one row old is underrated).
+    settled: bool = True
 
 
 def incident_window(
@@ -73,8 +77,12 @@ def diagnose(
     series: Series,
     nodes: Sequence[str],
     dependencies: Sequence[Dependency],
+    *,
+    newest_ts: float | None = None,
 ) -> Diagnosis:
-    """Rank the nodes of an incident's window as its root cause, from their recorded samples.
+    """Rank the nodes of an incident's window as its root cause, from their recorded samples;
+    `newest_ts`, the start of the incident's newest anomaly, says whether the ranking is
+    settled (`Diagnosis.settled`).
 
     Raises InvalidInputError when the samples cannot be judged (nothing recorded, no history
     before the onset, nothing after it)."""
@@ -101,6 +109,17 @@ def diagnose(
         evidence, nodes=list(nodes), edges=calls or None, members=members, fault_row=fault_row
     )
     top = result.ranking[0]
+    # Settled: the incident's newest anomaly has PERSIST rows of evidence, and no neighbour of
+    # the root only began to change in the last row (a callee whose outage shows one row
+    # after its callers' errors would otherwise lose to them).
+    last = times.shape[0] - 1
+    near = {b for a, b in calls + members if a == top.node} | {
+        a for a, b in calls + members if b == top.node
+    }
+    fresh = any(e.node in near and e.change_row == last for e in evidence)
+    settled = not fresh and (
+        newest_ts is None or int(np.count_nonzero(times >= newest_ts)) >= PERSIST
+    )
     return Diagnosis(
         root=top.node,
         confidence=float(top.confidence),
@@ -118,4 +137,5 @@ def diagnose(
         nodes=len(nodes),
         series=len(series),
         cascade_path=result.cascade_path,
+        settled=settled,
     )

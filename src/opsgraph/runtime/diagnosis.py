@@ -60,15 +60,26 @@ class IncidentRoots:
         self._seen[incident.id] = state
         onset = min(a.start_ts for a in members)
         end = max(a.last_ts for a in members)
+        newest = max(a.start_ts for a in members)
         try:
-            result = self.rank(incident.resource_ids, onset, end)
+            result = self.rank(incident.resource_ids, onset, end, newest)
         except InvalidInputError as exc:
             if event == "opened":
                 self._note(incident, f"root not ranked ({exc.reason}); the first to start is kept")
             return
+        if not result.settled:
+            # The newest change is one row old: no root is vouched for until the next ranking
+            # (the next anomaly, escalation or member), so no policy acts on a stale one.
+            self._seen.pop(incident.id, None)
+            if incident.root_confidence is not None:
+                incident.root_confidence = None
+                self.store.update_incident(incident)
+            return
         self.apply(incident, result)
 
-    def rank(self, resource_ids: Sequence[str], onset: float, end: float) -> Diagnosis:
+    def rank(
+        self, resource_ids: Sequence[str], onset: float, end: float, newest: float | None = None
+    ) -> Diagnosis:
         dependencies = self.dependencies()
         nodes, start, stop = incident_window(resource_ids, onset, end, dependencies)
         series: Series = {}
@@ -79,7 +90,7 @@ class IncidentRoots:
                 continue
             for metric, samples in recorded.items():
                 series[(node, metric)] = samples
-        return diagnose(onset, series, nodes, dependencies)
+        return diagnose(onset, series, nodes, dependencies, newest_ts=newest)
 
     def apply(self, incident: Incident, result: Diagnosis) -> None:
         """Keep the ranking on the incident; a new root goes on its timeline."""
