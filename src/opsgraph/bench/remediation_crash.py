@@ -45,22 +45,21 @@ class LedgerExecutor:
 
     def execute(self, plan: Plan) -> Result:
         if not plan.dry_run:
-            fd = os.open(self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, (plan.request.key + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            self._append(plan.request.key)
             time.sleep(self._delay_s)
         result = self._inner.execute(plan)
         if not plan.dry_run and not result.ok:
-            fd = os.open(self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, (plan.request.key + " failed\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            self._append(plan.request.key + " failed")
         return result
+
+    def _append(self, line: str) -> None:
+        """One line on the ledger, on disk before anything else happens."""
+        fd = os.open(self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -280,28 +281,23 @@ class Store(RecordsStore, ControlStore, LifecycleStore, AuthStore, LogsStore, Au
 
     def last_sample_ts(self) -> float | None:
         """The newest sample timestamp of all series, None while there are none (for resuming)."""
-        # One index probe per series on (series_id, ts): a bare MAX(ts) would scan the table.
-        per_series = (
-            select(func.max(samples.c.ts))
-            .where(samples.c.series_id == SeriesRow.id)
-            .correlate(SeriesRow)
-            .scalar_subquery()
-        )
-        with self._tx() as s:
-            newest = s.scalar(select(func.max(per_series)).select_from(SeriesRow))
-            return None if newest is None else float(newest)
+        return self._sample_ts_bound(func.max)
 
     def first_sample_ts(self) -> float | None:
         """The oldest sample timestamp of all series, None while there are none."""
+        return self._sample_ts_bound(func.min)
+
+    def _sample_ts_bound(self, bound: Any) -> float | None:
+        # One index probe per series on (series_id, ts): a bare MAX(ts) would scan the table.
         per_series = (
-            select(func.min(samples.c.ts))
+            select(bound(samples.c.ts))
             .where(samples.c.series_id == SeriesRow.id)
             .correlate(SeriesRow)
             .scalar_subquery()
         )
         with self._tx() as s:
-            oldest = s.scalar(select(func.min(per_series)).select_from(SeriesRow))
-            return None if oldest is None else float(oldest)
+            value = s.scalar(select(bound(per_series)).select_from(SeriesRow))
+            return None if value is None else float(value)
 
     def read_samples(
         self,
