@@ -73,6 +73,8 @@ class AlertLifecycle:
         #: Called with (incident, event kind) after each timeline event; automation plans here.
         #: A failing hook is logged and never stops the lifecycle.
         self.on_incident: list[Callable[[Incident, str], None]] = []
+        #: Called after each detection batch has been processed (a deferred ranking retries).
+        self.after_batch: list[Callable[[], None]] = []
         #: The severity rank last seen of each open anomaly, so only a rise is looked at.
         self._ranks: dict[int, int] = {}
 
@@ -112,6 +114,11 @@ class AlertLifecycle:
                         incidents.add(stored.incident_id)
             for incident_id in sorted(incidents):
                 self._maybe_resolve(incident_id)
+        for hook in self.after_batch:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-batch hook %r failed", hook)
 
     def _escalate(self, updated: Sequence[Anomaly]) -> None:
         """An anomaly whose severity rose: one still waiting may now open (or join) an incident
@@ -268,6 +275,10 @@ class AlertLifecycle:
             ]
         )
         self._publish("incident:update", incident.model_dump(mode="json") | {"event": kind})
+        self.notify(incident, kind)
+
+    def notify(self, incident: Incident, kind: str) -> None:
+        """Run the incident hooks for a lifecycle event (a failing hook is logged)."""
         for hook in self.on_incident:
             try:
                 hook(incident, kind)

@@ -7,6 +7,10 @@ only when the ranker's confidence passes the policy's `trigger.min_root_confiden
 samples cannot be judged (they are not persisted, or the estate is too young) the incident
 keeps the first anomaly to start as its root, with no confidence, and says why on its
 timeline.
+
+A ranking that has not settled yet (the newest change is one row old) is tried again after each
+detection batch (`retry`) until it settles; the lifecycle event it was deferred from is then
+told to the later hooks (`resume`), so automation decides on a root that is vouched for.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from opsgraph.core.errors import InvalidInputError, NotFoundError
-from opsgraph.core.models import Dependency, Incident, IncidentEvent, IncidentStatus
+from opsgraph.core.models import Anomaly, Dependency, Incident, IncidentEvent, IncidentStatus
 from opsgraph.explain.incident import Diagnosis, diagnose, incident_window
 from opsgraph.explain.live import Series
 from opsgraph.store import Store
@@ -35,12 +39,17 @@ class IncidentRoots:
         store: Store,
         dependencies: Callable[[], Sequence[Dependency]],
         publish: Callable[[str, dict[str, object]], None] | None = None,
+        resume: Callable[[Incident, str], None] | None = None,
     ) -> None:
         self.store = store
         self.dependencies = dependencies
         self.publish = publish or (lambda kind, data: None)
+        #: Tells the other lifecycle hooks an event whose ranking was deferred (see `retry`).
+        self.resume = resume or (lambda incident, event: None)
         # incident id -> (resources, members) at its last ranking: re-rank only on new evidence.
         self._seen: dict[int, tuple[tuple[str, ...], int]] = {}
+        # incident id -> the first lifecycle event whose ranking has not settled yet.
+        self._pending: dict[int, str] = {}
 
     def on_incident(self, incident: Incident, event: str) -> None:
         """The lifecycle hook (changes `incident` in place, so later hooks see the root)."""
@@ -48,6 +57,7 @@ class IncidentRoots:
             return
         if event == "resolved" or incident.status is IncidentStatus.RESOLVED:
             self._seen.pop(incident.id, None)
+            self._pending.pop(incident.id, None)
             return
         if event not in EVENTS:
             return
@@ -58,24 +68,50 @@ class IncidentRoots:
         if self._seen.get(incident.id) == state:
             return
         self._seen[incident.id] = state
+        self._rank_members(incident, members, event)
+
+    def retry(self) -> None:
+        """After a detection batch: rank again each open incident whose ranking had not
+        settled; once one settles, the event it was deferred from goes on to the other hooks."""
+        for incident_id, event in list(self._pending.items()):
+            try:
+                incident = self.store.get_incident(incident_id)
+            except NotFoundError:
+                self._pending.pop(incident_id, None)
+                continue
+            if incident.status is IncidentStatus.RESOLVED:
+                self._pending.pop(incident_id, None)
+                continue
+            members = self.store.incident_anomalies(incident_id)
+            if members and self._rank_members(incident, members, event):
+                self._seen[incident_id] = (tuple(sorted(incident.resource_ids)), len(members))
+                self.resume(incident, event)
+
+    def _rank_members(self, incident: Incident, members: Sequence[Anomaly], event: str) -> bool:
+        """Rank and keep the result; False when no settled ranking came of it."""
+        assert incident.id is not None
         onset = min(a.start_ts for a in members)
         end = max(a.last_ts for a in members)
         newest = max(a.start_ts for a in members)
         try:
             result = self.rank(incident.resource_ids, onset, end, newest)
         except InvalidInputError as exc:
+            self._pending.pop(incident.id, None)
             if event == "opened":
                 self._note(incident, f"root not ranked ({exc.reason}); the first to start is kept")
-            return
+            return False
         if not result.settled:
-            # The newest change is one row old: no root is vouched for until the next ranking
-            # (the next anomaly, escalation or member), so no policy acts on a stale one.
+            # The newest change is one row old: no root is vouched for until it settles (the
+            # next batch, anomaly, escalation or member), so no policy acts on a stale one.
             self._seen.pop(incident.id, None)
+            self._pending.setdefault(incident.id, event)
             if incident.root_confidence is not None:
                 incident.root_confidence = None
                 self.store.update_incident(incident)
-            return
+            return False
+        self._pending.pop(incident.id, None)
         self.apply(incident, result)
+        return True
 
     def rank(
         self, resource_ids: Sequence[str], onset: float, end: float, newest: float | None = None

@@ -113,9 +113,13 @@ class Runtime:
         )
         # First hook: automation (hooked later) acts on the ranked root.
         self.roots = IncidentRoots(
-            self.store, lambda: self.estate.dependencies, publish=self.hub.publish
+            self.store,
+            lambda: self.estate.dependencies,
+            publish=self.hub.publish,
+            resume=self.alerts.notify,
         )
         self.alerts.on_incident.append(self.roots.on_incident)
+        self.alerts.after_batch.append(self.roots.retry)
         self.intake = Intake(self.ingestor, self.estate, self.alerts, self.hub)
         self.operator = Operator(self.store, self.ingestor, self.alerts)
         self.simulation = Simulation(
