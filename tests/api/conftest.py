@@ -24,7 +24,8 @@ from opsgraph.runtime.training import sim_windows
 def runtime(tmp_path: Path, quick_detect: dict[str, Any]) -> Iterator[Runtime]:
     settings = Settings(
         data_dir=tmp_path,
-        sim={"resources": 30, "seed": 3, "preroll_steps": 40},
+        # One-minute steps: the tests count steps (an action acts after two).
+        sim={"resources": 30, "seed": 3, "preroll_steps": 40, "step_s": 60.0},
         detect=quick_detect,
     )
     rt = Runtime(settings, demo=True)

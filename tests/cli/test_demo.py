@@ -38,6 +38,7 @@ def test_demo_detects_its_first_fault_and_stops_cleanly(tmp_path: Path) -> None:
         **os.environ,
         "OPSGRAPH_DATA_DIR": str(tmp_path),
         "OPSGRAPH_DEMO__FIRST_FAULT_AFTER_S": "3",
+        "OPSGRAPH_SIM__STEP_S": "60",
         "OPSGRAPH_AUTH__ADMIN_PASSWORD": "demo-test-admin",
     }
     proc = subprocess.Popen(

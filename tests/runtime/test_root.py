@@ -25,7 +25,7 @@ def test_serve_resumes_after_what_is_stored(tmp_path: Path) -> None:
     second = Runtime(_settings(tmp_path))
     assert len(second.estate.resources) == 20  # the topology came back from the store
     sim = second.simulation.start()
-    assert sim.now == last + 60.0  # no pre-roll over stored history, no timestamp twice
+    assert sim.now == last + 15.0  # no pre-roll over stored history, no timestamp twice
     second.simulation.step()
     assert second.store.counts()["samples"] == count + 20 * 8
     second.close()
@@ -61,7 +61,7 @@ def test_calendar_events_are_recorded(tmp_path: Path) -> None:
         name="flash-sale", start_ts=sim.now + 60, end_ts=sim.now + 180, multiplier=2.0, kind="sale"
     )
     rt.ingestor.set_calendar([*rt.ingestor.calendar.events, sale])
-    for _ in range(5):
+    for _ in range(round(240 / rt.settings.sim.step_s) + 1):
         rt.simulation.step()
     events, _ = rt.store.list_events(limit=10)
     kinds = sorted((e.kind, e.payload.get("name")) for e in events if e.kind.startswith("cal"))

@@ -63,6 +63,8 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_env: dict[str, str])
         **os.environ,
         "OPSGRAPH_DATA_DIR": str(data_dir),
         "OPSGRAPH_AUTH__ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # One-minute steps at 300x: five steps a second, as the tests' waits expect.
+        "OPSGRAPH_SIM__STEP_S": "60",
         **demo_env,
     }
     command = [

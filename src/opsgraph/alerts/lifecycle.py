@@ -63,8 +63,12 @@ class AlertLifecycle:
         resources: Callable[[], dict[str, Resource]],
         dependencies: Callable[[], Sequence[Dependency]],
         publish: Publish,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        #: The pipeline's clock for timeline events, notes and silences (the runtime's
+        #: `clock`: the wall clock, or the simulated one when it runs ahead).
+        self.clock = clock
         self.settings = settings
         self._resources = resources
         self._dependencies = dependencies
@@ -266,7 +270,7 @@ class AlertLifecycle:
             [
                 IncidentEvent(
                     incident_id=incident.id,
-                    ts=time.time(),
+                    ts=self.clock(),
                     kind=kind,
                     actor=actor,
                     message=message,
@@ -318,7 +322,7 @@ class AlertLifecycle:
                         metric=_metric_name(alert.metric),
                         detector=alert.source,
                         start_ts=alert.starts_at,
-                        last_ts=max(alert.starts_at, time.time()),
+                        last_ts=max(alert.starts_at, self.clock()),
                         score=score,
                         max_score=score,
                         severity=alert.severity,
@@ -328,7 +332,7 @@ class AlertLifecycle:
                     )
                 )
                 continue
-            current.last_ts = max(current.last_ts, alert.ends_at or time.time())
+            current.last_ts = max(current.last_ts, alert.ends_at or self.clock())
             current.score = score
             if alert.firing:
                 if score > current.max_score:
@@ -394,7 +398,7 @@ class AlertLifecycle:
         incident = self.store.get_incident(incident_id)
         if incident.status is status:
             raise InvalidInputError("status", f"incident #{incident_id} is already {status.value}")
-        now = time.time()
+        now = self.clock()
         verb = {
             IncidentStatus.ACKNOWLEDGED: "acknowledged",
             IncidentStatus.RESOLVED: "resolved",
@@ -419,7 +423,7 @@ class AlertLifecycle:
         event = self.store.add_incident_events(
             [
                 IncidentEvent(
-                    incident_id=incident_id, ts=time.time(), kind="note", actor=actor, message=note
+                    incident_id=incident_id, ts=self.clock(), kind="note", actor=actor, message=note
                 )
             ]
         )[0]
@@ -438,6 +442,6 @@ class AlertLifecycle:
         return saved
 
     def expire_silence(self, silence_id: int, *, actor: str) -> Silence:
-        saved = self.store.expire_silence(silence_id, time.time())
+        saved = self.store.expire_silence(silence_id, self.clock())
         self.store.audit(actor, "alerts.silence.expire", f"silence:{silence_id}")
         return saved

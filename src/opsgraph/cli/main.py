@@ -140,7 +140,8 @@ def demo(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the simulated estate.")] = None,
     speed: Annotated[
-        float | None, typer.Option(help="Simulated seconds per real second (default 60).")
+        float | None,
+        typer.Option(help="Simulated seconds per real second (default 1: real time)."),
     ] = None,
     fault_every: Annotated[
         float | None, typer.Option(help="Real seconds between injected faults; 0 = none.")

@@ -40,12 +40,14 @@ class IncidentRoots:
         dependencies: Callable[[], Sequence[Dependency]],
         publish: Callable[[str, dict[str, object]], None] | None = None,
         resume: Callable[[Incident, str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.dependencies = dependencies
         self.publish = publish or (lambda kind, data: None)
         #: Tells the other lifecycle hooks an event whose ranking was deferred (see `retry`).
         self.resume = resume or (lambda incident, event: None)
+        self.clock = clock
         # incident id -> (resources, members) at its last ranking: re-rank only on new evidence.
         self._seen: dict[int, tuple[tuple[str, ...], int]] = {}
         # incident id -> the first lifecycle event whose ranking has not settled yet.
@@ -159,7 +161,7 @@ class IncidentRoots:
             [
                 IncidentEvent(
                     incident_id=incident.id,
-                    ts=time.time(),
+                    ts=self.clock(),
                     kind="ranked",
                     message=message,
                     payload=payload or {},

@@ -4,8 +4,6 @@ own state (thresholds, muted resources, open episodes)."""
 
 from __future__ import annotations
 
-import time
-
 from opsgraph.alerts.lifecycle import AlertLifecycle
 from opsgraph.core.models import (
     Anomaly,
@@ -44,7 +42,7 @@ class Operator:
                 score=anomaly.max_score,
                 note=note,
                 actor=actor,
-                ts=time.time(),
+                ts=self.alerts.clock(),
             )
         )
         threshold = self.ingestor.apply_feedback(feedback)

@@ -110,6 +110,7 @@ class Runtime:
             resources=lambda: self.estate.resources,
             dependencies=lambda: self.estate.dependencies,
             publish=self.hub.publish,
+            clock=self.clock,
         )
         # First hook: automation (hooked later) acts on the ranked root.
         self.roots = IncidentRoots(
@@ -117,6 +118,7 @@ class Runtime:
             lambda: self.estate.dependencies,
             publish=self.hub.publish,
             resume=self.alerts.notify,
+            clock=self.clock,
         )
         self.alerts.on_incident.append(self.roots.on_incident)
         self.alerts.after_batch.append(self.roots.retry)
@@ -178,6 +180,14 @@ class Runtime:
         """The pipeline's clock: the newest sample time (simulated time may run ahead)."""
         latest = self.ingestor.latest_ts
         return latest if latest is not None else time.time()
+
+    def clock(self) -> float:
+        """The clock of events people read (timelines, notes, silences), the one automation
+        keeps too: with a simulated estate its clock (the newest sample, which a demo faster
+        than real time runs ahead of the wall clock), otherwise the wall clock, so the times
+        the console shows side by side are of one clock."""
+        cloud = self.simulation.cloud if hasattr(self, "simulation") else None
+        return self.now() if cloud is not None else time.time()
 
     def check_sample_times(self, ts: npt.NDArray[np.float64], field: str = "samples") -> None:
         """Refuse samples from outside whose time is implausible (`ingest/doors.py`): judged

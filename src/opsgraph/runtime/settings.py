@@ -48,7 +48,7 @@ def _default_data_dir() -> Path:
 
 class DemoSettings(Section):
     fault_every_s: float = Field(
-        default=120.0, ge=0, description="Real seconds between injected faults; 0 = never."
+        default=300.0, ge=0, description="Real seconds between injected faults; 0 = never."
     )
     first_fault_after_s: float = Field(
         default=20.0, ge=0, description="Real seconds before the first injected fault."

@@ -102,6 +102,7 @@ class SimulatedCloud:
             self._p.seasonality[self._entry],
             self._p.calendar_sensitivity[self._entry],
             self.calendar,
+            step_s=self.step_s,
         )
         self._desired = np.array(
             [self._desired_attr(self.resources[g], size) for g, size in self._group_sizes()],

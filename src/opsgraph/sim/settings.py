@@ -11,12 +11,20 @@ class SimSettings(Section):
     enabled: bool = Field(default=True, description="Run the simulated cloud as a source.")
     resources: int = Field(default=50, ge=10, le=10_000, description="Size of the estate.")
     seed: int = Field(default=7, description="Same seed, same estate and same metrics.")
-    step_s: float = Field(default=60.0, gt=0, description="Simulated seconds between samples.")
+    step_s: float = Field(
+        default=15.0, gt=0, description="Simulated seconds between samples (a scrape interval)."
+    )
     speed: float = Field(
-        default=60.0, gt=0, description="Simulated seconds per real second (60 = a step a second)."
+        default=1.0,
+        gt=0,
+        description="Simulated seconds per real second: 1 = real time, so the simulated clock "
+        "is the wall clock; more runs faster than the wall clock (60 = a minute a second).",
     )
     preroll_steps: int = Field(
-        default=120, ge=0, le=10_000, description="History simulated at start (warms detectors)."
+        default=240,
+        ge=0,
+        le=10_000,
+        description="Steps of history simulated at start (warm detectors; an hour at 15 s).",
     )
     action_delay_s: float = Field(
         default=120.0,

@@ -135,7 +135,9 @@ class Calendar:
 class Workload:
     """External request rates (per second) of the entry points, one array element per entry."""
 
-    #: Persistence and size of the slow random drift every real traffic series has.
+    #: Persistence (per minute) and size of the slow random drift every real traffic series
+    #: has; the step's own persistence is AR_PHI ** (step_s / 60), so the drift wanders at
+    #: the same pace in time whatever the step.
     AR_PHI = 0.9
     AR_SIGMA = 0.06
     #: Step-to-step jitter.
@@ -148,8 +150,10 @@ class Workload:
         seasonality: FloatArray,
         calendar_sensitivity: FloatArray,
         calendar: Calendar,
+        step_s: float = 60.0,
     ) -> None:
         self.base_rps = base_rps
+        self._phi = self.AR_PHI ** (step_s / 60.0)
         self.utc_offset_h = utc_offset_h
         self.seasonality = seasonality
         self.calendar_sensitivity = calendar_sensitivity
@@ -171,7 +175,7 @@ class Workload:
 
     def rates(self, ts: float, normals: FloatArray) -> FloatArray:
         """Noisy rates at `ts`; `normals` holds 2 x len(self) standard normal draws."""
-        phi = self.AR_PHI
+        phi = self._phi
         self._drift = phi * self._drift + self.AR_SIGMA * math.sqrt(1 - phi * phi) * normals[0]
         noise = np.exp(self._drift) * (1.0 + self.WHITE_SIGMA * normals[1])
         return np.asarray(np.maximum(self.expected(ts) * noise, 0.0), dtype=np.float64)

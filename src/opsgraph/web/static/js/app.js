@@ -5,7 +5,7 @@ import { AlertList } from "./alerts.js";
 import { LiveConnection, api } from "./api.js";
 import { FaultForm } from "./faults.js";
 import { ExplainView } from "./explain.js";
-import { el, formatDateTime, formatTime } from "./format.js";
+import { el, formatDateTime, formatTime, timeZoneLabel } from "./format.js";
 import { GraphView } from "./graph.js";
 import { NodePanel } from "./panel.js";
 import { KINDS, SEVERITIES, kindInfo, legendSwatch } from "./shapes.js";
@@ -130,7 +130,7 @@ function advanceClock(ts) {
   const clock = $("[data-testid=sim-clock]");
   clock.querySelector("time").textContent = formatTime(ts);
   clock.querySelector("time").setAttribute("datetime", new Date(ts * 1000).toISOString());
-  clock.title = `Simulated time: ${formatDateTime(ts)}`;
+  clock.title = `Pipeline time (the newest sample): ${formatDateTime(ts)}, ${timeZoneLabel()}`;
   // Faults end in simulated time: drop finished ones from the list about once a second.
   const now = performance.now();
   if (now - (state.faultsRenderedAt || 0) > 1000) {

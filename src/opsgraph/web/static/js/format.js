@@ -55,23 +55,51 @@ export function formatMetric(name, v) {
   }
 }
 
+// One clock, one format: every time is the pipeline's clock (the wall clock, or the simulated
+// estate's when a demo runs faster than real time), shown on a 24-hour clock in the browser's
+// time zone, which `timeZoneLabel()` names beside it.
 const timeFormat = new Intl.DateTimeFormat(undefined, {
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
-  hour12: false,
+  hourCycle: "h23",
 });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  dateStyle: "medium",
-  timeStyle: "medium",
+  year: "numeric",
+  month: "short",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
 });
 
-/** Epoch seconds (simulated time) as a wall-clock time of day. */
+/** The browser's time zone, as its IANA name ("Europe/Paris") or "UTC". */
+export function timeZoneLabel() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/** The browser's time zone in short ("CET", "GMT+1", "UTC"), for labels beside times. */
+export function shortTimeZone() {
+  try {
+    const parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(new Date());
+    return parts.find((p) => p.type === "timeZoneName")?.value || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/** Epoch seconds as a time of day (24-hour clock, the browser's time zone). */
 export function formatTime(ts) {
   if (ts === null || ts === undefined) return "–";
   return timeFormat.format(new Date(ts * 1000));
 }
 
+/** Epoch seconds as a date and time (24-hour clock, the browser's time zone). */
 export function formatDateTime(ts) {
   if (ts === null || ts === undefined) return "–";
   return dateTimeFormat.format(new Date(ts * 1000));

@@ -3,6 +3,7 @@
 // switch. A page writes <header class="topbar" data-topbar="live|static"> holding only what is
 // its own; this module fills in the rest when it is imported, before the page's code runs.
 
+import { shortTimeZone, timeZoneLabel } from "./format.js";
 import { applyRoles, logout } from "./session.js";
 import { labelTables } from "./tables.js";
 
@@ -52,8 +53,17 @@ export const PAGES = [
   { href: "./settings.html", id: "settings", label: "Settings" },
 ];
 
+/** Every `[data-testid=clock-zone]` names the time zone the page's times are shown in. */
+function labelTimeZones() {
+  for (const zone of document.querySelectorAll("[data-testid=clock-zone]")) {
+    zone.textContent = shortTimeZone();
+    zone.title = `Times are shown in your time zone, ${timeZoneLabel()}, on a 24-hour clock`;
+  }
+}
+
 export async function initNav(page) {
   labelTables();
+  labelTimeZones();
   const nav = document.querySelector("[data-nav]");
   if (!nav) return null;
   nav.setAttribute("aria-label", "Pages");
