@@ -27,7 +27,14 @@ def test_band_follows_the_detector_settings(client: TestClient, runtime: Runtime
     db = _db_node(runtime)
     body = _metrics(client, db, band="true")
     k = threshold_z(0.35, 3.0, 4.0)
-    assert body["band"] == {"k": k, "detector": "robust_z", "window": 30, "min_points": 10}
+    assert body["band"] == {
+        "k": k,
+        "detector": "robust_z",
+        "window": 30,
+        "min_points": 10,
+        "rel_floor": 1e-3,
+        "pipeline_detector": "robust_z",
+    }
     series = body["series"]
     assert set(series) >= {"cpu", "memory", "latency_ms", "error_rate", "request_count"}
     for entry in series.values():

@@ -64,3 +64,38 @@ def test_with_a_served_model_importance_comes_from_shap_and_gnnexplainer(
 def test_explain_an_unknown_anomaly_is_404(client: TestClient) -> None:
     r = client.get("/anomalies/999999/explain")
     assert r.status_code == 404 and "999999" in r.text
+
+
+def _progress(client: TestClient, anomaly_id: int) -> list[dict[str, object]]:
+    import json
+
+    with client.stream("GET", f"/anomalies/{anomaly_id}/explain/progress") as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("application/x-ndjson")
+        return [json.loads(line) for line in r.iter_lines() if line]
+
+
+def test_progress_streams_each_stage_then_the_same_result(
+    client: TestClient, served: Runtime
+) -> None:
+    runtime = served
+    app = next(r.id for r in runtime.estate.resources.values() if r.kind.value == "ec2")
+    client.post("/sim/faults", json={"kind": "cpu_hog", "node": app})
+    for _ in range(6):
+        runtime.simulation.step()
+    anomaly = client.get("/anomalies", params={"resource_id": app}).json()["items"][0]
+    lines = _progress(client, anomaly["id"])
+    stages = [line["stage"] for line in lines]
+    # With a graph model served, its attribution is a stage of its own.
+    assert stages == ["reading", "ranking", "attributing", "done"]
+    elapsed = [float(line["elapsed_s"]) for line in lines]  # type: ignore[arg-type]
+    assert elapsed == sorted(elapsed)
+    assert "resources around the anomaly" in str(lines[0]["detail"])
+    assert lines[-1]["result"] == client.get(f"/anomalies/{anomaly['id']}/explain").json()
+    # Cached now: the result comes at once, with no stage to wait for.
+    assert [line["stage"] for line in _progress(client, anomaly["id"])] == ["done"]
+
+
+def test_progress_of_an_unknown_anomaly_is_404_before_any_line(client: TestClient) -> None:
+    r = client.get("/anomalies/999999/explain/progress")
+    assert r.status_code == 404 and "999999" in r.text

@@ -44,14 +44,15 @@ def _anomaly(i: int, resource_id: str, score: float, start: float, last: float) 
 
 @pytest.fixture
 def anomalies(store: Store) -> list[Anomaly]:
-    """12 anomalies on 3 resources; the first 4 resolved; some share a last_ts."""
+    """12 anomalies on 3 resources; the first 4 resolved; two share a start_ts and a last_ts."""
     store.upsert_topology([Resource(id=r) for r in ("a", "b", "c")], [])
     scores = [0.1, 0.4, 0.7, 0.9]
     new = [
         _anomaly(i, "abc"[i % 3], scores[i % 4], start=100.0 * i, last=100.0 * i + 50 * (i % 2))
         for i in range(12)
     ]
-    new[5] = new[5].model_copy(update={"last_ts": new[6].last_ts})  # a tie on last_ts
+    # A tie on last_ts and on start_ts: the id breaks it.
+    new[5] = new[5].model_copy(update={"last_ts": new[6].last_ts, "start_ts": new[6].start_ts})
     created = store.write_batch(
         series_ids=NO_IDS, ts=NO_FLOATS, values=NO_FLOATS, new_anomalies=new
     )
@@ -64,7 +65,7 @@ def anomalies(store: Store) -> list[Anomaly]:
 
 
 def _newest_first(items: list[Anomaly]) -> list[Anomaly]:
-    return sorted(items, key=lambda a: (a.last_ts, a.id), reverse=True)
+    return sorted(items, key=lambda a: (a.start_ts, a.id), reverse=True)
 
 
 def test_list_anomalies_order_and_pages(store: Store, anomalies: list[Anomaly]) -> None:
@@ -80,6 +81,38 @@ def test_list_anomalies_order_and_pages(store: Store, anomalies: list[Anomaly]) 
     with pytest.raises(InvalidInputError) as err:
         store.list_anomalies(offset=-1)
     assert err.value.field == "offset"
+
+
+def test_page_anomalies_by_key_neither_repeats_nor_skips(
+    store: Store, anomalies: list[Anomaly]
+) -> None:
+    seen: list[int | None] = []
+    page = store.page_anomalies(limit=5)
+    assert (page.total, page.position, page.has_newer, page.has_older) == (12, 0, False, True)
+    first_page = page
+    for n in range(3):
+        seen += [a.id for a in page.items]
+        # Anomalies arrive between two pages, newer than all and (one) older than the key.
+        arrivals = [
+            _anomaly(20 + n, "a", 0.5, start=10_000.0 + n, last=10_000.0 + n),
+            _anomaly(30 + n, "b", 0.5, start=page.keys[-1].start_ts - 1.0, last=5_000.0),
+        ]
+        store.write_batch(series_ids=NO_IDS, ts=NO_FLOATS, values=NO_FLOATS, new_anomalies=arrivals)
+        if not page.has_older:
+            break
+        page = store.page_anomalies(limit=5, key=page.keys[-1])
+        assert page.has_newer and page.position == len(seen) + n + 1  # + newer arrivals
+    original = {a.id for a in anomalies}
+    assert len(seen) == len(set(seen)), "a row repeated"
+    assert original <= set(seen), "a row was skipped"
+    # Back towards the newest: the page just newer than the second is the first again.
+    second = store.page_anomalies(limit=5, key=first_page.keys[-1])
+    back = store.page_anomalies(limit=5, key=second.keys[0], newer=True)
+    assert [a.id for a in back.items] == [a.id for a in first_page.items]
+    assert back.has_older and back.has_newer  # the arrivals are newer still
+    assert store.page_anomalies(limit=0).items == []
+    opened = store.page_anomalies(status=AnomalyStatus.RESOLVED, limit=50)
+    assert [a.id for a in opened.items] == [a.id for a in _newest_first(anomalies[:4])]
 
 
 def test_list_anomalies_filters(store: Store, anomalies: list[Anomaly]) -> None:

@@ -158,11 +158,13 @@ def logged_in(
     viewport: dict[str, int] | None = None,
     color_scheme: str = "light",
     device_scale_factor: float = 1,
+    bypass_csp: bool = False,
 ) -> Iterator[BrowserPage]:
     """A fresh page (light theme at 1400x900 unless told otherwise; a device scale factor of 2
     at half the width is 200 % zoom), logged in through the login page, recording console
     errors, warnings and page errors."""
     context = browser.new_context(
+        bypass_csp=bypass_csp,  # only to inject a test tool (axe-core) into the page
         viewport=viewport or VIEWPORT,
         color_scheme=color_scheme,
         device_scale_factor=device_scale_factor,

@@ -1,5 +1,7 @@
-"""The Alerts page in a real browser against a real demo: server-side tabs, pages and search,
-the live "new alerts" notice, acknowledge / resolve / false positive, Explain, viewer role.
+"""The Alerts page in a real browser against a real demo: it opens on the open incidents (root,
+notified, anomalies behind a disclosure); all anomalies one click away with server-side tabs,
+pages by cursor (no row repeated while alerts arrive) and search, why each is an anomaly, the
+live "new alerts" notice, acknowledge / resolve / false positive, Explain, viewer role.
 
 Writes test-artifacts/alerts*.png and the docs' picture alerts.png.
 """
@@ -14,9 +16,12 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from tests.web.conftest import ADMIN_PASSWORD, logged_in
+from tests.web.test_layout_browser import OVERFLOW
 
 pytestmark = pytest.mark.browser
 
+STATUSES = ("open", "acknowledged")
 READY = "() => document.body.dataset.ready === 'true' && !document.body.dataset.loading"
 ROW_IDS = """() => [...document.querySelectorAll('[data-testid="alert-row"]')]
   .map(tr => Number(tr.dataset.anomalyId))"""
@@ -93,7 +98,7 @@ def test_tabs_pages_search_and_live_notice(
     demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path, doc_shots: Path
 ) -> None:
     page = dashboard.page
-    _open_page(page, f"{demo_url}/alerts.html?status=all&size=10")
+    _open_page(page, f"{demo_url}/alerts.html?view=anomalies&status=all&size=10")
     before = page.evaluate(ROW_IDS)
 
     # New anomalies while the page is open: announced, the rows stay as they were.
@@ -104,29 +109,39 @@ def test_tabs_pages_search_and_live_notice(
     assert page.evaluate(ROW_IDS) == before
     with page.expect_request(_is_list_request) as refresh:
         page.get_by_test_id("new-refresh").click()
-    assert _query_of(refresh.value)["offset"] == ["0"]
+    assert "cursor" not in _query_of(refresh.value)
     page.wait_for_function(READY)
     assert page.evaluate(ROW_IDS) != before
     _wait(lambda: api.get("/anomalies").json()["total"] >= 25, "25 anomalies", 90)
     page.reload()
     page.wait_for_function(READY)
 
-    # Pages come from the server: 10 rows, then the next 10 with offset=10.
+    # Pages come from the server by cursor: 10 rows, then the 10 just older. The outage goes
+    # on, so anomalies arrive between the two pages: none of the first page comes again, and
+    # "newer" brings exactly the first page back (by offset, rows shifted and repeated).
     first, last, total = _range(page)
     assert (first, last) == (1, 10) and total >= 25
     assert page.get_by_test_id("alert-row").count() == 10
     first_page = page.evaluate(ROW_IDS)
+    why = page.get_by_test_id("alert-why").all_inner_texts()
+    assert all(" expected · " in w for w in why), why
+    _wait(lambda: api.get("/anomalies").json()["total"] > total, "an anomaly arriving", 90)
     with page.expect_request(_is_list_request) as nxt:
         page.get_by_test_id("page-next").click()
     query = _query_of(nxt.value)
-    assert query["offset"] == ["10"] and query["limit"] == ["10"]
+    assert query["cursor"] and query["limit"] == ["10"] and "offset" not in query
     page.wait_for_function(READY)
-    assert _range(page)[:2] == (11, 20)
+    assert _range(page)[1] - _range(page)[0] == 9
+    assert "cursor=" in page.url
     assert not set(page.evaluate(ROW_IDS)) & set(first_page)
+    with page.expect_request(_is_list_request):
+        page.get_by_test_id("page-prev").click()
+    page.wait_for_function(READY)
+    assert page.evaluate(ROW_IDS) == first_page
     with page.expect_request(_is_list_request) as bigger:
         page.get_by_test_id("page-size").select_option("25")
     assert _query_of(bigger.value)["limit"] == ["25"]
-    assert _query_of(bigger.value)["offset"] == ["0"]
+    assert "cursor" not in _query_of(bigger.value)
     page.wait_for_function(READY)
 
     # A severity tab filters on the server; its count is the API's (once the counts settle).
@@ -166,6 +181,106 @@ def test_tabs_pages_search_and_live_notice(
     _shot(page, artifacts / "alerts.png")
     shutil.copyfile(artifacts / "alerts.png", doc_shots / "alerts.png")
     assert dashboard.unexpected_problems() == []
+
+
+def test_opens_on_open_incidents_with_root_notified_and_members(
+    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path
+) -> None:
+    _outage(api)
+
+    def waiting() -> list[dict[str, Any]]:
+        found = [api.get("/incidents", params={"status": s}).json()["items"] for s in STATUSES]
+        return sorted(found[0] + found[1], key=lambda i: (i["opened_ts"], i["id"]), reverse=True)
+
+    incidents = _wait(waiting, "an open incident", 90)
+    page = dashboard.page
+    _open_page(page, f"{demo_url}/alerts.html")
+    assert page.get_by_test_id("incidents-view").is_visible()
+    assert not page.get_by_test_id("anomalies-view").is_visible()
+    row = page.locator(f'[data-testid="lead-row"][data-incident-id="{incidents[0]["id"]}"]')
+    row.wait_for(timeout=10_000)
+    # Title, severity and root follow the incident as it grows: compare with what the API says
+    # now, once the page shows the same.
+    incident_id = incidents[0]["id"]
+    assert row.get_by_test_id("lead-link").inner_text().startswith(f"#{incident_id} ")
+
+    def agrees() -> bool:
+        now = api.get(f"/incidents/{incident_id}").json()
+        shown = row.get_by_test_id("lead-link").inner_text()
+        root = now["root_resource_id"] or "\u2013"
+        return (
+            shown == f"#{incident_id} {now['title']}"
+            and row.get_by_test_id("severity").inner_text().lower() == now["severity"]
+            and root in row.locator("td").nth(2).inner_text()
+        )
+
+    _wait(agrees, "the row to show the incident's title, severity and root", 30)
+    # The demo configures no notification route: the page says so rather than show nothing.
+    page.wait_for_selector('[data-testid="lead-rows"][data-loaded="true"]', timeout=10_000)
+    assert row.get_by_test_id("notified").inner_text() == "no receiver configured"
+    counted = int(page.get_by_test_id("count-incidents").inner_text())
+    assert counted >= len(incidents)
+
+    # Its anomalies are behind a disclosure, each with why it is one.
+    toggle = row.get_by_test_id("lead-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    members = page.locator(f'#members-{incidents[0]["id"]} [data-testid="lead-member"]')
+    members.first.wait_for(timeout=10_000)
+    assert all(" expected · " in w for w in members.locator(".why").all_inner_texts())
+    _shot(page, artifacts / "alerts-incidents.png")
+    toggle.click()
+    assert not members.first.is_visible()
+
+    # Every anomaly is one click away, and the URL keeps the view.
+    page.get_by_test_id("view-anomalies").click()
+    page.wait_for_function(READY)
+    assert "view=anomalies" in page.url
+    assert page.get_by_test_id("alert-row").count() >= 1
+    page.reload()
+    page.wait_for_function(READY)
+    assert page.get_by_test_id("anomalies-view").is_visible()
+    page.get_by_test_id("view-incidents").click()
+    assert page.get_by_test_id("incidents-view").is_visible()
+
+    # A row opens its incident.
+    row.locator("td.time").click()
+    page.wait_for_url(f"**/incidents.html?id={incidents[0]['id']}", timeout=10_000)
+    assert dashboard.unexpected_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("width", "scale", "scheme"), [(1280, 1, "light"), (640, 2, "dark")], ids=str
+)
+def test_incidents_view_fits_with_its_anomalies_open(
+    browser: Any, demo_url: str, api: httpx.Client, width: int, scale: int, scheme: str
+) -> None:
+    """The layout test sees the page as it comes; here with incidents and a disclosure open."""
+    _outage(api)
+    _wait(lambda: api.get("/incidents", params={"status": "open"}).json()["total"], "incident")
+    viewport = {"width": width, "height": 900 // scale}
+    with logged_in(
+        browser,
+        demo_url,
+        "admin",
+        ADMIN_PASSWORD,
+        viewport=viewport,
+        color_scheme=scheme,
+        device_scale_factor=scale,
+    ) as recorded:
+        page = recorded.page
+        _open_page(page, f"{demo_url}/alerts.html")
+        page.get_by_test_id("lead-toggle").first.click()
+        page.locator('[data-testid="lead-member"]').first.wait_for(timeout=10_000)
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client
+        assert page.evaluate(OVERFLOW) == []
+        box = page.get_by_test_id("lead-table").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= client + 1
+        assert recorded.unexpected_problems() == []
 
 
 def _wait_for_message(page: Any, text: str) -> None:

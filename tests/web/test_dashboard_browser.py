@@ -92,6 +92,15 @@ def test_live_fault_is_highlighted_and_inspectable(
 
     # Click the highlighted node itself, once the layout has stopped moving it.
     page.wait_for_function("() => window.opsgraph.settled", timeout=15_000)
+    # No two node labels overlap (with nothing selected or hovered).
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(300)
+    boxes = page.evaluate("window.opsgraph.labelBoxes()")
+    assert boxes, "no node label was drawn"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+            assert not overlap, f"labels overlap: {a} and {b}"
     position = page.evaluate("id => window.opsgraph.nodePosition(id)", highlighted)
     covering = page.evaluate(
         "p => document.elementFromPoint(p.x, p.y)?.dataset.testid ?? null", position

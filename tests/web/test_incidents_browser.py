@@ -87,6 +87,9 @@ def test_timeline_and_acknowledge_with_a_note(
     page.wait_for_selector(f'[data-testid="incident-detail"][data-incident-id="{incident["id"]}"]')
     assert parse_qs(urlparse(page.url).query)["id"] == [str(incident["id"])]
     assert page.evaluate("document.activeElement.id") == "incident-title"
+    # The demo configures no receiver: the incident says that nobody was told.
+    assert incident["notifications"]["configured"] is False
+    assert "nobody is notified" in page.get_by_test_id("no-receiver").inner_text()
 
     # The timeline starts with why the incident opened, and shows the hand reopening.
     items = page.get_by_test_id("timeline-item")

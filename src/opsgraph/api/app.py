@@ -26,6 +26,7 @@ from opsgraph.api.routes import (
     cloudwatch,
     control,
     events,
+    explain_progress,
     graph,
     health,
     incidents,
@@ -37,6 +38,7 @@ from opsgraph.api.routes import (
     predict,
     prometheus,
     resources,
+    series,
     settings,
     sim,
     ws,
@@ -126,6 +128,8 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     install_docs(app)
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
+    app.include_router(series.router)  # series catalogues and search (the metrics page)
+    app.include_router(explain_progress.router)  # an explanation streamed with its stages
     app.include_router(model.router)  # /predict, /batch_predict: the multivariate model
     # Prometheus: remote write in, /metrics out.
     for module in (prometheus, metrics):

@@ -469,22 +469,43 @@ def bench_ui(
         int, typer.Option(min=10, max=10_000, help="Resources in the demo.")
     ] = 2000,
     loads: Annotated[int, typer.Option(min=1, max=20, help="Page loads measured.")] = 3,
+    anomalies: Annotated[
+        int,
+        typer.Option(
+            min=0, max=1_000_000, help="Anomalies in the alerts-page store (0: no such figure)."
+        ),
+    ] = 100_000,
+    dashboard: Annotated[
+        bool, typer.Option(help="Time the dashboard in chromium (--no-dashboard: alerts only).")
+    ] = True,
     out: OutOpt = None,
 ) -> None:
     """Time to the first full draw of the dashboard's graph, and the cost of one redraw, for a
-    demo of N resources in Debian's chromium (needs the test extras: Playwright)."""
+    demo of N resources in Debian's chromium (needs the test extras: Playwright); and the
+    server's time to answer one Alerts page (GET /anomalies?limit=50, first and deep page by
+    cursor, p50/p95) over a SQLite store of --anomalies anomalies."""
+    from opsgraph.bench.alerts_page import describe, run_alerts_page_bench
     from opsgraph.bench.ui import run_ui_bench
 
+    if not dashboard and not anomalies:
+        fail("nothing to measure: give --anomalies or leave --dashboard on")
+    report: dict[str, Any] = {"benchmark": "ui"}
     try:
-        with console.status(f"starting a demo of {resources} resources and chromium"):
-            report = run_ui_bench(resources=resources, loads=loads)
+        if dashboard:
+            with console.status(f"starting a demo of {resources} resources and chromium"):
+                report = run_ui_bench(resources=resources, loads=loads)
+            first, redraw = report["first_draw_ms"]["median"], report["redraw_ms"]["median"]
+            console.print(
+                f"{report['nodes']} nodes: first full draw {first:.0f} ms (target < 2000), "
+                f"one redraw {redraw:.1f} ms (a frame at 60 Hz is "
+                f"{report['targets']['redraw_ms']:.1f})"
+            )
+        if anomalies:
+            with console.status(f"filling a store with {anomalies:,} anomalies"):
+                report["alerts_page"] = run_alerts_page_bench(anomalies=anomalies)
+            console.print(describe(report["alerts_page"]))
     except OpsgraphError as exc:
         fail(str(exc))
-    first, redraw = report["first_draw_ms"]["median"], report["redraw_ms"]["median"]
-    console.print(
-        f"{report['nodes']} nodes: first full draw {first:.0f} ms (target < 2000), "
-        f"one redraw {redraw:.1f} ms (a frame at 60 Hz is {report['targets']['redraw_ms']:.1f})"
-    )
     _save(report, out)
 
 

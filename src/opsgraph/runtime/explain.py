@@ -17,6 +17,13 @@ from opsgraph.store import Store
 #: Explanations kept (by anomaly and its last change); the oldest goes first.
 CACHE_SIZE = 256
 
+#: Told each stage of an explanation as it starts: (stage, what it works on).
+Progress = Callable[[str, str], None]
+
+
+def _quiet(stage: str, detail: str) -> None:
+    return None
+
 
 class Explanations:
     def __init__(
@@ -32,21 +39,30 @@ class Explanations:
         self.dependencies = dependencies
         self._cache: dict[tuple[int, float, float | None], dict[str, Any]] = {}
 
-    def explain(self, anomaly_id: int) -> dict[str, Any]:
-        """Root causes, cascade path and evidence of an anomaly (cached per anomaly state)."""
+    def explain(self, anomaly_id: int, progress: Progress = _quiet) -> dict[str, Any]:
+        """Root causes, cascade path and evidence of an anomaly (cached per anomaly state);
+        `progress` hears each stage as it starts (reading, ranking, attributing)."""
         anomaly = self.store.get_anomaly(anomaly_id)
         key = (anomaly_id, anomaly.last_ts, anomaly.end_ts)
         cached = self._cache.get(key)
         if cached is None:
             dependencies = self.dependencies()
             nodes, start, end = window_of(anomaly, dependencies)
+            progress("reading", f"the samples of {len(nodes)} resources around the anomaly")
             series: Series = {}
             for node in nodes:
                 for metric, samples in self.store.read_samples(node, start=start, end=end).items():
                     series[(node, metric)] = samples
-            cached = explain_anomaly(
-                anomaly, series, nodes, dependencies, graph_model=self._graph_explainer()
-            )
+            progress("ranking", f"root causes over {len(series)} series")
+            graph_model = self._graph_explainer()
+            if graph_model is not None:
+                inner = graph_model
+
+                def graph_model(window: Any, node: int) -> dict[str, Any]:
+                    progress("attributing", "the signals with the graph model (SHAP, GNNExplainer)")
+                    return inner(window, node)
+
+            cached = explain_anomaly(anomaly, series, nodes, dependencies, graph_model=graph_model)
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = cached

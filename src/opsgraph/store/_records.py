@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from opsgraph.core.errors import InvalidInputError, NotFoundError
@@ -26,6 +27,10 @@ from opsgraph.store import _convert as cv
 from opsgraph.store._base import StoreBase, check_range, chunks
 from opsgraph.store.tables import AnomalyRow, AuditEventRow, EventRow, IncidentRow
 
+#: The notifier's audit entries (opsgraph.notify.dispatch: its ACTOR and actions).
+NOTIFY_ACTOR = "notify"
+NOTIFY_ACTIONS = ("notify.send", "notify.suppressed")
+
 MAX_QUERY = 200
 """Longest substring `list_anomalies(q=...)` accepts: bounds the work of each LIKE."""
 
@@ -39,11 +44,56 @@ def _contains(q: str) -> ColumnElement[bool]:
         raise InvalidInputError("q", f"must be at most {MAX_QUERY} characters")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
-    # The other filters and the last_ts order (indexed) bound the scan; LIKE only refines it.
+    # The other filters and the start_ts order (indexed) bound the scan; LIKE only refines it.
     return or_(
         AnomalyRow.resource_id.ilike(pattern, escape="\\"),
         AnomalyRow.metric.ilike(pattern, escape="\\"),
     )
+
+
+class AnomalyKey(NamedTuple):
+    """Where an anomaly stands in the newest-first order: its episode's start, then its id."""
+
+    start_ts: float
+    id: int
+
+
+@dataclass(frozen=True)
+class AnomalyPage:
+    """A page of `page_anomalies`: its items (and their keys), the total that match, how many
+    matching rows are newer than the page, and whether rows lie beyond it either way."""
+
+    items: list[Anomaly]
+    keys: list[AnomalyKey]
+    total: int
+    position: int
+    has_older: bool
+    has_newer: bool
+
+
+_NEWEST = (AnomalyRow.start_ts.desc(), AnomalyRow.id.desc())
+_OLDEST = (AnomalyRow.start_ts.asc(), AnomalyRow.id.asc())
+
+
+def _older_than(key: AnomalyKey) -> ColumnElement[bool]:
+    # start_ts <= s first: a range the (start_ts, id) index answers; the OR only refines it.
+    return and_(
+        AnomalyRow.start_ts <= key.start_ts,
+        or_(AnomalyRow.start_ts < key.start_ts, AnomalyRow.id < key.id),
+    )
+
+
+def _newer_than(key: AnomalyKey) -> ColumnElement[bool]:
+    return and_(
+        AnomalyRow.start_ts >= key.start_ts,
+        or_(AnomalyRow.start_ts > key.start_ts, AnomalyRow.id > key.id),
+    )
+
+
+def _exists(
+    session: Session, conds: Sequence[ColumnElement[bool]], where: ColumnElement[bool]
+) -> bool:
+    return session.scalar(select(AnomalyRow.id).where(*conds, where).limit(1)) is not None
 
 
 class RecordsStore(StoreBase):
@@ -98,24 +148,17 @@ class RecordsStore(StoreBase):
 
     # -- anomalies -----------------------------------------------------------------------------
 
-    def list_anomalies(
-        self,
+    @staticmethod
+    def _anomaly_conds(
         *,
-        severities: Sequence[Severity] | None = None,
-        resource_id: str | None = None,
-        status: AnomalyStatus | None = None,
-        start: float | None = None,
-        end: float | None = None,
-        q: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[Anomaly], int]:
-        """A page of anomalies, newest first (last_ts, then id), and the total that match.
-
-        `start`/`end` keep the episodes overlapping [start, end]; an episode runs from start_ts
-        to end_ts, or to last_ts while it has no end. `q` keeps those whose resource id or
-        metric contains it, ignoring case (at most MAX_QUERY characters, wildcards literal).
-        """
+        severities: Sequence[Severity] | None,
+        resource_id: str | None,
+        status: AnomalyStatus | None,
+        start: float | None,
+        end: float | None,
+        q: str | None,
+        incident_id: int | None,
+    ) -> list[ColumnElement[bool]]:
         check_range(start, end)
         conds: list[ColumnElement[bool]] = []
         if q is not None:
@@ -126,14 +169,104 @@ class RecordsStore(StoreBase):
             conds.append(AnomalyRow.resource_id == resource_id)
         if status is not None:
             conds.append(AnomalyRow.status == AnomalyStatus(status).value)
+        if incident_id is not None:
+            conds.append(AnomalyRow.incident_id == incident_id)
         if start is not None:
             conds.append(func.coalesce(AnomalyRow.end_ts, AnomalyRow.last_ts) >= start)
         if end is not None:
             conds.append(AnomalyRow.start_ts <= end)
-        order = (AnomalyRow.last_ts.desc(), AnomalyRow.id.desc())
+        return conds
+
+    def list_anomalies(
+        self,
+        *,
+        severities: Sequence[Severity] | None = None,
+        resource_id: str | None = None,
+        status: AnomalyStatus | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        q: str | None = None,
+        incident_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Anomaly], int]:
+        """A page of anomalies, newest first (start_ts, then id), and the total that match.
+
+        `start`/`end` keep the episodes overlapping [start, end]; an episode runs from start_ts
+        to end_ts, or to last_ts while it has no end. `q` keeps those whose resource id or
+        metric contains it, ignoring case (at most MAX_QUERY characters, wildcards literal).
+        The order is on what never changes (an episode's start, its id): `page_anomalies`
+        pages it by key, so rows arriving meanwhile neither repeat nor hide a row.
+        """
+        conds = self._anomaly_conds(
+            severities=severities,
+            resource_id=resource_id,
+            status=status,
+            start=start,
+            end=end,
+            q=q,
+            incident_id=incident_id,
+        )
         with self._tx() as s:
-            rows, total = self._page(s, AnomalyRow, conds, order, limit, offset)
+            rows, total = self._page(s, AnomalyRow, conds, _NEWEST, limit, offset)
             return [cv.anomaly_from_row(r) for r in rows], total
+
+    def page_anomalies(
+        self,
+        *,
+        severities: Sequence[Severity] | None = None,
+        resource_id: str | None = None,
+        status: AnomalyStatus | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        q: str | None = None,
+        incident_id: int | None = None,
+        limit: int = 50,
+        key: AnomalyKey | None = None,
+        newer: bool = False,
+    ) -> AnomalyPage:
+        """A page of anomalies by key, newest first: those just older than `key` (start_ts, id),
+        or with `newer` those just newer; without a key, the newest. Also the total that match,
+        how many matching rows are newer than the page (its position) and whether there are
+        older and newer rows beyond it."""
+        if limit < 0:
+            raise InvalidInputError("limit", "must be 0 or more")
+        conds = self._anomaly_conds(
+            severities=severities,
+            resource_id=resource_id,
+            status=status,
+            start=start,
+            end=end,
+            q=q,
+            incident_id=incident_id,
+        )
+        with self._tx() as s:
+            total = int(s.scalar(select(func.count()).select_from(AnomalyRow).where(*conds)) or 0)
+            query = select(AnomalyRow).where(*conds)
+            if key is not None:
+                query = query.where(_newer_than(key) if newer else _older_than(key))
+            order = _OLDEST if newer and key is not None else _NEWEST
+            rows = list(s.scalars(query.order_by(*order).limit(limit + 1)))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            if newer and key is not None:
+                rows.reverse()
+            keys = [AnomalyKey(r.start_ts, r.id) for r in rows]
+            # The page's edges; an empty page past either end stands at the key itself.
+            first = keys[0] if keys else key
+            last = keys[-1] if keys else key
+            position = 0
+            if first is not None:
+                ahead = select(func.count()).select_from(AnomalyRow)
+                position = int(s.scalar(ahead.where(*conds, _newer_than(first))) or 0)
+            if newer and key is not None:
+                has_newer = more
+                has_older = last is not None and _exists(s, conds, _older_than(last))
+            else:
+                has_older = more
+                has_newer = position > 0
+            items = [cv.anomaly_from_row(r) for r in rows]
+            return AnomalyPage(items, keys, total, position, has_older, has_newer)
 
     def get_anomaly(self, anomaly_id: int) -> Anomaly:
         with self._tx() as s:
@@ -285,3 +418,17 @@ class RecordsStore(StoreBase):
         with self._tx() as s:
             rows, total = self._page(s, AuditEventRow, conds, order, limit, offset)
             return [cv.audit_from_row(r) for r in rows], total
+
+    def incident_notifications(self, incident_id: int, *, limit: int = 50) -> list[AuditEvent]:
+        """The notifier's audit of what it sent, failed to send or held back about an incident
+        or one of its anomalies (their labels name the incident), newest first."""
+        label = AuditEventRow.inputs[("labels", "incident")].as_string()
+        conds = [
+            AuditEventRow.actor == NOTIFY_ACTOR,
+            AuditEventRow.action.in_(NOTIFY_ACTIONS),
+            label == str(incident_id),
+        ]
+        order = (AuditEventRow.ts.desc(), AuditEventRow.id.desc())
+        with self._tx() as s:
+            rows = s.scalars(select(AuditEventRow).where(*conds).order_by(*order).limit(limit))
+            return [cv.audit_from_row(r) for r in rows]

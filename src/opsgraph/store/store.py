@@ -25,6 +25,7 @@ from opsgraph.store import _convert as cv
 from opsgraph.store._auth import AuthStore
 from opsgraph.store._automation import AutomationStore
 from opsgraph.store._base import check_range, chunks, describe
+from opsgraph.store._catalogue import CatalogueStore
 from opsgraph.store._control import ControlStore
 from opsgraph.store._engine import WRITE_OPTION
 from opsgraph.store._lifecycle import LifecycleStore
@@ -43,7 +44,15 @@ from opsgraph.store.tables import (
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-class Store(RecordsStore, ControlStore, LifecycleStore, AuthStore, LogsStore, AutomationStore):
+class Store(
+    RecordsStore,
+    ControlStore,
+    LifecycleStore,
+    AuthStore,
+    LogsStore,
+    AutomationStore,
+    CatalogueStore,
+):
     """Persistence of every opsgraph domain object; one instance per process, thread-safe."""
 
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:

@@ -133,7 +133,15 @@ class IncidentRow(Base):
 
 class AnomalyRow(Base):
     __tablename__ = "anomalies"
-    __table_args__ = (Index(None, "last_ts"), Index(None, "resource_id"), Index(None, "status"))
+    __table_args__ = (
+        Index(None, "last_ts"),
+        Index(None, "resource_id"),
+        Index(None, "status"),
+        # Newest first by (start_ts, id), all or by status: the Alerts page's keyset pages.
+        Index(None, "start_ts", "id"),
+        Index(None, "status", "start_ts", "id"),
+        Index(None, "incident_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resource_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("resources.id"))

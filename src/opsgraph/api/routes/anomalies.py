@@ -1,31 +1,76 @@
-"""Anomalies: paginated and filtered by severity, resource, status and time, or one by id.
+"""Anomalies: paged by cursor (or offset) and filtered by severity, resource, status, incident
+and time, or one by id.
 
-Newest first; an anomaly is an episode of one series with its peak score and severity.
+Newest first by the episode's start; an anomaly is an episode of one series with its peak score
+and severity, and each listed one says why it is one (`why`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from opsgraph.alerts.why import why
 from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
-from opsgraph.api.routes.common import Limit, Offset, Page, RowId, TimeBound
+from opsgraph.api.routes.common import MAX_ROW_ID, CursorPage, Limit, Offset, RowId, TimeBound
+from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Anomaly, AnomalyStatus, Severity
+from opsgraph.detect.settings import DetectSettings
 from opsgraph.runtime.root import Runtime
+from opsgraph.store import AnomalyKey
 
 router = APIRouter(prefix="/anomalies", tags=["anomalies"])
 
 
-@router.get("", summary="List anomalies, newest first")
+class ListedAnomaly(Anomaly):
+    """An anomaly as listed: with `why`, one line saying why it is one (alerts/why.py)."""
+
+    why: str = ""
+
+
+def listed(anomaly: Anomaly, detect: DetectSettings) -> ListedAnomaly:
+    return ListedAnomaly(**dict(anomaly), why=why(anomaly, detect))
+
+
+def encode_cursor(direction: str, key: AnomalyKey) -> str:
+    """Opaque to clients: the direction ("o" older, "n" newer) and the key of the edge row."""
+    raw = json.dumps([direction, key.start_ts, key.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[bool, AnomalyKey]:
+    """(newer, key) of a cursor this API gave; InvalidInputError for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        direction, start_ts, row_id = json.loads(raw)
+        if direction not in ("o", "n") or isinstance(row_id, bool) or isinstance(start_ts, bool):
+            raise ValueError(direction)
+        key = AnomalyKey(float(start_ts), int(row_id))
+        if not math.isfinite(key.start_ts) or not 0 <= key.id <= MAX_ROW_ID:
+            raise ValueError(key)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInputError("cursor", "is not a cursor given by GET /anomalies") from exc
+    return direction == "n", key
+
+
+@router.get("", summary="List anomalies, newest first, by cursor or offset")
 def list_anomalies(
     store: StoreDep,
+    runtime: RuntimeDep,
     severity: Annotated[
         list[Severity] | None, Query(description="Repeat to allow several.")
     ] = None,
     resource_id: str | None = None,
     status: AnomalyStatus | None = None,
+    incident_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="Only this incident's anomalies.")
+    ] = None,
     start: TimeBound = None,
     end: TimeBound = None,
     q: Annotated[
@@ -33,19 +78,54 @@ def list_anomalies(
         Query(description="Resource id or metric contains this (ignoring case).", max_length=200),
     ] = None,
     limit: Limit = 50,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="next_cursor or prev_cursor of an earlier page (not with offset).",
+        ),
+    ] = None,
     offset: Offset = 0,
-) -> Page[Anomaly]:
-    items, total = store.list_anomalies(
-        severities=severity,
-        resource_id=resource_id,
-        status=status,
-        start=start,
-        end=end,
-        q=q,
+) -> CursorPage[ListedAnomaly]:
+    """Newest first by the episode's start, then id. Page with `next_cursor` (older) and
+    `prev_cursor` (newer): while anomalies arrive no row repeats and none is skipped. `offset`
+    still works; its pages shift as rows arrive. Each item says `why` it is an anomaly."""
+    if cursor is not None and offset:
+        raise InvalidInputError("offset", "give cursor or offset, not both")
+    filters: dict[str, Any] = {
+        "severities": severity,
+        "resource_id": resource_id,
+        "status": status,
+        "incident_id": incident_id,
+        "start": start,
+        "end": end,
+        "q": q,
+    }
+    detect = runtime.settings.detect
+    if offset:
+        items, total = store.list_anomalies(**filters, limit=limit, offset=offset)
+        keys = [AnomalyKey(a.start_ts, a.id or 0) for a in items]
+        more = offset + len(items) < total
+        return CursorPage[ListedAnomaly](
+            items=[listed(a, detect) for a in items],
+            total=total,
+            limit=limit,
+            offset=offset,
+            next_cursor=encode_cursor("o", keys[-1]) if keys and more else None,
+            prev_cursor=encode_cursor("n", keys[0]) if keys else None,
+        )
+    newer, key = decode_cursor(cursor) if cursor is not None else (False, None)
+    page = store.page_anomalies(**filters, limit=limit, key=key, newer=newer)
+    first = page.keys[0] if page.keys else key
+    last = page.keys[-1] if page.keys else key
+    return CursorPage[ListedAnomaly](
+        items=[listed(a, detect) for a in page.items],
+        total=page.total,
         limit=limit,
-        offset=offset,
+        offset=page.position,
+        next_cursor=encode_cursor("o", last) if page.has_older and last else None,
+        prev_cursor=encode_cursor("n", first) if page.has_newer and first else None,
     )
-    return Page[Anomaly](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/stats", summary="Anomalies by status and severity")
@@ -71,9 +151,9 @@ def anomaly_stats(
     }
 
 
-@router.get("/{anomaly_id}", summary="One anomaly")
-def get_anomaly(anomaly_id: RowId, store: StoreDep) -> Anomaly:
-    return store.get_anomaly(anomaly_id)
+@router.get("/{anomaly_id}", summary="One anomaly, with why it is one")
+def get_anomaly(anomaly_id: RowId, store: StoreDep, runtime: RuntimeDep) -> ListedAnomaly:
+    return listed(store.get_anomaly(anomaly_id), runtime.settings.detect)
 
 
 @router.get("/{anomaly_id}/explain", summary="Root causes, cascade path and evidence")

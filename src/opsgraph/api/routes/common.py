@@ -31,3 +31,13 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+class CursorPage(Page[T], Generic[T]):
+    """A page by key: `offset` is how many matching items come before it (informative; they
+    shift as items arrive); `next_cursor` fetches the items just older, `prev_cursor` those
+    just newer (null at either end). Paging by cursor neither repeats nor skips an item while
+    new ones arrive."""
+
+    next_cursor: str | None = None
+    prev_cursor: str | None = None

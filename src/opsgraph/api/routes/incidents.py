@@ -1,7 +1,8 @@
 """Incidents (related anomalies grouped on the graph) and silences.
 
 An incident's timeline says why each anomaly joined and who acknowledged, resolved or reopened
-it; a silence mutes matching alerts and each muted anomaly names its silence.
+it; a silence mutes matching alerts and each muted anomaly names its silence. Who was notified
+of an incident comes from the notifier's audit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from opsgraph.api.deps import ActorDep, RuntimeDep, StoreDep
 from opsgraph.api.routes.common import Limit, Offset, Page, RowId
 from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Incident, IncidentEvent, IncidentStatus, Matcher, Silence
+from opsgraph.runtime.root import Runtime
 
 router = APIRouter(tags=["incidents"])
 
@@ -65,6 +67,40 @@ def get_incident(incident_id: RowId, runtime: RuntimeDep) -> dict[str, Any]:
         **incident.model_dump(mode="json"),
         "anomalies": runtime.alerts.members_with_roles(incident),
         "timeline": [e.model_dump(mode="json") for e in store.incident_timeline(incident_id)],
+        "notifications": _notifications(runtime, incident_id),
+    }
+
+
+@router.get("/incidents/{incident_id}/notifications", summary="Who was notified of an incident")
+def incident_notifications(incident_id: RowId, runtime: RuntimeDep) -> dict[str, Any]:
+    """The notifier's audit about the incident and its anomalies, newest first: each send
+    (`sent` or `failed`, with attempts) or suppression, its receiver and why. `configured`
+    is false when no route sends anything (notify.routes is empty): then nobody is told."""
+    runtime.store.get_incident(incident_id)  # 404 for an unknown incident
+    return _notifications(runtime, incident_id)
+
+
+def _notifications(runtime: Runtime, incident_id: int, limit: int = 50) -> dict[str, Any]:
+    notify = runtime.settings.notify
+    items = []
+    for event in runtime.store.incident_notifications(incident_id, limit=limit):
+        inputs, result = event.inputs, event.result
+        items.append(
+            {
+                "ts": event.ts,
+                "receiver": event.target,
+                "outcome": result.get("status", "sent"),
+                "attempts": result.get("attempts"),
+                "type": inputs.get("type"),
+                "title": inputs.get("title"),
+                "alert_status": inputs.get("status"),
+                "reason": event.reason,
+            }
+        )
+    return {
+        "configured": bool(notify.routes),
+        "receivers": sorted({route.receiver for route in notify.routes}),
+        "items": items,
     }
 
 

@@ -6,6 +6,7 @@ Registering is how pushed samples (POST /ingest/samples) come to name known reso
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any
 
 import numpy as np
@@ -21,6 +22,9 @@ from opsgraph.detect.settings import DetectSettings
 from opsgraph.store import Store
 
 router = APIRouter(prefix="/resources", tags=["resources"])
+
+#: rolling_band's default relative floor of the scale, reported with the band.
+BAND_REL_FLOOR = inspect.signature(rolling_band).parameters["rel_floor"].default
 
 
 class Topology(BaseModel):
@@ -66,7 +70,8 @@ def get_metrics(
         bool,
         Query(
             description="Add the robust_z detector's expected value and band per point "
-            "(expected, lower, upper; null while it warms up)."
+            "(expected, lower, upper; null while it warms up); `band` names the detector and "
+            "its parameters, and `pipeline_detector` the one that scores the series."
         ),
     ] = False,
     k: Annotated[
@@ -101,7 +106,11 @@ def _add_bands(
     k: float | None,
 ) -> dict[str, Any]:
     """Fill expected / lower / upper into each series; returns the band's parameters."""
-    params: dict[str, Any] = {"window": cfg.window, "min_points": min(cfg.min_points, cfg.window)}
+    params: dict[str, Any] = {
+        "window": cfg.window,
+        "min_points": min(cfg.min_points, cfg.window),
+        "rel_floor": BAND_REL_FLOOR,
+    }
     if cfg.detector == "robust_z":  # its own params win, as when the pipeline builds it
         params.update(
             {p: cfg.params[p] for p in ("window", "min_points", "rel_floor") if p in cfg.params}
@@ -125,4 +134,5 @@ def _add_bands(
             column = getattr(result, name)[skip:]
             # JSON has no NaN: warming-up points are null.
             entry[name] = [None if v != v else v for v in column.tolist()]
-    return {"k": k, "detector": "robust_z", **params}
+    # The band is robust_z's whatever scores the series: say so, and what does score them.
+    return {"k": k, "detector": "robust_z", **params, "pipeline_detector": cfg.detector}

@@ -1,59 +1,80 @@
-// The Alerts page: every anomaly paged on the server, by severity tab, status and a search of
-// resource id or metric, with operator actions and the explanation; new arrivals are announced.
+// The Alerts page. It opens on what needs action: the open and acknowledged incidents
+// (alerts-incidents.js). One click away, every anomaly, paged on the server by cursor (no row
+// repeats or hides while alerts arrive), by severity tab, status and a search of resource id or
+// metric, each saying why it is one, with operator actions and the explanation; new arrivals
+// are announced. The URL keeps the view, the filters and the page.
 
+import { IncidentsLead } from "./alerts-incidents.js";
 import { api, LiveConnection } from "./api.js";
 import { ExplainDialog } from "./explain-dialog.js";
 import { el, formatDateTime, formatMetric, isoTime, metricLabel } from "./format.js";
 import { initNav } from "./nav.js";
-import {
-  isOperator,
-  Pager,
-  say,
-  severityBadge,
-  showConnection,
-  statusPill,
-  throttle,
-} from "./pages.js";
+import { isOperator, say, severityBadge, showConnection, statusPill, throttle } from "./pages.js";
 import { initTheme } from "./theme.js";
 
 const SEVERITIES = ["critical", "high", "medium", "low"];
 const STATUSES = ["open", "acknowledged", "resolved", "all"];
 const SIZES = [10, 25, 50, 100];
+const VIEWS = ["incidents", "anomalies"];
 const SEARCH_DELAY_MS = 300;
 
 const $ = (sel) => document.querySelector(sel);
 
-/** Filters and page, kept in the URL so a view can be shared and survives a reload. */
+/** View, filters and page, kept in the URL so a view can be shared and survives a reload.
+ * Without `view`, anomaly filters (a link from an incident's page) open the anomalies. */
 function readState() {
   const p = new URLSearchParams(location.search);
   const size = Number(p.get("size"));
-  const offset = Number(p.get("offset"));
+  const filtered = ["severity", "status", "q", "cursor", "size"].some((k) => p.has(k));
   return {
+    view: VIEWS.includes(p.get("view")) ? p.get("view") : filtered ? "anomalies" : "incidents",
     severity: SEVERITIES.includes(p.get("severity")) ? p.get("severity") : "",
     status: STATUSES.includes(p.get("status")) ? p.get("status") : "open",
     q: (p.get("q") || "").slice(0, 200),
     size: SIZES.includes(size) ? size : 25,
-    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
+    cursor: (p.get("cursor") || "").slice(0, 200),
   };
 }
 
 function writeState(state) {
   const p = new URLSearchParams();
+  if (state.view !== "incidents") p.set("view", state.view);
   if (state.severity) p.set("severity", state.severity);
   if (state.status !== "open") p.set("status", state.status);
   if (state.q) p.set("q", state.q);
   if (state.size !== 25) p.set("size", String(state.size));
-  if (state.offset) p.set("offset", String(state.offset));
+  if (state.cursor) p.set("cursor", state.cursor);
+  if (state.view === "incidents" && [...p.keys()].length) p.set("view", "incidents");
   const text = p.toString();
   history.replaceState(null, "", text ? `?${text}` : location.pathname);
 }
 
-/** Why the anomaly is quiet or waiting: muted by a silence, a duplicate, not yet grouped. */
-function reasonOf(a) {
-  if (a.reason) return a.reason;
-  if (a.duplicate_of) return `duplicate of anomaly #${a.duplicate_of}`;
-  if (a.silence_id) return `silenced by silence #${a.silence_id}`;
-  return "";
+/** The newest / newer / range / older bar of a list paged by cursor. */
+class CursorPager {
+  constructor(root, onMove) {
+    this.newest = root.querySelector('[data-testid="page-newest"]');
+    this.prev = root.querySelector('[data-testid="page-prev"]');
+    this.next = root.querySelector('[data-testid="page-next"]');
+    this.range = root.querySelector('[data-testid="page-range"]');
+    this.page = null;
+    this.newest.addEventListener("click", () => onMove(""));
+    this.prev.addEventListener("click", () => this.page?.prev_cursor && onMove(this.page.prev_cursor));
+    this.next.addEventListener("click", () => this.page?.next_cursor && onMove(this.page.next_cursor));
+  }
+
+  /** Show a page the server returned: {items, total, offset, next_cursor, prev_cursor}. */
+  show(page) {
+    this.page = page;
+    const first = page.items.length ? page.offset + 1 : 0;
+    const last = page.offset + page.items.length;
+    this.range.textContent = `${first}–${last} of ${page.total}`;
+    this.range.dataset.first = String(first);
+    this.range.dataset.last = String(last);
+    this.range.dataset.total = String(page.total);
+    this.prev.disabled = !page.prev_cursor;
+    this.newest.disabled = !page.prev_cursor;
+    this.next.disabled = !page.next_cursor;
+  }
 }
 
 class AlertsPage {
@@ -71,7 +92,20 @@ class AlertsPage {
     this.status = $("#alert-status");
     this.search = $("#alert-search");
     this.size = $("#page-size");
-    this.pager = new Pager($(".pager"), (offset) => this.go({ offset }));
+    this.pager = new CursorPager($('[data-testid="anomalies-view"] .pager'), (cursor) => this.go({ cursor }));
+    this.views = {
+      incidents: $('[data-testid="incidents-view"]'),
+      anomalies: $('[data-testid="anomalies-view"]'),
+    };
+    this.switches = [...document.querySelectorAll('[data-testid="view-switch"] a[data-view]')];
+    this.lead = new IncidentsLead(this.views.incidents, {
+      onCount: (n) => {
+        $('[data-testid="count-incidents"]').textContent = String(n);
+      },
+    });
+    this.refreshLead = throttle(() => this.lead.load(), 2000);
+    this.refreshCount = throttle(() => this.lead.count(), 2000);
+    this.loaded = false; // the anomalies were fetched at least once
     this.explain = new ExplainDialog($('[data-testid="explain-panel"]'));
     this.refreshStats = throttle(() => this.loadStats(), 2000);
     this.stats = null;
@@ -83,7 +117,8 @@ class AlertsPage {
     this.operator = await isOperator();
     this.bind();
     this.syncControls();
-    await Promise.all([this.load(), this.loadStats()]);
+    const incidents = this.state.view === "incidents";
+    await Promise.all([incidents ? this.lead.load() : this.lead.count(), incidents ? null : this.load(), this.loadStats()]);
     this.live = new LiveConnection({
       onMessage: (m) => this.onMessage(m),
       onState: (s) => {
@@ -92,17 +127,28 @@ class AlertsPage {
       },
       onResync: () => {
         this.loadStats();
+        this.refreshLead();
         this.showNotice(true);
       },
-      poll: () => this.loadStats(),
+      poll: () => {
+        this.loadStats();
+        if (this.state.view === "incidents") this.refreshLead();
+      },
     });
     this.live.start();
     document.body.dataset.ready = "true";
   }
 
   bind() {
+    for (const link of document.querySelectorAll("a[data-view]")) {
+      link.addEventListener("click", (e) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return; // a new tab: the URL
+        e.preventDefault();
+        this.show(link.dataset.view);
+      });
+    }
     for (const tab of this.tabs) {
-      tab.addEventListener("click", () => this.go({ severity: tab.dataset.severity, offset: 0 }));
+      tab.addEventListener("click", () => this.go({ severity: tab.dataset.severity, cursor: "" }));
       tab.addEventListener("keydown", (e) => {
         const i = this.tabs.indexOf(tab);
         const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
@@ -116,28 +162,44 @@ class AlertsPage {
         next.click();
       });
     }
-    this.status.addEventListener("change", () => this.go({ status: this.status.value, offset: 0 }));
-    this.size.addEventListener("change", () => this.go({ size: Number(this.size.value), offset: 0 }));
+    this.status.addEventListener("change", () => this.go({ status: this.status.value, cursor: "" }));
+    this.size.addEventListener("change", () => this.go({ size: Number(this.size.value), cursor: "" }));
     let timer = null;
     this.search.addEventListener("input", () => {
       clearTimeout(timer);
       // The rows shown no longer answer the search typed: say so until the new page comes.
       document.body.dataset.loading = "true";
-      timer = setTimeout(() => this.go({ q: this.search.value.trim(), offset: 0 }), SEARCH_DELAY_MS);
+      timer = setTimeout(() => this.go({ q: this.search.value.trim(), cursor: "" }), SEARCH_DELAY_MS);
     });
     $('[data-testid="alerts-toolbar"]').addEventListener("submit", (e) => {
       e.preventDefault();
       clearTimeout(timer);
-      this.go({ q: this.search.value.trim(), offset: 0 });
+      this.go({ q: this.search.value.trim(), cursor: "" });
     });
-    $('[data-testid="new-refresh"]').addEventListener("click", () => this.go({ offset: 0 }));
+    $('[data-testid="new-refresh"]').addEventListener("click", () => this.go({ cursor: "" }));
     this.tbody.addEventListener("click", (e) => {
       const button = e.target.closest("button[data-action]");
       if (button) this.act(button);
     });
   }
 
+  /** Switch between the incidents and the anomalies; the first visit of a view loads it. */
+  show(view) {
+    if (view === this.state.view) return;
+    this.state = { ...this.state, view };
+    writeState(this.state);
+    this.syncControls();
+    if (view === "anomalies" && !this.loaded) this.load();
+    if (view === "incidents") this.lead.load();
+  }
+
   syncControls() {
+    for (const [name, section] of Object.entries(this.views)) section.hidden = name !== this.state.view;
+    for (const link of this.switches) {
+      if (link.dataset.view === this.state.view) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    document.body.dataset.view = this.state.view;
     for (const tab of this.tabs) {
       const on = tab.dataset.severity === this.state.severity;
       tab.setAttribute("aria-selected", String(on));
@@ -149,7 +211,7 @@ class AlertsPage {
   }
 
   go(change) {
-    this.state = { ...this.state, ...change };
+    this.state = { ...this.state, ...change, view: "anomalies" };
     writeState(this.state);
     this.syncControls();
     this.renderCounts();
@@ -163,7 +225,7 @@ class AlertsPage {
       status: s.status === "all" ? undefined : s.status,
       q: s.q || undefined,
       limit: s.size,
-      offset: s.offset,
+      cursor: s.cursor || undefined,
     };
   }
 
@@ -180,12 +242,12 @@ class AlertsPage {
       return;
     }
     if (token !== this.loadToken) return;
-    // Past the end (filters narrowed, alerts resolved away): show the last page instead.
-    if (!page.items.length && page.total > 0 && this.state.offset > 0) {
-      const last = Math.floor((page.total - 1) / this.state.size) * this.state.size;
-      this.go({ offset: last });
+    // Past either end (alerts resolved away, an old link): show the newest page instead.
+    if (!page.items.length && page.total > 0 && this.state.cursor) {
+      this.go({ cursor: "" });
       return;
     }
+    this.loaded = true;
     delete document.body.dataset.loading;
     if (this.message.classList.contains("error")) say(this.message, "");
     this.fresh = 0;
@@ -211,11 +273,15 @@ class AlertsPage {
     const incident = a.incident_id
       ? el("a", { href: `./incidents.html?id=${a.incident_id}`, "data-testid": "incident-link" }, `#${a.incident_id}`)
       : el("span", { className: "muted" }, "–");
-    const reason = reasonOf(a);
+    const reason = a.why || "";
     const tr = el(
       "tr",
       { "data-testid": "alert-row", "data-anomaly-id": a.id, "data-status": a.status, "data-resource-id": a.resource_id },
-      el("td", { className: "time" }, el("time", { datetime: isoTime(a.last_ts) }, formatDateTime(a.last_ts))),
+      el(
+        "td",
+        { className: "time", title: `last seen ${formatDateTime(a.last_ts)}` },
+        el("time", { datetime: isoTime(a.start_ts) }, formatDateTime(a.start_ts)),
+      ),
       el("td", {}, severityBadge(a.severity)),
       el("td", { className: "resource", "data-testid": "alert-resource" }, a.resource_id),
       el("td", {}, metricLabel(a.metric)),
@@ -223,7 +289,11 @@ class AlertsPage {
       el("td", { className: "num" }, (a.max_score ?? a.score).toFixed(2)),
       el("td", {}, statusPill(a.status)),
       el("td", {}, incident),
-      el("td", { className: "reason", title: reason || null }, reason || el("span", { className: "muted" }, "–")),
+      el(
+        "td",
+        { className: "reason", "data-testid": "alert-why", title: reason || null },
+        reason || el("span", { className: "muted" }, "–"),
+      ),
       el("td", { className: "actions" }, this.actions(a)),
     );
     this.rows.set(a.id, { anomaly: a, tr });
@@ -307,6 +377,10 @@ class AlertsPage {
 
   onMessage({ type, data }) {
     if (!data || typeof data !== "object") return;
+    if (type === "incident:update") {
+      if (this.state.view === "incidents") this.refreshLead();
+      else this.refreshCount();
+    }
     if (type === "anomaly:new") {
       if (this.matches(data)) {
         this.fresh += 1;
@@ -347,6 +421,7 @@ class AlertsPage {
       $(`[data-testid="count-${sev}"]`).textContent = String(n);
     }
     $('[data-testid="count-all"]').textContent = String(total);
+    $('[data-testid="count-anomalies"]').textContent = String(this.stats.total ?? "–");
   }
 }
 

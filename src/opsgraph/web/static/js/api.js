@@ -104,6 +104,52 @@ async function request(method, path, options = {}, retried = false) {
   return payload;
 }
 
+/**
+ * An explanation with its progress: `onStage({stage, detail, elapsed_s})` hears each stage
+ * (reading, ranking, attributing) as the server starts it; resolves to the result.
+ */
+async function explainWithProgress(anomalyId, onStage, options = {}, retried = false) {
+  const url = `./anomalies/${encodeURIComponent(anomalyId)}/explain/progress`;
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/x-ndjson" }, signal: options.signal });
+  } catch (err) {
+    if (err && err.name === "AbortError") throw err;
+    throw new ApiError(0, "The server cannot be reached.");
+  }
+  if (response.status === 401) {
+    if (!retried && (await refreshSession())) return explainWithProgress(anomalyId, onStage, options, true);
+    toLogin();
+  }
+  if (!response.ok || !response.body) {
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch {
+      payload = null;
+    }
+    const { message, fields } = describeError(response.status, payload);
+    throw new ApiError(response.status, message, fields);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffered += value;
+    let cut;
+    while ((cut = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, cut).trim();
+      buffered = buffered.slice(cut + 1);
+      if (!line) continue;
+      const item = JSON.parse(line);
+      if (item.stage === "done") return item.result;
+      if (item.stage === "error") throw new ApiError(item.status || 500, item.detail || "explanation failed");
+      onStage(item);
+    }
+    if (done) throw new ApiError(0, "The explanation stopped before it finished.");
+  }
+}
+
 export const api = {
   /** Any API call: api.call("PATCH", "/incidents/3", {body: {...}}) */
   call: (method, path, opts) => request(method, path, opts),
@@ -116,6 +162,8 @@ export const api = {
     request("GET", `/resources/${encodeURIComponent(resourceId)}/metrics`, { ...opts, params }),
   explain: (anomalyId, opts = {}) =>
     request("GET", `/anomalies/${encodeURIComponent(anomalyId)}/explain`, opts),
+  /** The same, with `onStage` told each stage as it starts. */
+  explainWithProgress: (anomalyId, onStage, opts = {}) => explainWithProgress(anomalyId, onStage, opts),
   faults: (opts) => request("GET", "/sim/faults", opts),
   injectFault: (body, opts = {}) => request("POST", "/sim/faults", { ...opts, body }),
 };

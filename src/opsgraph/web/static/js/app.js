@@ -487,6 +487,10 @@ function exposeTestHooks() {
       const n = state.nodes.get(id);
       return n ? { severity: n.severity, anomalous: Boolean(n.anomalous), score: n.score ?? null } : null;
     },
+    /** The boxes [x0, y0, x1, y1] of the node labels of the last draw (canvas pixels). */
+    labelBoxes() {
+      return graph.labelBoxes || [];
+    },
     /** Page coordinates of a node's centre (for clicking it in a test), or null. */
     nodePosition(id) {
       return graph.screenPosition(id);

@@ -5,6 +5,7 @@ import { api, LiveConnection } from "./api.js";
 import { el, formatDateTime, isoTime } from "./format.js";
 import { initNav } from "./nav.js";
 import { isOperator, Pager, say, showConnection, throttle } from "./pages.js";
+import { renderResult } from "./results.js";
 import { applyRoles } from "./session.js";
 import { initTheme } from "./theme.js";
 
@@ -40,13 +41,6 @@ const PAGE_SIZE = 25;
 const AUDIT_PAGE_SIZE = 25;
 
 const $ = (sel) => document.querySelector(sel);
-
-/** The JSON of a small object on one line, for the result column. */
-function brief(value) {
-  if (!value || typeof value !== "object" || !Object.keys(value).length) return "";
-  const text = JSON.stringify(value);
-  return text.length > 160 ? `${text.slice(0, 157)}…` : text;
-}
 
 /** The parts of an action's result a reader needs at a glance: who decided, and any error. */
 function outcome(result) {
@@ -204,7 +198,11 @@ class AutomationPage {
       : el("span", { className: "muted" }, "–");
     const reason = el("td", { className: "reason", "data-testid": "action-reason" }, a.reason || "");
     const detail = outcome(a.result);
-    if (detail) reason.append(el("div", { className: "muted", title: JSON.stringify(a.result) }, detail));
+    if (detail) reason.append(el("div", { className: "muted" }, detail));
+    const rendered = renderResult(a.result);
+    if (rendered) {
+      reason.append(el("details", { className: "result-more" }, el("summary", {}, "result"), rendered));
+    }
     if (a.actor && a.actor !== "opsgraph" && !a.actor.startsWith("policy:")) {
       reason.append(el("div", { className: "muted" }, `by ${a.actor}`));
     }
@@ -305,7 +303,7 @@ class AutomationPage {
           el("td", {}, el("code", {}, e.action.replace(/^automation\./, ""))),
           el("td", { className: "target" }, e.target || "–"),
           el("td", { className: "reason" }, e.reason || ""),
-          el("td", { className: "muted result" }, brief(e.result)),
+          el("td", { className: "muted result" }, renderResult(e.result)),
         ),
       ),
     );

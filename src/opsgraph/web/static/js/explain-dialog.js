@@ -1,7 +1,7 @@
 // The Alerts page's explanation drawer: summary, hypotheses with confidence and evidence, the
 // cascade path and the importance of the resource's own signals as an SVG bar chart.
 
-import { api } from "./api.js";
+import { explainWithProgress } from "./explain-progress.js";
 import { el, metricLabel } from "./format.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -66,7 +66,6 @@ export class ExplainDialog {
     this.dialog.dataset.anomalyId = String(anomaly.id);
     this.q('[data-testid="explain-subject"]').textContent =
       `#${anomaly.id} · ${anomaly.resource_id} · ${metricLabel(anomaly.metric)}`;
-    this.q('[data-testid="explain-status"]').textContent = "Ranking root causes…";
     this.dialog.classList.add("loading");
     for (const sel of ["explain-summary", "explain-hypotheses", "explain-path"]) {
       this.q(`[data-testid="${sel}"]`).replaceChildren();
@@ -74,11 +73,16 @@ export class ExplainDialog {
     this.q(".importance-chart svg").replaceChildren();
     if (!this.dialog.open) this.dialog.showModal();
     this.q('[data-action="close"]').focus();
+    this.pending?.abort();
+    const pending = new AbortController();
+    this.pending = pending;
     let body;
     try {
-      body = await api.explain(anomaly.id);
+      body = await explainWithProgress(anomaly.id, this.q('[data-testid="explain-status"]'), {
+        signal: pending.signal,
+      });
     } catch (err) {
-      if (token !== this.token) return;
+      if (token !== this.token || err?.name === "AbortError") return;
       this.dialog.classList.remove("loading");
       this.q('[data-testid="explain-status"]').textContent =
         `No explanation: ${err.message || "error"}`;

@@ -2,7 +2,7 @@
 // cascade path (also drawn on the graph), the importance of the resource's own signals and the
 // one-line summary, from GET /anomalies/{id}/explain.
 
-import { api } from "./api.js";
+import { explainWithProgress } from "./explain-progress.js";
 import { el, metricLabel } from "./format.js";
 
 export class ExplainView {
@@ -38,7 +38,6 @@ export class ExplainView {
     this.root.hidden = false;
     this.root.dataset.anomalyId = anomalyId;
     this.root.classList.add("loading");
-    this.q(".explain-status").textContent = "Ranking root causes…";
     for (const sel of [
       ".explain-summary",
       ".explain-hypotheses",
@@ -48,11 +47,14 @@ export class ExplainView {
     ]) {
       this.q(sel).replaceChildren();
     }
+    this.pending?.abort();
+    const pending = new AbortController();
+    this.pending = pending;
     let body;
     try {
-      body = await api.explain(anomalyId);
+      body = await explainWithProgress(anomalyId, this.q(".explain-status"), { signal: pending.signal });
     } catch (err) {
-      if (token !== this.token) return;
+      if (token !== this.token || err?.name === "AbortError") return;
       this.root.classList.remove("loading");
       this.q(".explain-status").textContent = `No explanation: ${err.message || "error"}`;
       this.onPath([]);

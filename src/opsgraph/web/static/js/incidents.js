@@ -1,6 +1,7 @@
 // The Incidents page: incidents paged on the server with a status filter, and one incident's
 // timeline, member anomalies and operator controls (?id=N); both follow incident:update live.
 
+import { renderNotifications } from "./incident-notifications.js";
 import { api, LiveConnection } from "./api.js";
 import { el, formatDateTime, formatTime, isoTime, metricLabel } from "./format.js";
 import { initNav } from "./nav.js";
@@ -280,6 +281,7 @@ class IncidentsPage {
         (target === "resolved" && incident.status === "resolved") ||
         (target === "open" && incident.status === "open");
     }
+    renderNotifications($('[data-testid="incident-notifications"]'), incident.notifications);
     this.renderTimeline(incident.timeline || []);
     this.renderMembers(incident.anomalies || []);
   }
@@ -330,7 +332,14 @@ class IncidentsPage {
         el("span", { className: "muted" }, ` by ${e.actor} · `),
         el("time", { datetime: isoTime(e.ts), title: formatDateTime(e.ts) }, formatTime(e.ts)),
       ),
-      e.message ? el("p", { className: "tl-message", "data-testid": "timeline-message" }, e.message) : null,
+      // The opening reason may scroll (a long list of members): the keyboard can scroll it.
+      e.message
+        ? el(
+            "p",
+            { className: "tl-message", "data-testid": "timeline-message", tabindex: e.kind === "opened" ? "0" : null },
+            e.message,
+          )
+        : null,
     );
   }
 

@@ -1,5 +1,7 @@
-// One metric chart of the Metrics page as SVG: the values, the detector's expected value and
-// band, points outside the band, and anomaly episodes as shaded spans with a tooltip.
+// One chart of the Metrics page as SVG: one or several series (an overlay), each in its own
+// colour with the detector's expected value and band and its points outside the band, and
+// anomaly episodes as shaded spans with a tooltip. Series of different units in one chart are
+// each scaled to their own range (the axis then reads "% of range"; the tooltip, real values).
 
 import { formatDateTime, formatMetric, formatTime, metricLabel } from "./format.js";
 
@@ -68,11 +70,11 @@ function niceTicks(lo, hi, count) {
   return ticks;
 }
 
-function yDomain(series) {
+function yDomain(seriesList) {
   let lo = Infinity;
   let hi = -Infinity;
   for (const key of ["values", "lower", "upper"]) {
-    for (const v of series[key] || []) {
+    for (const v of seriesList.flatMap((series) => series[key] || [])) {
       if (finite(v)) {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
@@ -97,12 +99,28 @@ export function anomalyText(a) {
   );
 }
 
+/** The series a line draws, scaled to 0..1 of its own range when `normalise`. */
+function scaled(series, normalise) {
+  if (!normalise) return series;
+  const [lo, hi] = yDomain([series]);
+  const f = (v) => (finite(v) ? (v - lo) / (hi - lo) : null);
+  const out = { ts: series.ts };
+  for (const key of ["values", "expected", "lower", "upper"]) out[key] = (series[key] || []).map(f);
+  return out;
+}
+
+function axisLabel(metric, v, normalise) {
+  return normalise ? `${Math.round(v * 100)}%` : formatMetric(metric, v);
+}
+
 /**
- * Draw `series` ({ts, values, expected?, lower?, upper?}) of `metric` into `svg`, over
- * [start, end] in epoch seconds; `anomalies` are the episodes of this metric. `tooltip` is
- * {show(text, x, y), hide()} in page coordinates.
+ * Draw `lines` ([{metric, series: {ts, values, expected?, lower?, upper?}, style: {colour,
+ * dashed}}]) into `svg` over [start, end] in epoch seconds; `anomalies` are the episodes of
+ * those metrics; `normalise` scales each line to its own range. `tooltip` is
+ * {show(text, x, y), hide()} in page coordinates; `clipId` is unique in the page.
  */
-export function drawChart(svg, { metric, series, anomalies, start, end, width, tooltip }) {
+export function drawChart(svg, opts) {
+  const { lines, anomalies, start, end, width, tooltip, normalise = false, clipId } = opts;
   const w = Math.max(200, Math.round(width));
   const h = HEIGHT;
   const plotW = w - MARGIN.left - MARGIN.right;
@@ -112,20 +130,19 @@ export function drawChart(svg, { metric, series, anomalies, start, end, width, t
   svg.setAttribute("height", String(h));
   svg.replaceChildren();
 
-  const ts = series?.ts || [];
-  const [lo, hi] = yDomain(series || {});
+  const drawn = lines.map((line) => ({ ...line, shown: scaled(line.series, normalise) }));
+  const [lo, hi] = normalise ? [-0.04, 1.04] : yDomain(drawn.map((d) => d.shown));
   const span = Math.max(1, end - start);
   const x = (t) => MARGIN.left + ((t - start) / span) * plotW;
   const y = (v) => MARGIN.top + (1 - (v - lo) / (hi - lo)) * plotH;
-  const ys = (key) => (series?.[key] || []).map((v) => (finite(v) ? y(v) : null));
-  const xs = ts.map(x);
+  const axisMetric = lines[0]?.metric ?? "";
 
   const grid = svgEl("g", { class: "grid", "aria-hidden": "true" });
-  for (const v of niceTicks(lo, hi, 4)) {
+  for (const v of normalise ? [0, 0.25, 0.5, 0.75, 1] : niceTicks(lo, hi, 4)) {
     const gy = y(v);
     grid.append(svgEl("line", { x1: MARGIN.left, x2: w - MARGIN.right, y1: gy, y2: gy }));
     const label = svgEl("text", { x: MARGIN.left - 6, y: gy + 4, "text-anchor": "end" });
-    label.textContent = formatMetric(metric, v);
+    label.textContent = axisLabel(axisMetric, v, normalise);
     grid.append(label);
   }
   const steps = Math.max(2, Math.min(6, Math.floor(plotW / 110)));
@@ -141,7 +158,6 @@ export function drawChart(svg, { metric, series, anomalies, start, end, width, t
   }
   svg.append(grid);
 
-  const clipId = `clip-${metric}`;
   const defs = svgEl("defs");
   const clip = svgEl("clipPath", { id: clipId });
   clip.append(svgEl("rect", { x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH }));
@@ -150,28 +166,38 @@ export function drawChart(svg, { metric, series, anomalies, start, end, width, t
   const plot = svgEl("g", { "clip-path": `url(#${clipId})` });
   svg.append(plot);
 
-  const upper = ys("upper");
-  const lower = ys("lower");
-  plot.append(svgEl("path", { class: "band", d: bandPath(xs, upper, lower) }));
-  plot.append(svgEl("path", { class: "expected", d: linePath(xs, ys("expected")) }));
-  const valueYs = ys("values");
-  plot.append(svgEl("path", { class: "line", d: linePath(xs, valueYs), "data-testid": "value-line" }));
-  const values = series?.values || [];
-  const outliers = svgEl("g", { class: "outliers", "aria-hidden": "true" });
-  for (let i = 0; i < xs.length; i += 1) {
-    const u = series?.upper?.[i];
-    const l = series?.lower?.[i];
-    if (finite(values[i]) && finite(u) && finite(l) && (values[i] > u || values[i] < l)) {
-      outliers.append(svgEl("circle", { cx: xs[i], cy: valueYs[i], r: 2.5 }));
+  for (const line of drawn) {
+    const { shown } = line;
+    const xs = (shown.ts || []).map(x);
+    const ys = (key) => (shown[key] || []).map((v) => (finite(v) ? y(v) : null));
+    line.xs = xs;
+    const group = svgEl("g", {
+      class: `series${line.style.dashed ? " dashed" : ""}`,
+      "data-metric": line.metric,
+      style: `--series: var(--series-${line.style.colour})`,
+    });
+    group.append(svgEl("path", { class: "band", d: bandPath(xs, ys("upper"), ys("lower")) }));
+    group.append(svgEl("path", { class: "expected", d: linePath(xs, ys("expected")) }));
+    const valueYs = ys("values");
+    group.append(svgEl("path", { class: "line", d: linePath(xs, valueYs), "data-testid": "value-line" }));
+    const { values = [], upper = [], lower = [] } = line.series;
+    const outliers = svgEl("g", { class: "outliers", "aria-hidden": "true" });
+    for (let i = 0; i < xs.length; i += 1) {
+      const [v, u, l] = [values[i], upper[i], lower[i]];
+      if (finite(v) && finite(u) && finite(l) && (v > u || v < l)) {
+        outliers.append(svgEl("circle", { cx: xs[i], cy: valueYs[i], r: 2.5 }));
+      }
     }
+    group.append(outliers);
+    plot.append(group);
   }
-  plot.append(outliers);
 
-  addHover(svg, { metric, series, xs, plotTop: MARGIN.top, plotH, tooltip, w });
+  addHover(svg, { lines: drawn, plotTop: MARGIN.top, plotH, tooltip, w });
 
   // Spans last, so they take the pointer over the hover layer.
   const spans = svgEl("g", { class: "anomaly-spans" });
   for (const a of anomalies) {
+    const ts = lines.find((l) => l.metric === a.metric)?.series.ts || [];
     const from = Math.max(a.start_ts, start);
     const to = Math.min(a.end_ts ?? Math.max(a.last_ts, ts[ts.length - 1] ?? a.last_ts), end);
     if (to < start || from > end) continue;
@@ -206,8 +232,33 @@ export function drawChart(svg, { metric, series, anomalies, start, end, width, t
   svg.append(spans);
 }
 
-/** A crosshair with the value and expected band at the nearest point under the pointer. */
-function addHover(svg, { metric, series, xs, plotTop, plotH, tooltip, w }) {
+/** Index of the point of `xs` (ascending) nearest to `px`, or -1 when there is none. */
+function nearest(xs, px) {
+  if (!xs.length) return -1;
+  let a = 0;
+  let b = xs.length - 1;
+  while (b - a > 1) {
+    const m = (a + b) >> 1;
+    if (xs[m] < px) a = m;
+    else b = m;
+  }
+  return Math.abs(xs[a] - px) <= Math.abs(xs[b] - px) ? a : b;
+}
+
+/** One tooltip line: a series' value and expected band at point i. */
+function pointText(line, i, named) {
+  const { metric, series } = line;
+  const lo = series.lower?.[i];
+  const hi = series.upper?.[i];
+  const band = finite(lo) && finite(hi)
+    ? ` · expected ${formatMetric(metric, series.expected[i])} ` +
+      `(${formatMetric(metric, lo)} – ${formatMetric(metric, hi)})`
+    : "";
+  return `${named ? `${metric}: ` : ""}${formatMetric(metric, series.values[i])}${band}`;
+}
+
+/** A crosshair with each series' value and expected band at the point under the pointer. */
+function addHover(svg, { lines, plotTop, plotH, tooltip, w }) {
   const layer = svgEl("rect", {
     class: "hover-layer",
     x: MARGIN.left,
@@ -218,25 +269,25 @@ function addHover(svg, { metric, series, xs, plotTop, plotH, tooltip, w }) {
   const cross = svgEl("line", { class: "crosshair", y1: plotTop, y2: plotTop + plotH });
   cross.style.display = "none";
   layer.addEventListener("mousemove", (event) => {
-    if (!xs.length) return;
     const box = svg.getBoundingClientRect();
     const px = ((event.clientX - box.left) / box.width) * w;
-    let best = 0;
-    for (let i = 1; i < xs.length; i += 1) {
-      if (Math.abs(xs[i] - px) < Math.abs(xs[best] - px)) best = i;
-    }
-    cross.setAttribute("x1", xs[best]);
-    cross.setAttribute("x2", xs[best]);
+    const hits = lines
+      .map((line) => ({ line, i: nearest(line.xs, px) }))
+      .filter(({ i }) => i >= 0);
+    if (!hits.length) return;
+    const closest = hits.reduce((a, b) =>
+      Math.abs(a.line.xs[a.i] - px) <= Math.abs(b.line.xs[b.i] - px) ? a : b,
+    );
+    const cx = closest.line.xs[closest.i];
+    cross.setAttribute("x1", cx);
+    cross.setAttribute("x2", cx);
     cross.style.display = "";
-    const v = series.values[best];
-    const lo = series.lower?.[best];
-    const hi = series.upper?.[best];
-    const band = finite(lo) && finite(hi)
-      ? ` · expected ${formatMetric(metric, series.expected[best])} ` +
-        `(${formatMetric(metric, lo)} – ${formatMetric(metric, hi)})`
-      : "";
-    tooltip.show(`${formatDateTime(series.ts[best])}: ${formatMetric(metric, v)}${band}`,
-      event.clientX, event.clientY);
+    const named = lines.length > 1;
+    const when = formatDateTime(closest.line.series.ts[closest.i]);
+    const text = named
+      ? [when, ...hits.map(({ line, i }) => pointText(line, i, true))].join("\n")
+      : `${when}: ${pointText(closest.line, closest.i, false)}`;
+    tooltip.show(text, event.clientX, event.clientY);
   });
   layer.addEventListener("mouseleave", () => {
     cross.style.display = "none";

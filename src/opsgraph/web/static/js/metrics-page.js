@@ -1,13 +1,28 @@
-// The Metrics page: five signals of one resource over a range of simulated time, with the
-// detector's expected band and anomaly episodes; the URL (?resource=&range=) keeps the view.
+// The Metrics page: any stored series of one resource over a range of the pipeline's time, one chart
+// each or overlaid in one, with the detector's expected band and anomaly episodes. A finder
+// searches series across resources; the URL (?resource=&metrics=&range=&overlay=) keeps the
+// view (metrics-state.js).
 
 import { api, LiveConnection } from "./api.js";
-import { anomalyText, drawChart } from "./metrics-chart.js";
-import { CHART_METRICS, el, formatDateTime, formatMetric, isoTime, metricLabel } from "./format.js";
+import { anomalyText } from "./metrics-chart.js";
+import { bandText, chartFigure, drawFigure } from "./metrics-figures.js";
+import { initFinder } from "./metrics-finder.js";
+import { renderPicker } from "./metrics-picker.js";
+import {
+  defaultSelection,
+  fromLocalInput,
+  localZone,
+  MAX_SERIES,
+  orderCatalogue,
+  RANGES,
+  readUrl,
+  toLocalInput,
+  urlQuery,
+} from "./metrics-state.js";
+import { el, formatDateTime, isoTime } from "./format.js";
 import { initNav } from "./nav.js";
 import { initTheme } from "./theme.js";
 
-const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600 };
 const POINT_LIMIT = 5000;
 // A refetch brings the band of points that arrived live; no more often than this.
 const REFRESH_MS = 3000;
@@ -26,15 +41,22 @@ const startInput = $("#range-start");
 const endInput = $("#range-end");
 const message = $('[data-testid="metrics-message"]');
 const grid = $('[data-testid="chart-grid"]');
+const picker = $('[data-testid="series-picker"]');
+const overlayToggle = $('[data-testid="overlay-toggle"]');
 const tooltipNode = $('[data-testid="chart-tooltip"]');
 
 const state = {
   resource: null, // id shown
+  metrics: null, // series chosen, in chart order; null: the resource's default
   range: "1h",
   start: null, // custom range bounds (epoch seconds)
   end: null,
+  overlay: false,
   window: null, // [start, end] drawn
+  catalogue: [], // the resource's stored series, common five first
+  catalogueFor: null,
   series: {},
+  band: null, // the band's detector and parameters, as the API reports them
   anomalies: [],
   resources: new Map(),
   clock: null,
@@ -65,54 +87,24 @@ function say(text, from = "input") {
   message.hidden = !text;
 }
 
-/** "YYYY-MM-DDTHH:MM" in local time, as datetime-local inputs read and write it. */
-function toLocalInput(ts) {
-  const d = new Date(ts * 1000);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-function fromLocalInput(text) {
-  if (!text) return null;
-  const ms = new Date(text).getTime();
-  return Number.isFinite(ms) ? ms / 1000 : null;
-}
-
-function readUrl() {
-  const p = new URLSearchParams(location.search);
-  state.resource = p.get("resource") || null;
-  const range = p.get("range") || "1h";
-  state.range = range in RANGES || range === "custom" ? range : "1h";
-  state.start = Number(p.get("start")) || null;
-  state.end = Number(p.get("end")) || null;
-  if (state.range === "custom" && !(state.start && state.end && state.start < state.end)) {
-    state.range = "1h";
-  }
+/** The metrics charted: those chosen (or the default) that the resource has stored. */
+function selection() {
+  const stored = new Set(state.catalogue.map((s) => s.metric));
+  return (state.metrics ?? defaultSelection(state.catalogue)).filter((m) => stored.has(m));
 }
 
 function writeUrl() {
-  const p = new URLSearchParams();
-  if (state.resource) p.set("resource", state.resource);
-  p.set("range", state.range);
-  if (state.range === "custom") {
-    p.set("start", String(Math.round(state.start)));
-    p.set("end", String(Math.round(state.end)));
-  }
-  history.replaceState(null, "", `${location.pathname}?${p}`);
+  history.replaceState(null, "", `${location.pathname}?${urlQuery(state)}`);
 }
 
 function isLive() {
   return state.range !== "custom";
 }
 
-function showCustom(on) {
-  for (const node of document.querySelectorAll(".mc-custom")) node.hidden = !on;
-}
-
 function syncControls() {
   resourceInput.value = state.resource || "";
   rangeSelect.value = state.range;
-  showCustom(state.range === "custom");
+  overlayToggle.checked = state.overlay;
   if (state.range === "custom") {
     startInput.value = toLocalInput(state.start);
     endInput.value = toLocalInput(state.end);
@@ -136,12 +128,20 @@ async function loadResources() {
   state.resources = new Map(list.map((r) => [r.id, r]));
 }
 
-/** Fetch everything the view needs for the current state, then draw. */
-async function load() {
+/** Fetch everything the view needs for the current state, then draw; `catalogue` refetches
+ * the resource's list of series too (it is fetched anyway for a new resource). */
+async function load({ catalogue = false } = {}) {
   if (!state.resource) return;
   const generation = ++state.loading;
   grid.setAttribute("aria-busy", "true");
   try {
+    if (catalogue || state.catalogueFor !== state.resource) {
+      const path = `/resources/${encodeURIComponent(state.resource)}/series`;
+      const found = await api.call("GET", path);
+      if (generation !== state.loading) return;
+      state.catalogue = orderCatalogue(found.series);
+      state.catalogueFor = state.resource;
+    }
     let start;
     let end;
     if (isLive()) {
@@ -152,22 +152,23 @@ async function load() {
     } else {
       ({ start, end } = state);
     }
-    const [metrics, anomalies] = await Promise.all([
-      api.metrics(state.resource, {
-        metrics: CHART_METRICS,
-        start,
-        end,
-        band: true,
-        limit: POINT_LIMIT,
-      }),
+    const metrics = selection();
+    const [data, anomalies] = await Promise.all([
+      metrics.length
+        ? api.metrics(state.resource, { metrics, start, end, band: true, limit: POINT_LIMIT })
+        : { series: {}, band: null },
       api.anomalies({ resource_id: state.resource, start, end, limit: 1000 }),
     ]);
     if (generation !== state.loading) return;
     state.window = [start, end];
-    state.series = metrics.series;
+    state.series = data.series;
+    state.band = data.band;
     state.anomalies = anomalies.items;
     // A load that ends after the user typed something wrong must not hide that message.
     if (state.messageFrom === "load") say("");
+    const missing = (state.metrics || []).filter((m) => !metrics.includes(m));
+    if (missing.length) say(`metrics: ${state.resource} has no series ${missing.join(", ")}.`, "load");
+    showPicker();
     render();
   } catch (err) {
     if (generation !== state.loading) return;
@@ -186,27 +187,36 @@ function refreshSoon() {
   }, REFRESH_MS);
 }
 
-function chartFigure(metric) {
-  let figure = grid.querySelector(`[data-metric="${metric}"]`);
-  if (figure) return figure;
-  const id = `chart-${metric}`;
-  figure = el(
-    "figure",
-    { className: "metric-chart", dataset: { metric, testid: "metric-chart" } },
-    el(
-      "figcaption",
-      { id: `${id}-caption` },
-      el("span", { className: "mc-name", text: metricLabel(metric) }),
-      el("span", { className: "mc-latest", dataset: { testid: "chart-latest" } }),
-    ),
-  );
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-labelledby", `${id}-caption ${id}-summary`);
-  const summary = el("p", { id: `${id}-summary`, className: "visually-hidden" });
-  figure.append(svg, summary);
-  grid.append(figure);
-  return figure;
+let pickerShown = "";
+/** Redraw the picker when its catalogue or selection changed (or `force`: undo a refused
+ * check), so live refreshes leave it, and the focus in it, alone. */
+function showPicker(force = false) {
+  const shown = JSON.stringify([state.catalogueFor, state.catalogue, selection()]);
+  if (shown === pickerShown && !force) return;
+  pickerShown = shown;
+  picker.hidden = false;
+  $(".sp-count").textContent = `(${state.catalogue.length} stored)`;
+  renderPicker($('[data-testid="series-list"]'), {
+    catalogue: state.catalogue,
+    selected: selection(),
+    onChange: (checked) => {
+      if (checked.length > MAX_SERIES) {
+        say(`metrics: chart at most ${MAX_SERIES} series at once.`);
+        showPicker(true);
+        return;
+      }
+      chooseMetrics(checked);
+    },
+  });
+}
+
+/** Chart these metrics: a choice, so the URL names them (until then it leaves the default). */
+function chooseMetrics(metrics) {
+  state.metrics = metrics;
+  if (state.messageFrom === "input") say("");
+  writeUrl();
+  showPicker();
+  load();
 }
 
 function render() {
@@ -218,30 +228,43 @@ function render() {
   document.title = `opsgraph · metrics · ${state.resource}`;
   $('[data-testid="metrics-range"]').textContent =
     `${formatDateTime(start)} – ${formatDateTime(end)}${isLive() ? " · live" : ""}`;
-  $('[data-testid="metrics-empty"]').hidden = true;
+  $('[data-testid="band-label"]').textContent = bandText(state.band);
+  // The free range shows the window of a preset until the user edits it.
+  const editing = [startInput, endInput].includes(document.activeElement);
+  if (isLive() && rangeSelect.value !== "custom" && !editing) {
+    startInput.value = toLocalInput(start);
+    endInput.value = toLocalInput(end);
+  }
+  const metrics = selection();
+  const empty = $('[data-testid="metrics-empty"]');
+  empty.hidden = metrics.length > 0;
+  empty.textContent = state.catalogue.length
+    ? "Pick one or more series above to chart them."
+    : `${state.resource} has no stored series yet.`;
   // Redrawing replaces the spans: keep keyboard focus on the same anomaly across live updates.
   const focused = document.activeElement?.dataset?.anomalyId;
-  const focusedMetric = document.activeElement?.closest?.("[data-metric]")?.dataset.metric;
-  for (const metric of CHART_METRICS) {
-    const figure = chartFigure(metric);
-    const series = state.series[metric] || { ts: [], values: [] };
-    const anomalies = state.anomalies.filter((a) => a.metric === metric);
-    const width = figure.clientWidth || 480;
-    drawChart(figure.querySelector("svg"), { metric, series, anomalies, start, end, width, tooltip });
-    const points = series.ts.length;
-    const banded = (series.upper || []).filter((v) => v !== null).length;
-    figure.dataset.points = String(points);
-    figure.dataset.band = String(banded);
-    figure.dataset.anomalies = String(anomalies.length);
-    const latest = series.values[points - 1];
-    figure.querySelector(".mc-latest").textContent = points ? formatMetric(metric, latest) : "no data";
-    figure.querySelector(".visually-hidden").textContent =
-      `${points} points, latest ${formatMetric(metric, latest)}; ` +
-      `${anomalies.length} anomal${anomalies.length === 1 ? "y" : "ies"} in range.`;
-  }
-  if (focused && focusedMetric) {
+  const focusedKey = document.activeElement?.closest?.("[data-key]")?.dataset.key;
+  const charts = state.overlay && metrics.length > 1
+    ? [{ key: "overlay", metrics }]
+    : metrics.map((m) => ({ key: m, metrics: [m] }));
+  const keep = charts.map((c) => chartFigure(grid, c.key));
+  for (const figure of [...grid.children]) if (!keep.includes(figure)) figure.remove();
+  keep.forEach((figure, i) => {
+    if (grid.children[i] !== figure) grid.insertBefore(figure, grid.children[i] || null);
+  });
+  charts.forEach((c, i) =>
+    drawFigure(keep[i], {
+      metrics: c.metrics,
+      charted: metrics,
+      series: state.series,
+      anomalies: state.anomalies,
+      window: [start, end],
+      tooltip,
+    }),
+  );
+  if (focused && focusedKey) {
     grid
-      .querySelector(`[data-metric="${focusedMetric}"] [data-anomaly-id="${focused}"]`)
+      .querySelector(`[data-key="${focusedKey}"] [data-anomaly-id="${focused}"]`)
       ?.focus({ preventScroll: true });
   }
   renderAnomalies();
@@ -263,14 +286,15 @@ function renderAnomalies() {
   $(".ma-empty").hidden = items.length > 0;
 }
 
-/** A metrics:update for our resource while the range ends at "now": slide and append. */
+/** A metrics:update for our resource while the range ends at "now": slide and append the
+ * charted series it carries (the simulator's signals); the refetch brings the others. */
 function appendLive(data) {
   const point = data?.nodes?.[state.resource];
   if (!point || !state.window || typeof data.ts !== "number") return;
   const span = state.window[1] - state.window[0];
   if (data.ts <= state.window[1]) return;
   state.window = [data.ts - span, data.ts];
-  for (const metric of CHART_METRICS) {
+  for (const metric of selection()) {
     const v = point[metric];
     if (typeof v !== "number") continue;
     const s = (state.series[metric] ??= { ts: [], values: [], expected: [], lower: [], upper: [] });
@@ -278,9 +302,11 @@ function appendLive(data) {
     s.values.push(v);
     // The band of a new point comes with the next refetch (the server computes it).
     for (const key of ["expected", "lower", "upper"]) (s[key] ??= []).push(null);
+  }
+  for (const s of Object.values(state.series)) {
     let drop = 0;
     while (drop < s.ts.length && s.ts[drop] < state.window[0]) drop += 1;
-    if (drop) for (const key of ["ts", "values", "expected", "lower", "upper"]) s[key].splice(0, drop);
+    if (drop) for (const key of ["ts", "values", "expected", "lower", "upper"]) s[key]?.splice(0, drop);
   }
   scheduleRender();
   refreshSoon();
@@ -304,25 +330,28 @@ function onMessage({ type, data }) {
   }
 }
 
-function choose(resource) {
+/** Make `resource` the one shown (reloading the list once when it is new to the page). */
+async function choose(resource) {
+  if (!state.resources.has(resource)) await loadResources().catch(() => {});
   if (!state.resources.has(resource)) {
     resourceInput.setAttribute("aria-invalid", "true");
     say(`resource: no resource named "${resource}"; pick one from the list.`);
     return false;
   }
   resourceInput.removeAttribute("aria-invalid");
+  if (resource !== state.resource) state.metrics = null;
   state.resource = resource;
   return true;
 }
 
-function apply() {
+async function apply() {
   const resource = resourceInput.value.trim();
   if (!resource) {
     resourceInput.setAttribute("aria-invalid", "true");
     say("resource: pick a resource.");
     return;
   }
-  if (!choose(resource)) return;
+  if (!(await choose(resource))) return;
   state.range = rangeSelect.value;
   if (state.range === "custom") {
     const start = fromLocalInput(startInput.value);
@@ -335,9 +364,28 @@ function apply() {
     state.start = start;
     state.end = end;
   }
+  for (const input of [startInput, endInput]) input.removeAttribute("aria-invalid");
   say("");
   writeUrl();
-  load();
+  load({ catalogue: true });
+}
+
+/** A series picked in the finder: its resource, charted with it (added to the charts when the
+ * resource is already shown). */
+async function pickSeries({ resource_id: resource, metric }) {
+  const same = resource === state.resource;
+  resourceInput.value = resource;
+  if (!(await choose(resource))) return;
+  if (same) {
+    const charted = selection();
+    if (!charted.includes(metric)) charted.push(metric);
+    state.metrics = charted.slice(-MAX_SERIES);
+  } else {
+    state.metrics = [metric];
+  }
+  say("");
+  writeUrl();
+  load({ catalogue: true });
 }
 
 function wire() {
@@ -350,9 +398,7 @@ function wire() {
     if (state.resources.has(resourceInput.value.trim())) apply();
   });
   rangeSelect.addEventListener("change", () => {
-    const custom = rangeSelect.value === "custom";
-    showCustom(custom);
-    if (custom) {
+    if (rangeSelect.value === "custom") {
       const [start, end] = state.window || [(state.clock ?? Date.now() / 1000) - 3600, state.clock];
       startInput.value = toLocalInput(start);
       endInput.value = toLocalInput(end ?? Date.now() / 1000);
@@ -360,6 +406,23 @@ function wire() {
     } else if (resourceInput.value.trim()) {
       apply();
     }
+  });
+  // Editing From or To makes the range a free one, applied with Show (or Enter).
+  for (const input of [startInput, endInput]) {
+    input.addEventListener("input", () => {
+      rangeSelect.value = "custom";
+    });
+  }
+  overlayToggle.addEventListener("change", () => {
+    state.overlay = overlayToggle.checked;
+    writeUrl();
+    scheduleRender();
+  });
+  initFinder({
+    input: $("#series-find"),
+    list: $("#series-results"),
+    status: $('[data-testid="series-find-status"]'),
+    onPick: pickSeries,
   });
   new ResizeObserver(() => scheduleRender()).observe(grid);
   document.addEventListener("keydown", (event) => {
@@ -370,7 +433,8 @@ function wire() {
 async function main() {
   initNav("metrics");
   initTheme($('[data-testid="theme-toggle"]'), () => scheduleRender());
-  readUrl();
+  for (const node of document.querySelectorAll("[data-zone]")) node.textContent = `(${localZone()})`;
+  Object.assign(state, readUrl(location.search));
   syncControls();
   wire();
   try {
@@ -379,8 +443,15 @@ async function main() {
     say(`Resources could not be loaded: ${err.message}`, "load");
     return;
   }
-  if (state.resource && !choose(state.resource)) state.resource = null;
-  if (state.resource) await load();
+  if (state.resource) {
+    const metrics = state.metrics;
+    if (await choose(state.resource)) {
+      state.metrics = metrics;
+      await load();
+    } else {
+      state.resource = null;
+    }
+  }
   const live = new LiveConnection({
     onMessage,
     onState: (s) => {

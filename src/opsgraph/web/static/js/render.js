@@ -211,12 +211,22 @@ function drawLabels(g, ctx, visible, anomalous) {
     ctx.font = n.anomalous || i === g.selected ? `600 ${font}` : font;
     const w = ctx.measureText(text).width;
     const sx = lx[i] * k + tx;
-    const sy = ly[i] * k + ty + g.radius(i) * k + (n.anomalous ? 6 : 4);
-    const box = [sx - w / 2 - 3, sy - 1, sx + w / 2 + 3, sy + 15];
+    const gap = g.radius(i) * k + (n.anomalous ? 6 : 4);
     const important = i === g.selected || i === g.hover;
-    if (!important && placed.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) {
-      continue;
+    // Below the node, else above it; a label that fits in neither place is left out, so no
+    // two labels overlap (the selected and the hovered one are always drawn).
+    const spots = [ly[i] * k + ty + gap, ly[i] * k + ty - gap - 15];
+    let sy = null;
+    let box = null;
+    for (const y of spots) {
+      const b = [sx - w / 2 - 3, y - 1, sx + w / 2 + 3, y + 15];
+      if (important || !placed.some((p) => p[0] < b[2] && b[0] < p[2] && p[1] < b[3] && b[1] < p[3])) {
+        sy = y;
+        box = b;
+        break;
+      }
     }
+    if (box === null) continue;
     placed.push(box);
     ctx.lineWidth = 4;
     ctx.strokeStyle = palette.labelBg;
@@ -224,6 +234,7 @@ function drawLabels(g, ctx, visible, anomalous) {
     ctx.fillStyle = palette.text;
     ctx.fillText(text, sx, sy);
   }
+  g.labelBoxes = placed;
 }
 
 /**

@@ -1,0 +1,72 @@
+"""`why`: the one line that says why an anomaly is one, under the live detect settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from opsgraph.alerts.why import format_value, why
+from opsgraph.core.models import Anomaly, Severity
+from opsgraph.detect.settings import DetectSettings
+
+
+def _anomaly(**change: object) -> Anomaly:
+    base = Anomaly(
+        resource_id="api-1",
+        metric="latency_ms",
+        detector="robust_z",
+        start_ts=100.0,
+        last_ts=160.0,
+        score=0.5,
+        max_score=0.65,
+        severity=Severity.HIGH,
+        value=412.0,
+        expected=120.0,
+    )
+    return base.model_copy(update=change)
+
+
+def test_value_detector_and_the_setting_crossed() -> None:
+    # Exponential map, onset 3 and scale 4: 0.65 is z 7.2, alert_threshold 0.35 is z 4.7.
+    text = why(_anomaly(), DetectSettings())
+    assert text == "412 ms vs 120 ms expected · robust_z · z 7.2 ≥ 4.7 (alert_threshold 0.35)"
+    stricter = why(_anomaly(), DetectSettings(alert_threshold=0.5, z_onset=2.0))
+    assert stricter.endswith("z 6.2 ≥ 4.8 (alert_threshold 0.50)")
+
+
+def test_tail_calibration_and_the_ensemble_speak_in_surprise() -> None:
+    tail = why(_anomaly(max_score=0.62), DetectSettings(calibration="tail"))
+    assert tail.endswith("· robust_z · 1 in 10^6.2 ≥ 1 in 10^3.5 (alert_threshold 0.35)")
+    ensemble = why(_anomaly(detector="ensemble", max_score=0.4), DetectSettings())
+    assert "1 in 10^4.0" in ensemble
+    # Beyond the knee z grows fast; a score of 1 (the map's limit) still reads as a number.
+    assert "· z 2,382 ≥ 4.7 " in why(_anomaly(max_score=0.99), DetectSettings())
+    assert "· z off the scale ≥ 4.7 " in why(_anomaly(max_score=1.0), DetectSettings())
+
+
+def test_other_detectors_a_valid_range_and_the_lifecycle_reason() -> None:
+    external = why(_anomaly(detector="alertmanager", max_score=0.75), DetectSettings())
+    assert external.endswith("· alertmanager · score 0.75 ≥ 0.35 (alert_threshold 0.35)")
+    cpu = why(_anomaly(metric="cpu", value=130.0, expected=40.0), DetectSettings())
+    assert cpu == "130.0% vs 40.0% expected · robust_z · above valid_max 100.0%"
+    dup = why(_anomaly(duplicate_of=7), DetectSettings())
+    assert dup.endswith("(alert_threshold 0.35) · duplicate of anomaly #7")
+    assert why(_anomaly(silence_id=3), DetectSettings()).endswith("silenced by silence #3")
+    waiting = why(_anomaly(reason="waiting for the group", silence_id=3), DetectSettings())
+    assert waiting.endswith("· waiting for the group")
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "text"),
+    [
+        ("latency_ms", 1520.0, "1.52 s"),
+        ("latency_ms", 4.25, "4.2 ms"),
+        ("error_rate", 0.034, "3.40%"),
+        ("memory", 0.5, "50.0%"),
+        ("request_count", 12_345.0, "12.3k"),
+        ("net_in", 0.0, "0"),
+        ("net_in", 2.5, "2.5"),
+        ("net_in", 0.0123, "0.012"),
+    ],
+)
+def test_values_carry_their_unit(metric: str, value: float, text: str) -> None:
+    assert format_value(metric, value) == text
