@@ -8,6 +8,7 @@ comparison, the deep page by offset as old clients ask for it. p50 and p95 of `r
 
 from __future__ import annotations
 
+import logging
 import random
 import statistics
 import tempfile
@@ -79,6 +80,10 @@ def run_alerts_page_bench(
 ) -> dict[str, Any]:
     """Fill a fresh SQLite store with `anomalies` and time pages of GET /anomalies."""
     from fastapi.testclient import TestClient
+
+    # One INFO line per request from the test client would drown the figures.
+    for name in ("httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     from opsgraph.api import create_app
     from opsgraph.auth import Principal

@@ -90,7 +90,7 @@ def run_ui_bench(*, resources: int = 2000, loads: int = 3, redraws: int = 30) ->
         "loads": loads,
         "first_draw_ms": {"median": statistics.median(first_draw), "all": first_draw},
         "redraw_ms": {"median": statistics.median(redraw), "all": redraw},
-        "targets": {"first_draw_ms": 2000, "redraw_ms": FRAME_MS},
+        "targets": {"first_draw_ms": 1000, "redraw_ms": FRAME_MS},
     }
 
 
