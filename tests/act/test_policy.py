@@ -179,3 +179,39 @@ def test_targets_resolve_to_root_dominant_group_or_a_resource() -> None:
     assert resolve_target("group", situation, groups) == "web-asg"
     assert resolve_target("group", situation, {}) is None
     assert resolve_target("resource:db-9", situation, groups) == "db-9"
+
+
+def test_changed_within_asks_for_a_change_of_the_root_before_the_incident() -> None:
+    from dataclasses import replace
+
+    from opsgraph.core.models import Event
+
+    (policy,) = parse_policies(FULL.replace("  min_duration_s: 60", "  changed_within_s: 600"))
+    assert policy.trigger.changed_within_s == 600
+    bare = _situation()
+    why = mismatch(policy, bare)
+    assert why is not None and why.startswith("no change of web-1 within trigger.changed_within_s")
+
+    def deploy(ts: float, node: str = "web-1", kind: str = "change.deploy") -> Event:
+        return Event(ts=ts, kind=kind, resource_id=node)
+
+    assert mismatch(policy, replace(bare, changes=[deploy(700.0)])) is None  # 300 s before
+    assert mismatch(policy, replace(bare, changes=[deploy(1050.0)])) is None  # since it opened
+    for stale in ([deploy(300.0)], [deploy(700.0, node="db-1")], [deploy(700.0, kind="x.y")]):
+        assert mismatch(policy, replace(bare, changes=stale)) == why
+    with pytest.raises(InvalidInputError, match="changed_within_s"):
+        parse_policies(FULL.replace("  min_duration_s: 60", "  changed_within_s: -5"))
+
+
+def test_exclude_metrics_keeps_a_policy_off_a_root_whose_symptom_says_another_cure() -> None:
+    from dataclasses import replace
+
+    (policy,) = parse_policies(FULL.replace("  min_duration_s: 60", "  exclude_metrics: [disk*]"))
+    bare = _situation()
+    assert mismatch(policy, bare) is None
+    disk = bare.anomalies[0].model_copy(update={"metric": "disk", "id": 7})
+    assert mismatch(policy, replace(bare, anomalies=[*bare.anomalies, disk])) == (
+        "root web-1 has a disk anomaly (trigger.exclude_metrics)"
+    )
+    elsewhere = disk.model_copy(update={"resource_id": "db-1"})
+    assert mismatch(policy, replace(bare, anomalies=[*bare.anomalies, elsewhere])) is None

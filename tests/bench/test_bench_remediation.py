@@ -44,6 +44,10 @@ def test_small_run_cures_faults_within_bounds() -> None:
     assert [(e["kind"], e["root"]) for e in with_] == [(e["kind"], e["root"]) for e in without]
     assert not any(e["cleared_by"].startswith("action:") for e in without)
     assert any(e["cleared_by"].startswith("action:") for e in with_)
+    # An expired certificate looks like a misconfiguration, but nothing changed on its node:
+    # the rollback policy (trigger.changed_within_s) leaves it alone.
+    expired = [e for e in with_ if e["kind"] == "certificate_expiry"]
+    assert expired and not any(a.startswith("rollback:") for e in expired for a in e["actions"])
 
 
 def test_killed_and_restarted_never_executes_twice() -> None:
@@ -61,7 +65,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         [
             "bench",
             "remediation",
-            "--incidents=8",
+            "--incidents=9",
             "--seed=2",
             "--resources=30",
             "--episode-steps=25",
@@ -72,7 +76,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "outside a policy bound: 0" in result.output
     report = json.loads(out.read_text())
-    assert report["summary"]["incidents"] == 8 and "crash" not in report
+    assert report["summary"]["incidents"] == 9 and "crash" not in report
 
 
 def test_an_action_that_cannot_cure_its_fault_is_counted_unsafe() -> None:

@@ -67,3 +67,27 @@ def test_calendar_events_are_recorded(tmp_path: Path) -> None:
     kinds = sorted((e.kind, e.payload.get("name")) for e in events if e.kind.startswith("cal"))
     assert ("calendar.start", "flash-sale") in kinds and ("calendar.end", "flash-sale") in kinds
     rt.close()
+
+
+def test_faults_a_change_brings_record_the_change_and_an_expired_certificate_does_not(
+    tmp_path: Path,
+) -> None:
+    from opsgraph.sim import ActionKind, FaultKind
+
+    rt = Runtime(_settings(tmp_path, preroll_steps=0))
+    sim = rt.simulation.start()
+    app = next(r.id for r in sim.resources if r.kind.value == "ec2")
+    other = [r.id for r in sim.resources if r.kind.value == "ec2"][1]
+    rt.simulation.inject_fault(FaultKind.MISCONFIGURATION, app)
+    rt.simulation.inject_fault(FaultKind.CERTIFICATE_EXPIRY, other)
+    changes, _ = rt.store.list_events(kind="change.deploy")
+    assert [e.resource_id for e in changes] == [app]
+    # The expired certificate looks like a misconfiguration, but a rollback does not cure it.
+    rt.simulation.step()
+    outcome = rt.simulation.apply_action(ActionKind.ROLLBACK, other)
+    assert outcome.ok
+    for _ in range(12):
+        rt.simulation.step()
+    faults = {f.root: f for f in sim.faults}
+    assert faults[other].cleared_by in (None, "expired")
+    rt.close()

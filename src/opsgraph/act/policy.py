@@ -20,7 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from opsgraph.act.actions import validate_action
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.core.models import Anomaly, Incident, IncidentStatus, Resource, ResourceKind, Severity
+from opsgraph.core.models import (
+    Anomaly,
+    Event,
+    Incident,
+    IncidentStatus,
+    Resource,
+    ResourceKind,
+    Severity,
+)
+
+#: Event kinds that record a change of a resource (a deploy, a configuration push) start so.
+CHANGE = "change."
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -56,6 +67,11 @@ class Trigger(_Section):
     min_severity: Severity = Severity.LOW
     metrics: list[str] = Field(default_factory=list, description="Dominant signal, glob.")
     root_cause: list[str] = Field(default_factory=list, description="Root node ids, glob.")
+    exclude_metrics: list[str] = Field(
+        default_factory=list,
+        description="Not while the root has an anomaly on one of these metrics (glob): a "
+        "symptom that says the cure is another one (a full disk is not cured by a failover).",
+    )
     min_duration_s: float = Field(default=0.0, ge=0)
     min_root_confidence: float | None = Field(
         default=0.5,
@@ -64,6 +80,15 @@ class Trigger(_Section):
         description="Actions on the root (target root or group) only when the root-cause "
         "ranker put the root first with at least this confidence; null: also on an unranked "
         "root (the first anomaly to start).",
+    )
+    changed_within_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=30 * 86_400,
+        description="Only when the root resource changed (an event whose kind starts with "
+        "`change.`, such as a deploy: `POST /events`) within this many seconds before the "
+        "incident opened, or since: a rollback undoes a change, and without one it cures "
+        "nothing. Null: no such check.",
     )
 
 
@@ -172,6 +197,8 @@ class Situation:
     resources: dict[str, Resource]
     now: float
     event: str
+    #: Change events (`change.*`) of the incident's root, for `trigger.changed_within_s`.
+    changes: Sequence[Event] = ()
 
     @property
     def dominant(self) -> Anomaly | None:
@@ -223,6 +250,12 @@ def mismatch(policy: Policy, s: Situation) -> str | None:
         top is None or not any(fnmatch.fnmatchcase(top.metric, p) for p in t.metrics)
     ):
         return "dominant signal not in trigger.metrics"
+    root_id = incident.root_resource_id
+    for a in s.anomalies:
+        if a.resource_id == root_id and any(
+            fnmatch.fnmatchcase(a.metric, p) for p in t.exclude_metrics
+        ):
+            return f"root {root_id} has a {a.metric} anomaly (trigger.exclude_metrics)"
     bound = t.min_root_confidence
     if bound is not None and any(a.target in ("root", "group") for a in policy.actions):
         if incident.root_confidence is None:
@@ -231,6 +264,16 @@ def mismatch(policy: Policy, s: Situation) -> str | None:
             return (
                 f"root {incident.root_resource_id} ranked with confidence "
                 f"{incident.root_confidence:.2f}, below trigger.min_root_confidence {bound:g}"
+            )
+    if t.changed_within_s is not None:
+        since, root_id = incident.opened_ts - t.changed_within_s, incident.root_resource_id
+        if not any(
+            e.resource_id == root_id and since <= e.ts <= s.now and e.kind.startswith(CHANGE)
+            for e in s.changes
+        ):
+            return (
+                f"no change of {root_id} within trigger.changed_within_s "
+                f"({t.changed_within_s:g}s) before the incident: nothing to roll back"
             )
     if s.now - incident.opened_ts < t.min_duration_s:
         return f"incident younger than trigger.min_duration_s ({t.min_duration_s:g}s)"

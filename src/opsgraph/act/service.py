@@ -18,13 +18,22 @@ from typing import Any
 from opsgraph.act.actions import get_action, validate_action
 from opsgraph.act.executors import ActionRequest, Executor, ExecutorContext, Plan, build_executors
 from opsgraph.act.guardrails import Target, refusal
-from opsgraph.act.policy import Mode, Policy, Situation, load_policies, mismatch, resolve_target
+from opsgraph.act.policy import (
+    CHANGE,
+    Mode,
+    Policy,
+    Situation,
+    load_policies,
+    mismatch,
+    resolve_target,
+)
 from opsgraph.act.runner import ActionRunner
 from opsgraph.act.settings import AutomationSettings
 from opsgraph.core.errors import ConflictError, InvalidInputError, OpsgraphError
 from opsgraph.core.models import (
     Dependency,
     DependencyKind,
+    Event,
     Incident,
     IncidentStatus,
     Resource,
@@ -160,7 +169,20 @@ class Automation(ActionRunner):
             resources=self._resources(),
             now=self.clock(),
             event=event,
+            changes=self._changes(incident),
         )
+
+    def _changes(self, incident: Incident) -> list[Event]:
+        """The root's change events as far back as any policy's `changed_within_s` looks."""
+        within = [p.trigger.changed_within_s for p in self.policies if p.trigger.changed_within_s]
+        if not within or not incident.root_resource_id:
+            return []
+        events, _ = self.store.list_events(
+            resource_id=incident.root_resource_id,
+            start=incident.opened_ts - max(within),
+            limit=200,
+        )
+        return [e for e in events if e.kind.startswith(CHANGE)]
 
     def evaluate(
         self,

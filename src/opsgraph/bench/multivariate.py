@@ -20,7 +20,7 @@ from opsgraph.core.metrics import SIGNALS
 from opsgraph.core.table import Table
 from opsgraph.ingest.offline import score_table
 from opsgraph.models.multivariate import MultivariateEnsemble
-from opsgraph.sim import FaultKind, SimulatedCloud
+from opsgraph.sim import CORE_FAULT_KINDS, SimulatedCloud
 
 
 def roc_auc(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_]) -> float:
@@ -49,7 +49,7 @@ def run_multivariate_bench(
     train = np.array([sim.step().values[:, cols] for _ in range(steps)])
     ts_train = np.asarray(sim.now - steps * sim.step_s + np.arange(steps) * sim.step_s, float)
     rng = np.random.default_rng(seed)
-    kinds = list(FaultKind)
+    kinds = list(CORE_FAULT_KINDS)
     labels = np.zeros((steps, len(ids)), dtype=bool)
     test = []
     ts_test = np.asarray(sim.now + np.arange(steps) * sim.step_s, dtype=np.float64)

@@ -32,7 +32,7 @@ from opsgraph.core.models import DependencyKind
 from opsgraph.explain.evidence import score_metrics, slo_affinity
 from opsgraph.explain.onset import estimate_onset
 from opsgraph.explain.rank import rank_root_causes
-from opsgraph.sim import FaultKind, SimulatedCloud
+from opsgraph.sim import CORE_FAULT_KINDS, SimulatedCloud
 
 
 def opsgraph_ranker(case: Case) -> Ranked:
@@ -102,7 +102,7 @@ def sim_cases(
     members = [(d.source, d.target) for d in sim.dependencies if d.kind is DependencyKind.MEMBER]
     ids = [r.id for r in sim.resources]
     rng = random.Random(seed)
-    kinds = list(FaultKind)
+    kinds = list(CORE_FAULT_KINDS)
     frames = [sim.step() for _ in range(normal_steps)]
     metrics = list(frames[0].metrics)
     columns_nodes = [r for r in frames[0].resource_ids for _ in metrics]

@@ -94,7 +94,9 @@ class ArmResult:
 def _settings(data_dir: Path, resources: int, seed: int, remediate: bool) -> Settings:
     return Settings(
         data_dir=data_dir,
-        sim={"resources": resources, "seed": seed, "preroll_steps": 150},
+        # One-minute steps: the schedule and its figures count minutes (the demo samples
+        # every 15 s).
+        sim={"resources": resources, "seed": seed, "preroll_steps": 150, "step_s": 60.0},
         auth={"enabled": False},
         automation={
             "policy_dir": POLICIES if remediate else None,

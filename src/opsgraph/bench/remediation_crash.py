@@ -28,7 +28,7 @@ from typing import Any
 
 from opsgraph.act.executors import Executor, Plan, Result
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.sim import FaultKind
+from opsgraph.sim import CORE_FAULT_KINDS
 
 
 class LedgerExecutor:
@@ -70,7 +70,12 @@ def _worker(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     settings = Settings(
         data_dir=data_dir,
-        sim={"resources": args.resources, "seed": args.seed, "preroll_steps": 40},
+        sim={
+            "resources": args.resources,
+            "seed": args.seed,
+            "preroll_steps": 40,
+            "step_s": 60.0,
+        },
         detect={"window": 30, "min_points": 10},
         auth={"enabled": False},
         automation={"policy_dir": POLICIES, "tick_s": 0, "backoff_s": 0},
@@ -88,7 +93,7 @@ def _worker(args: argparse.Namespace) -> int:
     automation.executors["sim"] = LedgerExecutor(
         automation.executors["sim"], Path(args.ledger), args.exec_delay
     )
-    kinds = list(FaultKind)
+    kinds = list(CORE_FAULT_KINDS)
     nodes = sorted(r.id for r in sim.resources)
     print("ready", flush=True)
     while sim.now < end:

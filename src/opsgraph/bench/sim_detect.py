@@ -32,7 +32,7 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.models import Incident
 from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest.stream import IngestResult, build_ingestor
-from opsgraph.sim import FaultKind, SimulatedCloud
+from opsgraph.sim import CORE_FAULT_KINDS, SimulatedCloud
 from opsgraph.store import Store
 
 #: A fault counts as paged in time when its first page comes within this many steps.
@@ -99,7 +99,7 @@ def _one_run(
     quiet_pages = len(pages)
     node_days = resources * quiet_steps * step / 86_400
     rng = random.Random(seed)
-    kinds = list(FaultKind)
+    kinds = list(CORE_FAULT_KINDS)
     ids = [r.id for r in sim.resources]
     tp = fp = fn = 0
     delays: list[float] = []

@@ -24,7 +24,7 @@ def _share(x: float | None) -> str:
 
 def bench_remediation(
     incidents: Annotated[
-        int, typer.Option(min=8, help="Incidents per topology (cycling every fault kind).")
+        int, typer.Option(min=9, help="Incidents per topology (cycling every fault kind).")
     ] = 64,
     seeds: Annotated[
         list[int] | None, typer.Option("--seed", help="Topology seeds (repeat; default 1 and 2).")

@@ -63,6 +63,7 @@ class DemoSettings(Section):
             "memory_leak",
             "disk_full",
             "misconfiguration",
+            "certificate_expiry",
         ],
         description="Fault kinds the demo cycles through.",
     )

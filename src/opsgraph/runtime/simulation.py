@@ -19,6 +19,7 @@ from opsgraph.runtime.estate import Estate
 from opsgraph.runtime.intake import Intake
 from opsgraph.runtime.settings import Settings
 from opsgraph.sim import (
+    CHANGE_FAULTS,
     ActionKind,
     ActionOutcome,
     CalendarEvent,
@@ -140,6 +141,20 @@ class Simulation:
         cloud = self.require()
         with self._lock:
             record = cloud.inject(kind, node, duration_s=duration_s)
+        if kind in CHANGE_FAULTS:
+            # What broke it was a change of the node, which a delivery pipeline records: the
+            # evidence a rollback policy asks for (`trigger.changed_within_s`).
+            self.store.add_events(
+                [
+                    Event(
+                        ts=record.start_ts,
+                        kind="change.deploy",
+                        resource_id=node,
+                        message=f"deploy on {node} (release {record.id})",
+                        payload={"release": record.id, "source": "simulator"},
+                    )
+                ]
+            )
         self._record(
             event=Event(
                 ts=record.start_ts,

@@ -23,7 +23,7 @@ from opsgraph.core.errors import InvalidInputError
 from opsgraph.core.metrics import SIGNALS
 from opsgraph.models.gnn.dataset import LabelledWindows
 from opsgraph.models.gnn.features import RECENT_ROWS, WINDOW_ROWS, BoolArray, GraphWindow
-from opsgraph.sim import FaultKind, SimulatedCloud
+from opsgraph.sim import CORE_FAULT_KINDS, FaultKind, SimulatedCloud
 
 #: Steps each fault lasts, and the steps after its start at which windows are taken.
 FAULT_STEPS = 8
@@ -52,7 +52,7 @@ def sim_windows(
 ) -> LabelledWindows:
     """`incidents` faults cycling `fault_kinds` (all by default) on one generated estate, with
     a normal window before each `normal_every`-th incident."""
-    kinds = [FaultKind(k) for k in (fault_kinds or list(FaultKind))]
+    kinds = [FaultKind(k) for k in (fault_kinds or list(CORE_FAULT_KINDS))]
     if not kinds:
         raise InvalidInputError("fault_kinds", "needs at least one fault kind")
     sim = SimulatedCloud.generate(resources, seed=seed, start_ts=1_750_000_000.0)
@@ -117,7 +117,7 @@ class Plan:
 
     @property
     def seen_kinds(self) -> list[str]:
-        return [k.value for k in FaultKind if k.value not in self.unseen_kinds]
+        return [k.value for k in CORE_FAULT_KINDS if k.value not in self.unseen_kinds]
 
     def describe(self) -> dict[str, Any]:
         return {

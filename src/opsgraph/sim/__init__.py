@@ -5,11 +5,20 @@ The default source of opsgraph; deterministic by seed so detectors can be scored
 
 from opsgraph.core.models import CalendarEvent
 from opsgraph.sim.engine import SimulatedCloud
-from opsgraph.sim.faults import ActionKind, ActionOutcome, FaultKind, FaultRecord
+from opsgraph.sim.faults import (
+    CHANGE_FAULTS,
+    CORE_FAULT_KINDS,
+    ActionKind,
+    ActionOutcome,
+    FaultKind,
+    FaultRecord,
+)
 from opsgraph.sim.topology import generate_topology
 from opsgraph.sim.workload import Calendar
 
 __all__ = [
+    "CHANGE_FAULTS",
+    "CORE_FAULT_KINDS",
     "ActionKind",
     "ActionOutcome",
     "Calendar",

@@ -28,6 +28,17 @@ class FaultKind(StrEnum):
     DEPENDENCY_OUTAGE = "dependency_outage"
     DISK_FULL = "disk_full"
     MISCONFIGURATION = "misconfiguration"
+    #: An expired TLS certificate: requests fail fast, as after a bad configuration, but
+    #: nothing changed on the node and no action of the catalogue cures it (someone renews
+    #: the certificate). Its symptoms are a misconfiguration's; its cure is not a rollback.
+    CERTIFICATE_EXPIRY = "certificate_expiry"
+
+
+#: The eight kinds the detection and root-cause benchmarks cycle (their figures are of these);
+#: the remediation benchmark cycles every kind, the ambiguous ones included.
+CORE_FAULT_KINDS: tuple[FaultKind, ...] = tuple(
+    k for k in FaultKind if k is not FaultKind.CERTIFICATE_EXPIRY
+)
 
 
 class ActionKind(StrEnum):
@@ -54,6 +65,7 @@ FAULT_TARGETS: dict[FaultKind, frozenset[ResourceKind]] = {
     FaultKind.DEPENDENCY_OUTAGE: frozenset({_K.RDS, _K.CACHE, _K.S3}),
     FaultKind.DISK_FULL: frozenset({_K.EC2, _K.RDS, _K.K8S_POD, _K.GENERIC}),
     FaultKind.MISCONFIGURATION: _COMPUTE | {_K.ELB},
+    FaultKind.CERTIFICATE_EXPIRY: _COMPUTE | {_K.ELB},
 }
 
 #: Planned durations when the caller gives none: a few to fifteen one-minute steps.
@@ -66,6 +78,7 @@ DEFAULT_DURATION_S: dict[FaultKind, float] = {
     FaultKind.DEPENDENCY_OUTAGE: 480.0,
     FaultKind.DISK_FULL: 720.0,
     FaultKind.MISCONFIGURATION: 600.0,
+    FaultKind.CERTIFICATE_EXPIRY: 900.0,
 }
 
 #: Which resource kinds each action applies to.
@@ -85,6 +98,10 @@ ACTION_CLEARS: dict[ActionKind, frozenset[FaultKind]] = {
     ActionKind.FAILOVER: frozenset({FaultKind.DEPENDENCY_OUTAGE, FaultKind.LATENCY_INJECTION}),
     ActionKind.ROLLBACK: frozenset({FaultKind.MISCONFIGURATION, FaultKind.ERROR_BURST}),
 }
+
+#: Faults that a change of the node brings (a deploy or a configuration push, recorded as a
+#: `change.deploy` event when the simulator injects them): what a rollback can undo.
+CHANGE_FAULTS = frozenset({FaultKind.MISCONFIGURATION, FaultKind.ERROR_BURST})
 
 #: Faults whose effect travels with the load to callees; every other one travels to callers.
 DOWNSTREAM_FAULTS = frozenset({FaultKind.TRAFFIC_SPIKE})
@@ -151,7 +168,7 @@ def fault_params(kind: FaultKind, intensity: float) -> dict[str, Any]:
         params["timeout_ms"] = 2000.0 * min(1.0, a)
     elif kind is FaultKind.DISK_FULL:
         params["error_rate"] = min(0.9, 0.3 * a)
-    elif kind is FaultKind.MISCONFIGURATION:
+    elif kind in (FaultKind.MISCONFIGURATION, FaultKind.CERTIFICATE_EXPIRY):
         params["error_rate"] = min(0.9, 0.4 * a)
     return params
 
@@ -217,7 +234,7 @@ def compute_effects(
             fx.disk_frac[i] = max(fx.disk_frac[i], frac)
             fx.err_add[i] += p["error_rate"] * frac
             fx.lat_mult[i] *= 1.0 + 0.5 * frac
-        elif k is FaultKind.MISCONFIGURATION:
+        elif k in (FaultKind.MISCONFIGURATION, FaultKind.CERTIFICATE_EXPIRY):
             # requests fail fast before reaching dependencies: errors up, latency and fan-out down
             fx.err_add[i] += p["error_rate"]
             fx.fwd[i] *= 1.0 - p["error_rate"]
