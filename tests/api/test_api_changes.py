@@ -32,7 +32,7 @@ def test_a_deploy_is_recorded_audited_and_listed(client: TestClient, runtime: Ru
 def test_bad_changes_are_refused_naming_the_field(client: TestClient, runtime: Runtime) -> None:
     node = next(iter(runtime.estate.resources))
     cases = [
-        ({"resource_id": "no-such-node"}, 404, "no-such-node"),
+        ({"resource_id": "no-such-node"}, 422, "unknown resource 'no-such-node'"),
         ({"resource_id": node, "kind": "fault.injected"}, 422, "kind"),
         ({"resource_id": node, "kind": "change.Deploy"}, 422, "kind"),
         ({"resource_id": node, "ts": runtime.clock() + 86_400}, 422, "event[0].ts"),

@@ -15,6 +15,7 @@ import typer
 from opsgraph import __version__
 from opsgraph.cli.auth import keys_app, users_app
 from opsgraph.cli.bench import bench_app
+from opsgraph.cli.bench_forecast import bench_forecast
 from opsgraph.cli.bench_multivariate import bench_multivariate
 from opsgraph.cli.bench_remediation import bench_remediation
 from opsgraph.cli.common import UrlOpt, call_api, console, fail, report
@@ -46,6 +47,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sim_app, name="sim")
 bench_app.command("remediation")(bench_remediation)
 bench_app.command("multivariate")(bench_multivariate)
+bench_app.command("forecast")(bench_forecast)
 app.add_typer(bench_app, name="bench")
 app.add_typer(detect_app, name="detect")
 app.command("backtest")(backtest)

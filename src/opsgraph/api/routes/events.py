@@ -76,7 +76,8 @@ def record_change(body: ChangeIn, runtime: RuntimeDep, who: ActorDep) -> Event:
     audited. Rollback policies with `trigger.changed_within_s` act only on resources that
     changed; the change is listed by `GET /events?kind=change.deploy`."""
     store = runtime.store
-    store.get_resource(body.resource_id)  # 404 for an unknown resource
+    if body.resource_id not in runtime.estate.resources:
+        raise InvalidInputError("resource_id", f"unknown resource {body.resource_id!r}")
     now = runtime.clock()
     ts = now if body.ts is None else body.ts
     if not math.isfinite(ts):
