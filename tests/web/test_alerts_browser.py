@@ -184,24 +184,18 @@ def test_tabs_pages_search_and_live_notice(
 
 
 def test_opens_on_open_incidents_with_root_notified_and_members(
-    demo_url: str, dashboard: Any, api: httpx.Client, artifacts: Path
+    demo_url: str, dashboard: Any, api: httpx.Client, held_open: int, artifacts: Path
 ) -> None:
-    _outage(api)
-
-    def waiting() -> list[dict[str, Any]]:
-        found = [api.get("/incidents", params={"status": s}).json()["items"] for s in STATUSES]
-        return sorted(found[0] + found[1], key=lambda i: (i["opened_ts"], i["id"]), reverse=True)
-
-    incidents = _wait(waiting, "an open incident", 90)
+    # An incident that stays open (the demo's own resolve themselves within seconds).
     page = dashboard.page
     _open_page(page, f"{demo_url}/alerts.html")
     assert page.get_by_test_id("incidents-view").is_visible()
     assert not page.get_by_test_id("anomalies-view").is_visible()
-    row = page.locator(f'[data-testid="lead-row"][data-incident-id="{incidents[0]["id"]}"]')
+    row = page.locator(f'[data-testid="lead-row"][data-incident-id="{held_open}"]')
     row.wait_for(timeout=10_000)
     # Title, severity and root follow the incident as it grows: compare with what the API says
     # now, once the page shows the same.
-    incident_id = incidents[0]["id"]
+    incident_id = held_open
     assert row.get_by_test_id("lead-link").inner_text().startswith(f"#{incident_id} ")
 
     def agrees() -> bool:
@@ -219,14 +213,14 @@ def test_opens_on_open_incidents_with_root_notified_and_members(
     page.wait_for_selector('[data-testid="lead-rows"][data-loaded="true"]', timeout=10_000)
     assert row.get_by_test_id("notified").inner_text() == "no receiver configured"
     counted = int(page.get_by_test_id("count-incidents").inner_text())
-    assert counted >= len(incidents)
+    assert counted >= 1
 
     # Its anomalies are behind a disclosure, each with why it is one.
     toggle = row.get_by_test_id("lead-toggle")
     assert toggle.get_attribute("aria-expanded") == "false"
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
-    members = page.locator(f'#members-{incidents[0]["id"]} [data-testid="lead-member"]')
+    members = page.locator(f'#members-{incident_id} [data-testid="lead-member"]')
     members.first.wait_for(timeout=10_000)
     assert all(" expected · " in w for w in members.locator(".why").all_inner_texts())
     _shot(page, artifacts / "alerts-incidents.png")
@@ -237,7 +231,9 @@ def test_opens_on_open_incidents_with_root_notified_and_members(
     page.get_by_test_id("view-anomalies").click()
     page.wait_for_function(READY)
     assert "view=anomalies" in page.url
-    assert page.get_by_test_id("alert-row").count() >= 1
+    # (The held incident's anomalies are over: they are listed under every status.)
+    page.get_by_test_id("status-filter").select_option("all")
+    page.get_by_test_id("alert-row").first.wait_for(timeout=10_000)
     page.reload()
     page.wait_for_function(READY)
     assert page.get_by_test_id("anomalies-view").is_visible()
@@ -246,7 +242,7 @@ def test_opens_on_open_incidents_with_root_notified_and_members(
 
     # A row opens its incident.
     row.locator("td.time").click()
-    page.wait_for_url(f"**/incidents.html?id={incidents[0]['id']}", timeout=10_000)
+    page.wait_for_url(f"**/incidents.html?id={incident_id}", timeout=10_000)
     assert dashboard.unexpected_problems() == []
 
 
