@@ -107,6 +107,27 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_env: dict[str, str])
             _stop(process)
 
 
+def wait_for(check: Any, what: str, timeout: float = 60.0) -> Any:
+    """Poll `check()` until it returns something truthy; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.5)
+    return value
+
+
+@pytest.fixture(scope="module")
+def incident_id(api: httpx.Client) -> int:
+    """An incident of the module's demo (a database outage, injected here)."""
+    graph = api.get("/graph").json()
+    db = next(n["id"] for n in graph["nodes"] if n["kind"] == "rds")
+    body = {"kind": "dependency_outage", "node": db, "duration_s": 1_800}
+    assert api.post("/sim/faults", json=body).status_code == 201
+    items = wait_for(lambda: api.get("/incidents").json()["items"], "an incident")
+    return int(items[0]["id"])
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright import sync_api

@@ -9,11 +9,9 @@ Writes test-artifacts/a11y.json: every violation of any impact, per page and sch
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.web.conftest import ADMIN_PASSWORD, logged_in
 
@@ -30,25 +28,6 @@ RUN_AXE = """async () => {
     nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary),
   }));
 }"""
-
-
-def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.5)
-    return value
-
-
-@pytest.fixture(scope="module")
-def incident_id(api: httpx.Client) -> int:
-    graph = api.get("/graph").json()
-    db = next(n["id"] for n in graph["nodes"] if n["kind"] == "rds")
-    body = {"kind": "dependency_outage", "node": db, "duration_s": 1_800}
-    assert api.post("/sim/faults", json=body).status_code == 201
-    items = _wait(lambda: api.get("/incidents").json()["items"], "an incident")
-    return int(items[0]["id"])
 
 
 def _axe_script() -> str:

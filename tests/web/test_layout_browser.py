@@ -8,13 +8,11 @@ Writes test-artifacts/layout-<width>-<page>.png.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from tests.web.conftest import ADMIN_PASSWORD, logged_in
+from tests.web.conftest import ADMIN_PASSWORD, logged_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -41,26 +39,6 @@ OVERFLOW = f"""() => {{
   }}
   return out;
 }}"""
-
-
-def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.5)
-    return value
-
-
-@pytest.fixture(scope="module")
-def incident_id(api: httpx.Client) -> int:
-    """An incident of the demo (a database outage, injected here)."""
-    graph = api.get("/graph").json()
-    db = next(n["id"] for n in graph["nodes"] if n["kind"] == "rds")
-    body = {"kind": "dependency_outage", "node": db, "duration_s": 1_800}
-    assert api.post("/sim/faults", json=body).status_code == 201
-    items = _wait(lambda: api.get("/incidents").json()["items"], "an incident")
-    return int(items[0]["id"])
 
 
 def _pages(incident: int) -> list[tuple[str, str, list[str]]]:
@@ -136,7 +114,7 @@ def test_rows_open_incidents_and_unknown_ones_have_no_controls(
     page.goto(f"{demo_url}/incidents.html?id=999999")
     page.wait_for_function(READY, timeout=30_000)
     title = page.get_by_test_id("incident-title")
-    _wait(lambda: title.inner_text() == "Incident #999999 not found", "the not-found title", 10)
+    wait_for(lambda: title.inner_text() == "Incident #999999 not found", "the not-found title", 10)
     assert page.get_by_test_id("incident-message").inner_text().startswith("There is no incident")
     assert not page.get_by_test_id("incident-controls").is_visible()
     assert not page.get_by_test_id("incident-timeline").is_visible()
