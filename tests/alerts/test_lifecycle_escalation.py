@@ -31,10 +31,17 @@ def _setup(tmp_path: Path, **settings: object) -> tuple[Store, AlertLifecycle, l
     return store, life, pages
 
 
-def _open(store: Store, resource: str, ts: float, score: float, severity: Severity) -> Anomaly:
+def _open(
+    store: Store,
+    resource: str,
+    ts: float,
+    score: float,
+    severity: Severity,
+    metric: str = "latency_ms",
+) -> Anomaly:
     a = Anomaly(
         resource_id=resource,
-        metric="latency_ms",
+        metric=metric,
         detector="d",
         start_ts=ts,
         last_ts=ts,
@@ -105,3 +112,26 @@ def test_open_at_medium_opens_on_every_related_pair(tmp_path: Path) -> None:
     life.process([_open(store, "db", 0.0, 0.5, Severity.MEDIUM)], [])
     life.process([_open(store, "api", 60.0, 0.45, Severity.MEDIUM)], [])
     assert len(_incidents(store)) == 1
+
+
+def test_lesser_anomalies_join_an_incident_but_do_not_keep_it_open(tmp_path: Path) -> None:
+    store, life, pages = _setup(tmp_path, group_window_s=600.0)
+    db = _open(store, "db", 0.0, 0.7, Severity.HIGH)
+    api = _open(store, "api", 60.0, 0.7, Severity.HIGH)
+    life.process([db, api], [])
+    (incident,) = _incidents(store)
+    # A stream of medium anomalies nearby joins while the incident's last page-level
+    # activity (60 s) is within the window...
+    web = _open(store, "web", 500.0, 0.45, Severity.MEDIUM)
+    life.process([web], [])
+    assert store.get_anomaly(web.id or 0).incident_id == incident.id
+    assert _incidents(store)[0].updated_ts == 60.0
+    # ...but does not stretch it: past the window the next fault opens an incident of its own.
+    web2 = _open(store, "web", 700.0, 0.45, Severity.MEDIUM)
+    life.process([web2], [])
+    assert store.get_anomaly(web2.id or 0).incident_id is None
+    db2 = _open(store, "db", 800.0, 0.9, Severity.CRITICAL, metric="error_rate")
+    api2 = _open(store, "api", 810.0, 0.7, Severity.HIGH, metric="error_rate")
+    life.process([db2, api2], [])
+    assert len(_incidents(store)) == 2
+    assert [p for p in pages if p.startswith("opened")] == ["opened:high", "opened:critical"]

@@ -70,3 +70,21 @@ def test_other_detectors_a_valid_range_and_the_lifecycle_reason() -> None:
 )
 def test_values_carry_their_unit(metric: str, value: float, text: str) -> None:
     assert format_value(metric, value) == text
+
+
+def test_the_ensemble_says_its_severity_is_a_distance_not_a_rarity() -> None:
+    far = why(
+        _anomaly(detector="ensemble", max_score=0.45, severity=Severity.HIGH), DetectSettings()
+    )
+    assert far.endswith(
+        "1 in 10^4.5 ≥ 1 in 10^3.5 (alert_threshold 0.35) · "
+        "high: ≥ 7.2 robust deviations from normal"
+    )
+    rare = why(
+        _anomaly(detector="ensemble", max_score=0.9, severity=Severity.MEDIUM), DetectSettings()
+    )
+    assert rare.endswith("medium: rare, but under 7.2 robust deviations from normal")
+    plain = why(
+        _anomaly(detector="ensemble", max_score=0.45, severity=Severity.MEDIUM), DetectSettings()
+    )
+    assert plain.endswith("(alert_threshold 0.35)")

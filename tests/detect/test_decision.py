@@ -111,3 +111,60 @@ def test_bad_rest_settings_are_refused() -> None:
     for kwargs in ({"rest_points": -1}, {"rest_fraction": 1.0}, {"rest_fraction": -0.1}):
         with pytest.raises(ValueError):
             EpisodeTracker(threshold=0.5, close_after=1, detector="d", **kwargs)  # type: ignore[arg-type]
+
+
+def test_rarity_opens_and_distance_sets_the_severity() -> None:
+    tracker = EpisodeTracker(threshold=0.4, close_after=3, detector="ensemble")
+    tracker.reserve(2)
+    keys = [("quiet", "cpu"), ("far", "cpu")]
+
+    def step(t: float, scores: list[float], distance: list[float]):  # type: ignore[no-untyped-def]
+        return tracker.decide(
+            ts=np.full(2, t),
+            idx=np.arange(2),
+            values=np.array([1.0, 2.0]),
+            expected=np.zeros(2),
+            scores=np.asarray(scores),
+            keys=keys,
+            severity=np.asarray(distance),
+        )
+
+    # One in 10^9 for a quiet series, but close to normal: worth a look, not a page. A far
+    # point takes its severity once the distance has held for two points.
+    opened = step(0.0, [0.9, 0.45], [0.1, 0.7]).opened
+    assert [(a.resource_id, a.severity) for a in opened] == [
+        ("quiet", Severity.MEDIUM),
+        ("far", Severity.MEDIUM),
+    ]
+    # Severity follows the distance as it holds and grows, though the rarity does not.
+    for t, expected in ((1.0, Severity.HIGH), (2.0, Severity.CRITICAL)):
+        updated = step(t, [0.9, 0.45], [0.2, 0.9]).updated
+        assert {a.resource_id: a.severity for a in updated} == {
+            "quiet": Severity.MEDIUM,
+            "far": expected,
+        }
+    assert {a.resource_id: a.max_score for a in updated} == {"quiet": 0.9, "far": 0.45}
+
+
+def test_one_far_point_is_not_enough_for_a_page() -> None:
+    tracker = EpisodeTracker(threshold=0.4, close_after=3, detector="ensemble")
+    tracker.reserve(1)
+
+    def step(t: float, distance: float):  # type: ignore[no-untyped-def]
+        return tracker.decide(
+            ts=np.array([t]),
+            idx=np.array([0]),
+            values=np.ones(1),
+            expected=np.zeros(1),
+            scores=np.array([0.5]),
+            keys=[("a", "cpu")],
+            severity=np.array([distance]),
+        )
+
+    (anomaly,) = step(0.0, 0.95).opened
+    assert anomaly.severity is Severity.MEDIUM
+    step(1.0, 0.1)
+    step(2.0, 0.95)
+    assert anomaly.severity is Severity.MEDIUM
+    step(3.0, 0.95)
+    assert anomaly.severity is Severity.CRITICAL

@@ -44,3 +44,20 @@ def test_one_tail_member_is_not_corrected() -> None:
     assert single.correction == 1.0
     best, _, raws = single.score(ONE, np.array([13.0]))
     assert best[0] == single.calibrators[0].probability(ONE, raws[0])[0]
+
+
+def test_the_ensemble_reports_how_far_a_point_is_beside_how_rare() -> None:
+    from opsgraph.detect.tail_ensemble import TailEnsembleDetector
+
+    det = TailEnsembleDetector("robust_z@60,cusum@60")
+    det.reserve(2)
+    idx = np.arange(2)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        det.score(idx, rng.normal(size=2))
+        det.learn(idx, rng.normal(size=2))
+    surprise, _ = det.score(idx, np.array([0.0, 25.0]))
+    z = det.magnitude()
+    assert z is not None and z[0] < 2.0 and z[1] > 15.0
+    assert surprise[1] > surprise[0]
+    assert TailEnsembleDetector("cusum@60").magnitude() is None

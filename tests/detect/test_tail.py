@@ -57,3 +57,29 @@ def test_a_rise_above_a_flat_history_is_as_rare_as_a_first_ever() -> None:
 def test_bad_parameters() -> None:
     with pytest.raises(ValueError):
         TailCalibrator(level=1.0)
+
+
+def test_an_outage_does_not_teach_the_tail_that_outages_are_normal() -> None:
+    def after_outage(cap: float | None) -> float:
+        rng = np.random.default_rng(1)
+        cal = TailCalibrator(history=2000, level=0.99, refit_every=1, cap_surprise=cap)
+        cal.reserve(1)
+        idx = np.array([0])
+        for _ in range(1500):
+            cal.learn(idx, np.abs(rng.normal(size=1)))
+        cal.probability(idx, np.array([0.0]))  # fit
+        for _ in range(10):  # ten points of an outage, z about 40
+            cal.learn(idx, np.array([40.0]))
+        for _ in range(100):
+            cal.learn(idx, np.abs(rng.normal(size=1)))
+        return float(-np.log10(1.0 - cal.probability(idx, np.array([40.0]))[0]))
+
+    # Capped at one in 10^5, the same outage a little later is still far beyond that;
+    # learned raw, ten points fill the tail and the repeat looks like a one-in-10^3 event.
+    assert after_outage(5.0) > 8.0
+    assert after_outage(None) < 4.0
+
+
+def test_the_cap_must_lie_beyond_the_level() -> None:
+    with pytest.raises(ValueError):
+        TailCalibrator(level=0.99, cap_surprise=1.5)

@@ -143,11 +143,15 @@ class AlertLifecycle:
                 continue
             anomaly.incident_id = stored.incident_id
             incident = self.store.get_incident(stored.incident_id)
-            if incident.status is IncidentStatus.RESOLVED or rank <= incident.severity.rank:
+            if incident.status is IncidentStatus.RESOLVED:
+                continue
+            if rank <= incident.severity.rank:
+                if rank >= self.settings.open_at.rank and self._touch(incident, anomaly):
+                    self.store.update_incident(incident)
                 continue
             before = incident.severity
             incident.severity = anomaly.severity
-            incident.updated_ts = max(incident.updated_ts or 0.0, anomaly.last_ts)
+            self._touch(incident, anomaly)
             self.store.update_incident(incident)
             self._timeline(
                 incident,
@@ -156,6 +160,17 @@ class AlertLifecycle:
                 f"{anomaly.metric} scored {anomaly.max_score:.2f}",
                 anomaly=anomaly,
             )
+
+    @staticmethod
+    def _touch(incident: Incident, anomaly: Anomaly) -> bool:
+        """Paging-level activity (an anomaly at `alerts.open_at` or above) keeps an incident
+        open to related anomalies for `group_window_s` more; a stream of lesser ones joins it
+        meanwhile but does not keep it open (else a noisy neighbourhood holds one incident
+        open for hours and the next fault there never pages). True if it moved."""
+        last = max(incident.updated_ts or 0.0, anomaly.last_ts)
+        moved = last != incident.updated_ts
+        incident.updated_ts = last
+        return moved
 
     def active_silences(self, ts: float) -> list[Silence]:
         return [s for s in self.store.list_silences(ending_after=ts) if s.active_at(ts)]
@@ -228,7 +243,8 @@ class AlertLifecycle:
                 incident.resource_ids = [*incident.resource_ids, anomaly.resource_id]
             if anomaly.severity.rank > incident.severity.rank:
                 incident.severity = anomaly.severity
-            incident.updated_ts = max(incident.updated_ts or 0.0, anomaly.last_ts)
+            if anomaly.severity.rank >= cfg.open_at.rank:
+                self._touch(incident, anomaly)
             self.store.update_incident(incident)
             self._timeline(incident, "grouped", decision.reason, anomaly=anomaly)
             return

@@ -1,15 +1,17 @@
 """Why an anomaly is one, in a line: its value against the expected one, the detector and the
 setting it crossed, and why it is quiet if it is (a duplicate, silenced, waiting).
 
-"412 ms vs 120 ms expected · robust_z · z 7.2 ≥ 4.7 (alert_threshold 0.35)". The API adds it to
-each listed anomaly (`why`); the console's Alerts page shows it in its Reason column.
+"412 ms vs 120 ms expected · robust_z · z 7.2 ≥ 4.7 (alert_threshold 0.35)"; for the ensemble,
+whose score is rarity, also what its severity says ("high: ≥ 7.2 robust deviations from
+normal"). The API adds it to each listed anomaly (`why`); the console's Alerts page shows it
+in its Reason column.
 """
 
 from __future__ import annotations
 
 import math
 
-from opsgraph.core.models import Anomaly
+from opsgraph.core.models import SEVERITY_BOUNDS, Anomaly, Severity
 from opsgraph.detect.calibrate import SURPRISE_FULL, ExponentialCalibrator
 from opsgraph.detect.settings import DetectSettings
 
@@ -97,6 +99,22 @@ def lifecycle_reason(anomaly: Anomaly) -> str:
     return ""
 
 
+def _severity_note(anomaly: Anomaly, detect: DetectSettings) -> str:
+    """For a detector that reports surprise, its severity comes from the point's distance to
+    normal (a robust z through the exponential map), not from its rarity: say so."""
+    if anomaly.detector not in SURPRISE_DETECTORS:
+        return ""
+    cal = ExponentialCalibrator(onset=detect.z_onset, scale=detect.z_scale)
+    bound = {severity: cal.raw_at(b) for b, severity in SEVERITY_BOUNDS}
+    severity = anomaly.severity
+    if severity in (Severity.HIGH, Severity.CRITICAL):
+        return f"{severity.value}: ≥ {_raw(bound[severity])} robust deviations from normal"
+    high_score = next(b for b, s in SEVERITY_BOUNDS if s is Severity.HIGH)
+    if severity is Severity.MEDIUM and anomaly.max_score >= high_score:
+        return f"medium: rare, but under {_raw(bound[Severity.HIGH])} robust deviations from normal"
+    return ""
+
+
 def why(anomaly: Anomaly, detect: DetectSettings) -> str:
     """One line saying why `anomaly` is anomalous under the live detect settings."""
     metric = anomaly.metric
@@ -107,6 +125,9 @@ def why(anomaly: Anomaly, detect: DetectSettings) -> str:
     ]
     breach = _range_breach(anomaly, detect)
     parts.append(breach or _setting(anomaly, detect))
+    note = "" if breach else _severity_note(anomaly, detect)
+    if note:
+        parts.append(note)
     reason = lifecycle_reason(anomaly)
     if reason:
         parts.append(reason)

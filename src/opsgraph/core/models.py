@@ -315,6 +315,8 @@ class Incident(_Model):
     root_resource_id: str | None = None
     resource_ids: list[str] = Field(default_factory=list)
     summary: str = ""
+    #: Data time of its last activity at paging severity (`alerts.open_at`): related anomalies
+    #: join it within `alerts.group_window_s` of this.
     updated_ts: float | None = None
     acknowledged_ts: float | None = None
     acknowledged_by: str | None = None

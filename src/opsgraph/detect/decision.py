@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from opsgraph.core.models import (
     SEVERITY_BY_CODE,
@@ -77,6 +78,7 @@ class EpisodeTracker:
         self._streak = np.zeros(0, dtype=np.int64)  # consecutive points above the threshold
         self._streak_start = np.zeros(0)  # timestamp of the first of them
         self._threshold = np.zeros(0)  # per series: feedback can raise it
+        self._distance = np.zeros(0)  # per series: the last point's severity distance
 
     def reserve(self, n_series: int) -> None:
         extra = n_series - self._quiet.shape[0]
@@ -88,6 +90,7 @@ class EpisodeTracker:
             self._seen = np.concatenate([self._seen, np.zeros(extra, dtype=np.int64)])
             self._rest_until = np.concatenate([self._rest_until, np.zeros(extra, dtype=np.int64)])
             self._rest_score = np.concatenate([self._rest_score, np.zeros(extra)])
+            self._distance = np.concatenate([self._distance, np.zeros(extra)])
 
     def raise_threshold(self, series: int, at_least: float) -> float:
         """Alert on this series only from `at_least` on (after a false positive)."""
@@ -115,8 +118,12 @@ class EpisodeTracker:
         expected: FloatArray,
         scores: FloatArray,
         keys: list[tuple[str, str]],
+        severity: FloatArray | None = None,
     ) -> Decisions:
-        """keys[i] is (resource_id, metric) of series index i."""
+        """keys[i] is (resource_id, metric) of series index i. `severity`, when given, is
+        each point's distance from normal on the score scale (`severity_scores`): the score
+        (rarity) decides whether a point is anomalous, and the distance that the series held
+        for this point and the one before decides how bad it is."""
         out = Decisions()
         alert = scores >= self._threshold[idx]
         hot = idx[alert]
@@ -126,7 +133,13 @@ class EpisodeTracker:
         self._streak[hot] += 1
         self._streak[idx[~alert]] = 0
         self._seen[idx] += 1
-        codes = severity_codes(scores)
+        if severity is None:
+            codes = severity_codes(scores)
+        else:
+            # A distance counts once it holds for two points in a row: one spike is not a page.
+            distance = np.nan_to_num(severity, nan=0.0)
+            codes = severity_scores(scores, np.minimum(distance, self._distance[idx]))
+            self._distance[idx] = distance
         for j in np.flatnonzero(alert).tolist():
             series = int(idx[j])
             score = float(scores[j])
@@ -162,9 +175,10 @@ class EpisodeTracker:
                 current.score = score
                 current.value = float(values[j])
                 current.expected = _finite(expected[j])
-                if score > current.max_score:
-                    current.max_score = score
-                    current.severity = SEVERITY_BY_CODE[int(codes[j])]
+                current.max_score = max(current.max_score, score)
+                now = SEVERITY_BY_CODE[int(codes[j])]
+                if now.rank > current.severity.rank:
+                    current.severity = now
                 out.updated.append(current)
         if self.open:
             quiet_idx = idx[~alert]
@@ -177,6 +191,18 @@ class EpisodeTracker:
                     anomaly.end_ts = anomaly.last_ts
                     out.closed.append(anomaly)
         return out
+
+
+def severity_scores(scores: FloatArray, magnitude: FloatArray) -> npt.NDArray[np.int8]:
+    """Severity codes when rarity and distance are told apart: rarity alone (the score) makes
+    a point at most MEDIUM; its distance from normal (`magnitude`, a calibrated robust z on the
+    score scale) makes it HIGH or CRITICAL. A one-in-10^6 wobble of a quiet series is worth a
+    look, not a page; a latency ten robust deviations off is worth a page."""
+    rare = np.minimum(severity_codes(scores), _MEDIUM)
+    return np.maximum(rare, severity_codes(np.nan_to_num(magnitude, nan=0.0)))
+
+
+_MEDIUM = np.int8(1)
 
 
 def decide_run(

@@ -5,6 +5,10 @@ the ensemble's raw score is the surprise of the most confident member, -log10 of
 probability (corrected for the number of tail members, `detect/ensemble.py`), so 3 means
 "one in a thousand for this series" whatever the member and the series' scale. The live
 path reports it as surprise / 10 (`detect/calibrate.py`).
+
+How rare a point is and how far it is from normal are different questions: a quiet series'
+one-in-10^6 wobble is rare but small. `magnitude` gives the second answer, the robust z of the
+`robust_z` member (when there is one), which the live path turns into severity.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class TailEnsembleDetector:
             create_members(parsed, min_points), history=history, level=level
         )
         self._last: tuple[IndexArray, list[FloatArray]] | None = None
+        names = [name for name, _, _ in parsed]
+        self._z_member = names.index("robust_z") if "robust_z" in names else None
+        self._magnitude: FloatArray | None = None
 
     def reserve(self, n_series: int) -> None:
         self.ensemble.reserve(n_series)
@@ -48,10 +55,16 @@ class TailEnsembleDetector:
     ) -> tuple[FloatArray, FloatArray]:
         best, expected, raws = self.ensemble.score(idx, values, ts)
         self._last = (idx.copy(), raws)
+        self._magnitude = None if self._z_member is None else raws[self._z_member]
         surprise = surprise_of(1.0 - best)
         # Not a single member is ready for a point it cannot judge (missing value): NaN.
         surprise = np.where(np.isfinite(values), surprise, np.nan)
         return np.asarray(surprise, dtype=np.float64), expected
+
+    def magnitude(self) -> FloatArray | None:
+        """The robust z of each point of the last `score` (NaN while warming up), or None
+        without a `robust_z` member."""
+        return self._magnitude
 
     def learn(
         self,

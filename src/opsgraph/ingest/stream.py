@@ -100,8 +100,12 @@ class Ingestor:
         knobs: KnobFilter | None = None,
         persist_samples: bool = True,
         calendar_metrics: Iterable[str] = (),
+        severity_map: Calibrator | None = None,
     ) -> None:
         self.store = store
+        #: Maps a detector's `magnitude()` (a robust z) to the score scale of severity; None
+        #: (or a detector without magnitude) leaves severity to the score.
+        self.severity_map = severity_map
         self.detector = detector
         self.calibrator = as_series_calibrator(calibrator)
         self.tracker = tracker
@@ -290,6 +294,15 @@ class Ingestor:
         self.latest[series] = values[-1]
         self.latest_score[series] = scores[-1]
 
+    def _severity(self) -> FloatArray | None:
+        """Severity on the score scale from the last scored points' distance from normal,
+        when the detector reports one (`magnitude`) and a map is set."""
+        magnitude = getattr(self.detector, "magnitude", None)
+        if self.severity_map is None or magnitude is None:
+            return None
+        z = magnitude()
+        return None if z is None else self.severity_map(z)
+
     def _process(
         self,
         batches: list[tuple[FloatArray, IndexArray, FloatArray]],
@@ -317,7 +330,13 @@ class Ingestor:
             if self._maintenance:
                 scores = np.where(self._muted(idx, ts), 0.0, scores)
             decided = self.tracker.decide(
-                ts=ts, idx=idx, values=values, expected=shown, scores=scores, keys=self.keys
+                ts=ts,
+                idx=idx,
+                values=values,
+                expected=shown,
+                scores=scores,
+                keys=self.keys,
+                severity=self._severity(),
             )
             self.detector.learn(idx, learned, ts=ts)
             self.calibrator.learn(idx, raw)
@@ -499,6 +518,7 @@ def build_ingestor(
         knobs=knob_filter(settings),
         persist_samples=persist_samples,
         calendar_metrics=settings.calendar_metrics,
+        severity_map=ExponentialCalibrator(onset=settings.z_onset, scale=settings.z_scale),
     )
     ingestor.set_calendar(settings.calendar)
     return ingestor
