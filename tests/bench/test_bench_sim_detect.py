@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from opsgraph.bench.sim_detect import run_sim_detect_bench
@@ -9,9 +11,13 @@ from opsgraph.bench.sim_detect import run_sim_detect_bench
 
 def test_small_run() -> None:
     report = run_sim_detect_bench(
-        detectors=["robust_z"], topologies=[(30, 1)], incidents=8, quiet_steps=60
+        detectors=["robust_z", "ensemble"], topologies=[(30, 1)], incidents=8, quiet_steps=60
     )
-    (row,) = report["results"]
+    for row in report["results"]:
+        _sane(row)
+
+
+def _sane(row: dict[str, Any]) -> None:
     assert row["incidents"] == 8 and len(row["detected_by_kind"]) == 8
     assert 0 < row["incidents_detected"] <= 8
     assert 0 <= row["node_precision"] <= 1 and 0 < row["node_recall"] <= 1
@@ -23,14 +29,15 @@ def test_small_run() -> None:
 @pytest.mark.slow
 def test_the_live_default_holds_its_figures() -> None:
     """The headline run of docs/benchmarks.md (`opsgraph bench sim-detect`): the live default
-    through the Ingestor and the alert lifecycle, three topologies, 216 faults."""
+    (the calibrated ensemble) through the Ingestor and the alert lifecycle, three topologies,
+    216 faults."""
     report = run_sim_detect_bench(
-        detectors=["robust_z"], topologies=[(50, 1), (120, 2), (300, 3)], incidents=72
+        detectors=["ensemble"], topologies=[(50, 1), (120, 2), (300, 3)], incidents=72
     )
     (row,) = report["results"]
-    assert row["incidents_detected"] == 216
-    assert row["node_f1"] >= 0.9197 - 0.02
-    assert row["pages_per_fault"] <= 1.03 + 0.1
-    assert row["faults_paged_within_3_steps"] >= 1.0 - 0.05
-    # One false page in 235 node-days (0.43); the issue's target is 0.5, so a second one fails.
+    assert row["incidents_detected"] >= 213 - 2
+    assert row["node_f1"] >= 0.3359 - 0.02
+    assert row["pages_per_fault"] <= 0.931 + 0.1
+    assert row["faults_paged_within_3_steps"] >= 0.9167 - 0.05
+    # No false page in 235 node-days; the issue's target is 0.5 (one page is 0.43).
     assert row["false_pages_per_100_node_days"] <= 0.5

@@ -12,21 +12,19 @@ from pathlib import Path
 import pytest
 
 from opsgraph.bench.nab.run import run_nab
-from opsgraph.runtime.settings import load_settings
-
-ENSEMBLE = Path(__file__).parents[2] / "deploy" / "config" / "ensemble.yaml"
+from opsgraph.detect.settings import DetectSettings
 
 
 @pytest.mark.slow
-def test_the_ensemble_configuration_holds_its_nab_figures(shared_data: Path) -> None:
-    settings = load_settings(ENSEMBLE).detect
+def test_the_live_default_holds_its_nab_figures(shared_data: Path) -> None:
+    settings = DetectSettings()  # what `serve` and `demo` run without a config
     assert settings.detector == "ensemble"
     report = run_nab(shared_data / "nab", settings, splits=10, seed=0)
     profiles = report["profiles"]
-    assert profiles["standard"]["score"] >= 70.10 - 1.0
-    assert profiles["reward_low_FP_rate"]["score"] >= 58.00 - 1.0
-    assert profiles["reward_low_FN_rate"]["score"] >= 76.04 - 1.0
+    assert profiles["standard"]["score"] >= 66.66 - 1.0
+    assert profiles["reward_low_FP_rate"]["score"] >= 52.66 - 1.0
+    assert profiles["reward_low_FN_rate"]["score"] >= 73.17 - 1.0
     held = report["held_out"]
     # Decision settings chosen on half of the files, scored on the other half.
-    assert held["held_out_mean"] >= 70.86 - 1.0
+    assert held["held_out_mean"] >= 67.32 - 1.0
     assert held["gap_mean"] <= 2.0

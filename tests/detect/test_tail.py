@@ -83,3 +83,18 @@ def test_an_outage_does_not_teach_the_tail_that_outages_are_normal() -> None:
 def test_the_cap_must_lie_beyond_the_level() -> None:
     with pytest.raises(ValueError):
         TailCalibrator(level=0.99, cap_surprise=1.5)
+
+
+def test_a_young_series_fits_its_tail_to_enough_points() -> None:
+    """With 200 points the 99th percentile is their second largest: the tail starts lower so
+    that it holds ten, and a second-largest point is not called one in 10^4."""
+    rng = np.random.default_rng(2)
+    cal = TailCalibrator(history=2000, level=0.99, refit_every=1)
+    cal.reserve(1)
+    idx = np.array([0])
+    history = np.abs(rng.normal(size=200))
+    for x in history:
+        cal.learn(idx, np.array([x]))
+    second = np.sort(history)[-2]
+    surprise = -np.log10(1.0 - cal.probability(idx, np.array([second]))[0])
+    assert 1.0 < surprise < 2.5  # about one in 100, as 2 points in 200 are

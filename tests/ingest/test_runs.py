@@ -77,7 +77,7 @@ def test_a_run_decides_as_point_by_point_does(detect: dict[str, Any]) -> None:
 
 def test_a_calendar_event_keeps_a_series_point_by_point() -> None:
     rng = np.random.default_rng(3)
-    ing = _ingestor()
+    ing = _ingestor(detector="robust_z", calibration="exponential")  # one that runs
     ing.set_calendar(
         [CalendarEvent(name="sale", start_ts=T0, end_ts=T0 + 3600, multiplier=2.0, kind="sale")]
     )

@@ -185,8 +185,8 @@ def bench_nab(
         str,
         typer.Option(
             help="Run the ensemble with these members, NAME[@WINDOW][:key=value],... "
-            "(default: the configured detector); the decision settings stay the config's, "
-            "so pair it with -c deploy/config/ensemble.yaml."
+            "(default: the configured detector); the decision settings stay the config's "
+            "(by default the live ones, made for the ensemble)."
         ),
     ] = "",
     splits: Annotated[

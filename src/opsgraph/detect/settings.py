@@ -52,9 +52,10 @@ def _default_per_metric() -> dict[str, KnobSettings]:
 
 class DetectSettings(Section):
     detector: str = Field(
-        default="robust_z",
-        description="Streaming detector, by entry-point name (ensemble: the calibrated "
-        "ensemble of deploy/config/ensemble.yaml; docs/benchmarks.md compares them).",
+        default="ensemble",
+        description="Streaming detector, by entry-point name (the default, ensemble: the "
+        "calibrated ensemble of detect/members.py's members; robust_z: the rolling robust z "
+        "alone, of deploy/config/robust-z.yaml; docs/benchmarks.md compares them).",
     )
     params: dict[str, Any] = Field(
         default_factory=dict, description="The detector's own settings (e.g. period: week)."
@@ -69,14 +70,17 @@ class DetectSettings(Section):
         "keeps its own surprise either way.",
     )
     alert_threshold: float = Field(
-        default=0.35,
+        default=0.4,
         ge=0.0,
         le=1.0,
         description="Score at which a sample becomes an anomaly (with tail calibration or the "
         "ensemble, 0.4 is one point in 10^4 for its series).",
     )
     z_onset: float = Field(
-        default=3.0, ge=0, description="calibration: exponential: z below which the score is 0."
+        default=3.0,
+        ge=0,
+        description="calibration: exponential: z below which the score is 0. The same map "
+        "turns the ensemble's robust z into severity (z 7.2 high, 10.6 critical).",
     )
     z_scale: float = Field(
         default=4.0,
@@ -84,14 +88,14 @@ class DetectSettings(Section):
         description="calibration: exponential: z above the onset that brings the score to 0.63.",
     )
     rest_points: int = Field(
-        default=0,
+        default=35,
         ge=0,
         le=1_000_000,
         description="After an anomaly opens, no new one opens on its series for this many "
         "points (0: no rest)...",
     )
     rest_fraction: float = Field(
-        default=0.0,
+        default=0.02,
         ge=0.0,
         lt=1.0,
         description="... or for this fraction of the points the series had before, when more.",
@@ -104,7 +108,7 @@ class DetectSettings(Section):
         "anyway (0.2: a point 100 times rarer).",
     )
     open_after_points: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=100,
         description="Points in a row above the threshold that open an anomaly (1 = at once).",

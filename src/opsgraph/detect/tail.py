@@ -31,12 +31,17 @@ class TailCalibrator:
         min_history: int = 50,
         refit_every: int = 10,
         cap_surprise: float | None = 5.0,
+        min_exceedances: int = 10,
     ) -> None:
         if not 0.5 < level < 1.0 or history < 20 or min_history < 10:
             raise ValueError("need 0.5 < level < 1, history >= 20 and min_history >= 10")
         if cap_surprise is not None and cap_surprise <= -np.log10(1.0 - level):
             raise ValueError("cap_surprise must lie beyond the tail's level")
         self.cap_surprise = cap_surprise
+        #: A young series' tail starts lower, so that it holds this many points: the `level`
+        #: quantile of 200 points is their second largest, and a scale fitted to two points
+        #: makes the first hours of every series noisy (measured on the simulator).
+        self.min_exceedances = min_exceedances
         self.history = history
         self.level = level
         self.min_history = min_history
@@ -48,6 +53,7 @@ class TailCalibrator:
         self._q = np.full(0, np.nan)
         self._med = np.full(0, np.nan)
         self._mean_excess = np.full(0, np.nan)
+        self._tail = np.full(0, 1.0 - level)  # the tail's share of each series' points
         self._since_fit = np.zeros(0, dtype=np.int64)
 
     def reserve(self, n_series: int) -> None:
@@ -60,6 +66,7 @@ class TailCalibrator:
         self._q = np.concatenate([self._q, np.full(grow, np.nan)])
         self._med = np.concatenate([self._med, np.full(grow, np.nan)])
         self._mean_excess = np.concatenate([self._mean_excess, np.full(grow, np.nan)])
+        self._tail = np.concatenate([self._tail, np.full(grow, 1.0 - self.level)])
         self._since_fit = np.concatenate([self._since_fit, np.full(grow, 1 << 30)])
 
     def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
@@ -73,7 +80,7 @@ class TailCalibrator:
         x = raw[ready]
         q = self._q[sel]
         me = np.maximum(np.nan_to_num(self._mean_excess[sel], nan=1.0), 1e-12)
-        tail = 1.0 - self.level
+        tail = self._tail[sel]
         # Above the quantile: the exponential tail. Between the median and the quantile, the
         # tail probability runs from 0.5 to 1 - level on a log scale; at or below the median
         # a point is plain normal. (Its exact rank would cost a pass over the whole history;
@@ -105,7 +112,7 @@ class TailCalibrator:
         """The raw score one in 10^cap_surprise under each series' current fit (inf without
         one: nothing is capped before the tail is known)."""
         assert self.cap_surprise is not None
-        log_ratio = np.log(1.0 - self.level) + self.cap_surprise * np.log(10.0)
+        log_ratio = np.log(self._tail[idx]) + self.cap_surprise * np.log(10.0)
         cap = self._q[idx] + self._mean_excess[idx] * log_ratio
         ready = (self._count[idx] >= self.min_history) & np.isfinite(cap)
         return np.where(ready, cap, np.inf)
@@ -119,32 +126,36 @@ class TailCalibrator:
         rows = self._buf[due]
         # A full history has no gap: the plain quantile (a partition per row) is exact and far
         # faster than nanquantile, which loops over rows in Python.
-        full = self._count[due] >= self.history
+        count = self._count[due]
+        full = count >= self.history
+        level = np.minimum(self.level, 1.0 - self.min_exceedances / count)
         both = np.empty((2, due.shape[0]))  # the median and the level's quantile
         if full.any():
-            both[:, full] = np.quantile(rows[full], [0.5, self.level], axis=1)
+            both[:, full] = np.quantile(rows[full], [0.5, float(level[full][0])], axis=1)
         if not full.all():
             both[:, ~full] = _gappy_quantile(
-                rows[~full], self._count[due][~full], [0.5, self.level]
+                rows[~full], count[~full], [np.full((~full).sum(), 0.5), level[~full]]
             )
         med, q = both
         over = rows > q[:, None]  # NaN (empty slots) compares False
         n_over = over.sum(axis=1)
         total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
-        # A flat tail (no exceedance at all) gets a tiny scale: anything above is extreme.
         # A flat tail (no exceedance at all: a CUSUM that has never left 0) has no scale to
         # extrapolate with: NaN, and a point above it is as rare as a first ever (below).
         me = np.where(n_over > 0, total / np.maximum(n_over, 1), np.nan)
         self._q[due] = q
         self._med[due] = med
         self._mean_excess[due] = me
+        self._tail[due] = 1.0 - level
         self._since_fit[due] = 0
 
 
-def _gappy_quantile(rows: FloatArray, counts: IndexArray, levels: list[float]) -> FloatArray:
-    """Per level and row, the quantile of the row's first `counts` finite values (NaN
-    elsewhere), by linear interpolation as numpy's default method computes it, without
-    nanquantile's loop over rows."""
+def _gappy_quantile(
+    rows: FloatArray, counts: IndexArray, levels: list[float] | list[FloatArray]
+) -> FloatArray:
+    """Per level (a number, or one per row) and row, the quantile of the row's first `counts`
+    finite values (NaN elsewhere), by linear interpolation as numpy's default method computes
+    it, without nanquantile's loop over rows."""
     ordered = np.sort(rows, axis=1)  # NaN sorts last
     r = np.arange(rows.shape[0])
     out = np.empty((len(levels), rows.shape[0]))
