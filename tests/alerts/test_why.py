@@ -8,7 +8,6 @@ from opsgraph.alerts.why import format_value, why
 from opsgraph.core.models import Anomaly, Severity
 from opsgraph.detect.settings import DetectSettings
 
-
 #: The live settings with the threshold these lines are written for (the default is 0.4).
 AT_035 = DetectSettings(alert_threshold=0.35)
 
