@@ -16,6 +16,8 @@ the simulator, docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from opsgraph.detect.base import FloatArray, IndexArray
@@ -151,7 +153,7 @@ class TailCalibrator:
 
 
 def _gappy_quantile(
-    rows: FloatArray, counts: IndexArray, levels: list[float] | list[FloatArray]
+    rows: FloatArray, counts: IndexArray, levels: Sequence[float | FloatArray]
 ) -> FloatArray:
     """Per level (a number, or one per row) and row, the quantile of the row's first `counts`
     finite values (NaN elsewhere), by linear interpolation as numpy's default method computes
@@ -160,7 +162,7 @@ def _gappy_quantile(
     r = np.arange(rows.shape[0])
     out = np.empty((len(levels), rows.shape[0]))
     for k, level in enumerate(levels):
-        h = (counts - 1) * level
+        h = (counts - 1) * np.asarray(level, dtype=np.float64)
         lo = np.floor(h).astype(np.int64)
         hi = np.minimum(lo + 1, counts - 1)
         a, b = ordered[r, lo], ordered[r, hi]

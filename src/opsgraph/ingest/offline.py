@@ -71,7 +71,8 @@ def score_table(
     decide: the score is their calibrated probability, and each signal's share of it comes
     from their attribution. Otherwise (no training table, or `multivariate` empty) each
     signal is scored by the live path for the ensemble of `members` (as `serve` scores it
-    by default: surprise / 10, 0.4 is one point in 10^4 for that signal), warmed on the training rows when there are some, and the row's score is the
+    by default: surprise / 10, 0.4 is one point in 10^4 for that signal), warmed on the
+    training rows when there are some, and the row's score is the
     largest of its signals'."""
     parsed = parse_members(members)
     if test.ts is None:
