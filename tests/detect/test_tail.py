@@ -98,3 +98,25 @@ def test_a_young_series_fits_its_tail_to_enough_points() -> None:
     second = np.sort(history)[-2]
     surprise = -np.log10(1.0 - cal.probability(idx, np.array([second]))[0])
     assert 1.0 < surprise < 2.5  # about one in 100, as 2 points in 200 are
+
+
+@pytest.mark.parametrize(
+    "counts", [[2000] * 6, [300] * 3 + [2000] * 3, list(range(100, 1300, 100))]
+)
+def test_the_fit_is_numpys_quantile_and_the_mean_excess(counts: list[int]) -> None:
+    """Partitioned groups (few distinct counts) and the sorted fallback (many) agree with
+    np.quantile on each series' own points."""
+    rng = np.random.default_rng(4)
+    cal = TailCalibrator(history=2000, level=0.99, refit_every=1)
+    cal.reserve(len(counts))
+    points = [rng.lognormal(size=n) for n in counts]
+    for step in range(max(counts)):
+        live = np.array([i for i, n in enumerate(counts) if step < n])
+        cal.learn(live, np.array([points[i][step] for i in live]))
+    cal.probability(np.arange(len(counts)), np.zeros(len(counts)))  # refit everyone
+    for i, x in enumerate(points):
+        level = min(0.99, 1.0 - cal.min_exceedances / len(x))
+        med, q = np.quantile(x, [0.5, level])
+        assert cal._med[i] == pytest.approx(med, rel=1e-12)
+        assert cal._q[i] == pytest.approx(q, rel=1e-12)
+        assert cal._mean_excess[i] == pytest.approx(np.mean(x[x > q] - q), rel=1e-9)

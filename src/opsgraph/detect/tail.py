@@ -24,14 +24,19 @@ from opsgraph.detect.base import FloatArray, IndexArray
 
 
 class TailCalibrator:
-    """Streaming, per series, vectorised: `__call__` scores then learns unless told not to."""
+    """Streaming, per series, vectorised: `probability` scores, `learn` takes the raw scores.
+
+    Each series' fit (median, `level` quantile, mean excess) is refreshed every `refit_every`
+    points: a 2,000-point history moves little in 50 points, and refitting every 10 cost
+    three quarters of the ensemble's time (NAB standard 66.66 at 10, 66.50 at 50).
+    """
 
     def __init__(
         self,
         history: int = 2000,
         level: float = 0.98,
         min_history: int = 50,
-        refit_every: int = 10,
+        refit_every: int = 50,
         cap_surprise: float | None = 5.0,
         min_exceedances: int = 10,
     ) -> None:
@@ -125,31 +130,62 @@ class TailCalibrator:
         ]
         if due.shape[0] == 0:
             return
-        rows = self._buf[due]
-        # A full history has no gap: the plain quantile (a partition per row) is exact and far
-        # faster than nanquantile, which loops over rows in Python.
         count = self._count[due]
-        full = count >= self.history
         level = np.minimum(self.level, 1.0 - self.min_exceedances / count)
-        both = np.empty((2, due.shape[0]))  # the median and the level's quantile
-        if full.any():
-            both[:, full] = np.quantile(rows[full], [0.5, float(level[full][0])], axis=1)
-        if not full.all():
-            both[:, ~full] = _gappy_quantile(
-                rows[~full], count[~full], [np.full((~full).sum(), 0.5), level[~full]]
-            )
-        med, q = both
-        over = rows > q[:, None]  # NaN (empty slots) compares False
-        n_over = over.sum(axis=1)
-        total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
-        # A flat tail (no exceedance at all: a CUSUM that has never left 0) has no scale to
-        # extrapolate with: NaN, and a point above it is as rare as a first ever (below).
-        me = np.where(n_over > 0, total / np.maximum(n_over, 1), np.nan)
+        med, q, me = np.empty((3, due.shape[0]))
+        counts, group = np.unique(count, return_inverse=True)
+        if counts.shape[0] <= _PARTITION_GROUPS:
+            # One partition per row, in groups of rows with as many points: the median, the
+            # quantile and, past it, the few exceedances.
+            for g, n in enumerate(counts.tolist()):
+                rows_of = group == g
+                # A ring that has not wrapped yet holds its points in its first n slots.
+                med[rows_of], q[rows_of], me[rows_of] = _partition_fit(
+                    self._buf[due[rows_of], :n], float(level[rows_of][0])
+                )
+        else:
+            rows = self._buf[due]
+            med, q = _gappy_quantile(rows, count, [np.full(rows.shape[0], 0.5), level])
+            me = _mean_excess(rows, q)
         self._q[due] = q
         self._med[due] = med
         self._mean_excess[due] = me
         self._tail[due] = 1.0 - level
         self._since_fit[due] = 0
+
+
+def _mean_excess(rows: FloatArray, q: FloatArray) -> FloatArray:
+    """Per row, the mean of the values above q, less q. A flat tail (no exceedance at all: a
+    CUSUM that has never left 0) has no scale to extrapolate with: NaN, and a point above it
+    is as rare as a first ever (`probability`)."""
+    over = rows > q[:, None]  # NaN (empty slots) compares False
+    n_over = over.sum(axis=1)
+    total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
+    return np.where(n_over > 0, total / np.maximum(n_over, 1), np.nan)
+
+
+def _lerp(a: FloatArray, b: FloatArray, t: float | FloatArray) -> FloatArray:
+    """numpy's linear interpolation: from the nearer end, exact at t = 0 and t = 1."""
+    diff = b - a
+    return np.asarray(np.where(np.asarray(t) >= 0.5, b - diff * (1 - t), a + diff * t))
+
+
+#: Refits whose rows hold more distinct point counts than this sort them instead.
+_PARTITION_GROUPS = 8
+
+
+def _partition_fit(rows: FloatArray, level: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Median, `level` quantile (as np.quantile computes them) and mean excess of each row,
+    from one in-place partition of `rows` (a copy, no gaps): the values past the quantile's
+    lower neighbour are the only candidates for exceedances, a few dozen of thousands."""
+    n = rows.shape[1]
+    h_med, h_q = (n - 1) * 0.5, (n - 1) * level
+    lo_m, lo_q = int(np.floor(h_med)), int(np.floor(h_q))
+    hi_m, hi_q = min(lo_m + 1, n - 1), min(lo_q + 1, n - 1)
+    rows.partition(sorted({lo_m, hi_m, lo_q, hi_q}), axis=1)
+    med = _lerp(rows[:, lo_m], rows[:, hi_m], h_med - lo_m)
+    q = _lerp(rows[:, lo_q], rows[:, hi_q], h_q - lo_q)
+    return med, q, _mean_excess(rows[:, lo_q:], q)
 
 
 def _gappy_quantile(
@@ -165,9 +201,5 @@ def _gappy_quantile(
         h = (counts - 1) * np.asarray(level, dtype=np.float64)
         lo = np.floor(h).astype(np.int64)
         hi = np.minimum(lo + 1, counts - 1)
-        a, b = ordered[r, lo], ordered[r, hi]
-        t = h - lo
-        diff = b - a
-        # numpy's lerp: from the nearer end, so the result is exact at t = 0 and t = 1.
-        out[k] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+        out[k] = _lerp(ordered[r, lo], ordered[r, hi], np.asarray(h - lo, dtype=np.float64))
     return out
