@@ -105,7 +105,7 @@ def test_settings_are_grouped_and_redacted(client: TestClient) -> None:
     assert prometheus["url"] == "http://prom.example:9090/"
     assert prometheus["bearer_token"] == REDACTED
     assert prometheus["queries"] == [{"expr": "up", "metric": None}]
-    assert body["detectors"]["detect"]["detector"] == "robust_z"
+    assert body["detectors"]["detect"]["detector"] == "ensemble"
     assert {"gnn", "multivariate", "logs"} <= set(body["detectors"])
     assert body["policies"]["status"] == "none configured"
     assert body["policies"]["items"] == []
