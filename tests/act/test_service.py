@@ -415,3 +415,31 @@ def test_a_rollback_restores_what_the_action_replaced(
         ("lambda_throttle", {"reserved_concurrency": 0}),
         ("lambda_throttle", {"reserved_concurrency": 25}),
     ]
+
+
+def test_an_approval_while_the_root_is_ranked_again_waits(
+    store: Store, make_automation: MakeAutomation, recorder: Recorder
+) -> None:
+    """A member joined and the ranker has not vouched for a root again yet: the approval is
+    refused for now and the action stays pending; once ranked, the approval runs it."""
+    from opsgraph.core.models import IncidentEvent
+
+    p = policy("name: ask\nactions: [{action: rds_failover}]\nmode: approval")
+    automation = make_automation(p)
+    incident = add_incident(store, "db")
+    (decision,) = automation.evaluate(incident)
+    assert decision.record is not None and decision.record.id is not None
+    assert incident.id is not None
+    store.add_incident_events(
+        [IncidentEvent(incident_id=incident.id, ts=0.0, kind="ranked", message="db first")]
+    )
+    incident.root_confidence = None  # being ranked again
+    store.update_incident(incident)
+    with pytest.raises(ConflictError, match="ranked again after a new anomaly joined"):
+        automation.approve(decision.record.id, actor="alice", note="go")
+    assert store.get_action(decision.record.id).status is ActionStatus.PENDING
+    incident.root_confidence = 0.8
+    store.update_incident(incident)
+    automation.approve(decision.record.id, actor="alice", note="go")
+    automation.drain()
+    assert [r.action for r in recorder.executed] == ["rds_failover"]

@@ -8,7 +8,15 @@ import numpy as np
 
 from opsgraph.alerts.lifecycle import AlertLifecycle
 from opsgraph.alerts.settings import AlertSettings
-from opsgraph.core.models import Anomaly, Dependency, Incident, Resource, ResourceKind, Severity
+from opsgraph.core.models import (
+    Anomaly,
+    AnomalyStatus,
+    Dependency,
+    Incident,
+    Resource,
+    ResourceKind,
+    Severity,
+)
 from opsgraph.store import Store
 
 DEPS = [Dependency(source="web", target="api"), Dependency(source="api", target="db")]
@@ -61,6 +69,14 @@ def _open(
 
 def _rise(store: Store, a: Anomaly, ts: float, score: float, severity: Severity) -> None:
     a.last_ts, a.score, a.max_score, a.severity = ts, score, score, severity
+    empty = np.zeros(0)
+    store.write_batch(
+        series_ids=np.zeros(0, np.int64), ts=empty, values=empty, updated_anomalies=[a]
+    )
+
+
+def _close(store: Store, a: Anomaly, ts: float) -> None:
+    a.status, a.end_ts = AnomalyStatus.RESOLVED, ts
     empty = np.zeros(0)
     store.write_batch(
         series_ids=np.zeros(0, np.int64), ts=empty, values=empty, updated_anomalies=[a]
@@ -135,3 +151,27 @@ def test_lesser_anomalies_join_an_incident_but_do_not_keep_it_open(tmp_path: Pat
     life.process([db2, api2], [])
     assert len(_incidents(store)) == 2
     assert [p for p in pages if p.startswith("opened")] == ["opened:high", "opened:critical"]
+
+
+def test_an_incident_reopened_by_hand_is_resolved_only_by_hand(tmp_path: Path) -> None:
+    from opsgraph.core.models import IncidentStatus
+
+    store, life, _ = _setup(tmp_path)
+    db = _open(store, "db", 0.0, 0.7, Severity.HIGH)
+    api = _open(store, "api", 60.0, 0.7, Severity.HIGH)
+    life.process([db, api], [])
+    (incident,) = _incidents(store)
+    for a in (db, api):
+        _close(store, a, 120.0)
+    life.process([], [db, api])
+    assert _incidents(store)[0].status is IncidentStatus.RESOLVED  # cleared: resolved itself
+    life.set_incident_status(incident.id or 0, IncidentStatus.OPEN, actor="ann", note="not over")
+    # A new anomaly joins it and clears: the operator's reopening stands.
+    web = _open(store, "web", 150.0, 0.7, Severity.HIGH)
+    life.process([web], [])
+    assert store.get_anomaly(web.id or 0).incident_id == incident.id
+    _close(store, web, 200.0)
+    life.process([], [web])
+    assert _incidents(store)[0].status is IncidentStatus.OPEN
+    life.set_incident_status(incident.id or 0, IncidentStatus.RESOLVED, actor="ann")
+    assert _incidents(store)[0].status is IncidentStatus.RESOLVED

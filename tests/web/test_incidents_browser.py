@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 READY = "() => document.body.dataset.ready === 'true'"
 
 
-def _wait(check: Any, what: str, timeout: float = 90.0) -> Any:
+def _wait(check: Any, what: str, timeout: float = 180.0) -> Any:
     """Poll `check()` until it returns something truthy; fail naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

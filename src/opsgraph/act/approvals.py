@@ -1,6 +1,8 @@
 """Approving and rejecting pending actions: the half of `Automation` that people drive. An
 approval is checked again at the moment it would run (`_gone`): an action whose incident has
-resolved, or whose policy no longer applies, is cancelled with the reason, not executed.
+resolved, or whose policy no longer applies, is cancelled with the reason, not executed. One
+whose incident's root is being ranked again (`_settling`) stays pending: the approval is
+refused with the reason, to be given again a moment later.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class Approvals(ActionRunner):
             )
         plans: list[Plan] = []
         if to is ActionStatus.RUNNING:
+            settling = self._settling(record)
+            if settling is not None:
+                # Neither executed nor thrown away: the ranker vouches for a root again after
+                # the next detection batch, and the approval can be given then.
+                raise ConflictError(f"automation action #{action_id} not executed yet: {settling}")
             gone = self._gone(record)
             if gone is not None:
                 cancelled = self.store.update_action(
@@ -85,6 +92,30 @@ class Approvals(ActionRunner):
         if plans:
             self._submit(saved, plans)
         return saved
+
+    def _settling(self, record: AutomationAction) -> str | None:
+        """Why the action cannot run this instant but may in a moment: its incident's root is
+        being ranked again (a member joined, and the newest data is a row old), and its policy
+        acts only on a ranked root."""
+        if record.incident_id is None:
+            return None
+        incident = self.store.get_incident(record.incident_id)
+        if incident.status is IncidentStatus.RESOLVED or incident.root_confidence is not None:
+            return None
+        policy = next((p for p in self.policies if p.name == record.policy), None)
+        if policy is None or policy.trigger.min_root_confidence is None:
+            return None
+        if not any(a.target in ("root", "group") for a in policy.actions):
+            return None
+        ranked_before = any(
+            e.kind == "ranked" for e in self.store.incident_timeline(record.incident_id)
+        )
+        if not ranked_before:
+            return None
+        return (
+            f"incident #{incident.id}'s root is being ranked again after a new anomaly joined; "
+            "approve again in a moment, or reject it"
+        )
 
     def _gone(self, record: AutomationAction) -> str | None:
         """Why a pending action no longer fits what it was planned for, at the moment it would

@@ -312,11 +312,21 @@ class AlertLifecycle:
         anomalies = self.store.incident_anomalies(incident_id)
         if any(a.status is not AnomalyStatus.RESOLVED for a in anomalies):
             return
+        if self._reopened_by_hand(incident_id):
+            return
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_ts = max((a.end_ts or a.last_ts) for a in anomalies)
         incident.updated_ts = incident.resolved_ts
         self.store.update_incident(incident)
         self._timeline(incident, "resolved", f"all {len(anomalies)} anomalies cleared")
+
+    def _reopened_by_hand(self, incident_id: int) -> bool:
+        """An operator reopened it (and nobody resolved it since): they judged the problem not
+        over, and only an operator resolves it again; anomalies that clear do not."""
+        for event in reversed(self.store.incident_timeline(incident_id)):
+            if event.kind in ("opened", "resolved", "reopened"):
+                return event.kind == "reopened"
+        return False
 
     # -- alerts from other systems -------------------------------------------------------------
     def receive(self, alerts: Sequence[ExternalAlert]) -> tuple[list[Anomaly], list[Anomaly]]:

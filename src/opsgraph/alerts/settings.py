@@ -38,5 +38,7 @@ class AlertSettings(Section):
         description="An anomaly at this severity or above opens an incident on its own.",
     )
     auto_resolve: bool = Field(
-        default=True, description="Resolve an incident when all its anomalies have cleared."
+        default=True,
+        description="Resolve an incident when all its anomalies have cleared (not one an "
+        "operator reopened: that one an operator resolves).",
     )
