@@ -215,3 +215,28 @@ def test_exclude_metrics_keeps_a_policy_off_a_root_whose_symptom_says_another_cu
     )
     elsewhere = disk.model_copy(update={"resource_id": "db-1"})
     assert mismatch(policy, replace(bare, anomalies=[*bare.anomalies, elsewhere])) is None
+
+
+def test_the_dominant_signal_among_equal_scores_moved_most() -> None:
+    """Rarity tops out at one in 10^10: in a traffic spike CPU and requests may both score 1.0,
+    and the requests, three times their normal, dominate CPU at twice its own."""
+    base = _situation()
+
+    def anomaly(metric: str, value: float, expected: float, id_: int) -> Anomaly:
+        return base.anomalies[0].model_copy(
+            update={
+                "id": id_,
+                "metric": metric,
+                "value": value,
+                "expected": expected,
+                "max_score": 1.0,
+            }
+        )
+
+    cpu = anomaly("cpu", 60.0, 30.0, 1)
+    requests = anomaly("request_count", 3000.0, 1000.0, 2)
+    situation = Situation(base.incident, [cpu, requests], base.resources, 1100.0, "opened")
+    assert situation.dominant is requests
+    louder = cpu.model_copy(update={"max_score": 0.95})
+    quieter = requests.model_copy(update={"max_score": 0.9})
+    assert Situation(base.incident, [louder, quieter], base.resources, 1.0, "x").dominant is louder

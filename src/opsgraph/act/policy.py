@@ -188,6 +188,10 @@ class Policy(_Section):
         return value
 
 
+def _relative_change(anomaly: Anomaly) -> float:
+    return abs(anomaly.value - anomaly.expected) / max(abs(anomaly.expected), 1e-9)
+
+
 @dataclass(frozen=True)
 class Situation:
     """What a policy is judged on: the incident, its anomalies and the estate, at `now`."""
@@ -202,7 +206,14 @@ class Situation:
 
     @property
     def dominant(self) -> Anomaly | None:
-        return max(self.anomalies, key=lambda a: (a.max_score, -(a.id or 0)), default=None)
+        """The anomaly with the highest score; among equals (a rarity score tops out at one
+        in 10^10), the one furthest from its expected value relative to it: in a traffic
+        spike, requests tripled before CPU doubled."""
+        return max(
+            self.anomalies,
+            key=lambda a: (a.max_score, _relative_change(a), -(a.id or 0)),
+            default=None,
+        )
 
     def facts(self) -> dict[str, float]:
         top = self.dominant

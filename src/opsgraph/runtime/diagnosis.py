@@ -20,7 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 
 from opsgraph.core.errors import InvalidInputError, NotFoundError
-from opsgraph.core.models import Anomaly, Dependency, Incident, IncidentEvent, IncidentStatus
+from opsgraph.core.models import (
+    Anomaly,
+    Dependency,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Severity,
+)
 from opsgraph.explain.incident import Diagnosis, diagnose, incident_window
 from opsgraph.explain.live import Series
 from opsgraph.store import Store
@@ -94,7 +101,10 @@ class IncidentRoots:
         assert incident.id is not None
         onset = min(a.start_ts for a in members)
         end = max(a.last_ts for a in members)
-        newest = max(a.start_ts for a in members)
+        # The newest member that could page: a stream of medium members (the ensemble lists
+        # many) would otherwise keep every ranking one row old and never vouched for.
+        strong = [a for a in members if a.severity.rank >= Severity.HIGH.rank] or members
+        newest = max(a.start_ts for a in strong)
         try:
             result = self.rank(incident.resource_ids, onset, end, newest)
         except InvalidInputError as exc:
