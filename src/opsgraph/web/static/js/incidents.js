@@ -224,12 +224,14 @@ class IncidentsPage {
     }
     this.detail.hidden = false;
     this.detail.classList.add("loading");
+    this.detail.setAttribute("aria-busy", "true");
     let incident;
     try {
       incident = await api.call("GET", `/incidents/${id}`);
     } catch (err) {
       if (token !== this.detailToken) return;
       this.detail.classList.remove("loading");
+      this.detail.removeAttribute("aria-busy");
       this.current = null;
       // Nothing to act on: only the title and why (no stale facts, no controls).
       this.detail.classList.add("missing");
@@ -247,6 +249,7 @@ class IncidentsPage {
     }
     if (token !== this.detailToken) return;
     this.detail.classList.remove("loading", "missing");
+    this.detail.removeAttribute("aria-busy");
     this.current = incident;
     this.renderDetail(incident);
   }
