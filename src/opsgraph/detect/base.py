@@ -11,6 +11,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+#: MAD of a normal distribution times this is its standard deviation.
+MAD_TO_SIGMA = 1.4826
+#: The same for the mean absolute deviation.
+MEANAD_TO_SIGMA = 1.2533
+
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

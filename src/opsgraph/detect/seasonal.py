@@ -10,7 +10,6 @@ import numpy as np
 
 from opsgraph.detect.base import BoolArray, FloatArray, IndexArray, learnable
 
-_MEANAD_TO_SIGMA = 1.2533
 _PERIOD_S = {"day": 86_400, "week": 7 * 86_400}
 
 
@@ -62,14 +61,20 @@ class SeasonalDetector:
     def score(
         self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        slot = self._slot(ts)
-        mean = self._mean[idx, slot].astype(np.float64)
-        seen = self._seen[idx, slot]
-        scale = np.maximum(_MEANAD_TO_SIGMA * self._dev[idx, slot], 0.5 * self._spread[idx])
-        scale = np.maximum(scale, np.maximum(self.rel_floor * np.abs(mean), 1e-9))
-        raw = np.abs(values - mean) / scale
-        ready = seen >= self.min_seen
-        return np.where(ready, raw, np.nan), np.where(ready, mean, np.nan)
+        from opsgraph.detect import kernels
+
+        raw, expected = kernels.seasonal_score(
+            self._mean,
+            self._dev,
+            self._seen,
+            self._spread,
+            np.ascontiguousarray(idx, dtype=np.int64),
+            self._slot(ts),
+            np.ascontiguousarray(values, dtype=np.float64),
+            self.min_seen,
+            self.rel_floor,
+        )
+        return np.asarray(raw, dtype=np.float64), np.asarray(expected, dtype=np.float64)
 
     def learn(
         self,
@@ -78,18 +83,16 @@ class SeasonalDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        slot = self._slot(ts)
-        keep = learnable(values, accept)
-        idx, values, slot = idx[keep], values[keep], slot[keep]
-        seen = self._seen[idx, slot]
-        mean = self._mean[idx, slot].astype(np.float64)
-        first = seen == 0
-        deviation = np.where(first, 0.0, np.abs(values - mean))
-        a = self.alpha
-        self._mean[idx, slot] = np.where(first, values, mean + a * (values - mean))
-        self._dev[idx, slot] = np.where(first, 0.0, (1 - a) * self._dev[idx, slot] + a * deviation)
-        self._seen[idx, slot] = np.minimum(seen + 1, 10_000)
-        spread = self._spread[idx]
-        self._spread[idx] = np.where(
-            first & (spread == 0), spread, 0.99 * spread + 0.01 * _MEANAD_TO_SIGMA * deviation
+        from opsgraph.detect import kernels
+
+        kernels.seasonal_learn(
+            self._mean,
+            self._dev,
+            self._seen,
+            self._spread,
+            np.ascontiguousarray(idx, dtype=np.int64),
+            self._slot(ts),
+            np.ascontiguousarray(values, dtype=np.float64),
+            learnable(values, accept),
+            self.alpha,
         )

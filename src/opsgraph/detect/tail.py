@@ -16,8 +16,6 @@ the simulator, docs/benchmarks.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from opsgraph.detect.base import FloatArray, IndexArray
@@ -28,7 +26,9 @@ class TailCalibrator:
 
     Each series' fit (median, `level` quantile, mean excess) is refreshed every `refit_every`
     points: a 2,000-point history moves little in 50 points, and refitting every 10 cost
-    three quarters of the ensemble's time (NAB standard 66.66 at 10, 66.50 at 50).
+    three quarters of the ensemble's time (NAB standard 66.66 at 10, 66.50 at 50). A refit
+    reads the history once and keeps only the values from the quantile up; the median comes
+    from an even sample of at most about 500 points (`detect/kernels.py`).
     """
 
     def __init__(
@@ -62,6 +62,7 @@ class TailCalibrator:
         self._mean_excess = np.full(0, np.nan)
         self._tail = np.full(0, 1.0 - level)  # the tail's share of each series' points
         self._since_fit = np.zeros(0, dtype=np.int64)
+        self._floor = np.full(0, -np.inf)  # where the next refit starts looking (kernels.py)
 
     def reserve(self, n_series: int) -> None:
         grow = n_series - self._buf.shape[0]
@@ -75,131 +76,53 @@ class TailCalibrator:
         self._mean_excess = np.concatenate([self._mean_excess, np.full(grow, np.nan)])
         self._tail = np.concatenate([self._tail, np.full(grow, 1.0 - self.level)])
         self._since_fit = np.concatenate([self._since_fit, np.full(grow, 1 << 30)])
+        self._floor = np.concatenate([self._floor, np.full(grow, -np.inf)])
 
     def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
-        """1 - P(X >= raw) under each series' fitted distribution; 0 while it has too little."""
-        self._refit(idx)
-        out = np.zeros(idx.shape[0])
-        ready = (self._count[idx] >= self.min_history) & np.isfinite(raw)
-        if not ready.any():
-            return out
-        sel = idx[ready]
-        x = raw[ready]
-        q = self._q[sel]
-        me = np.maximum(np.nan_to_num(self._mean_excess[sel], nan=1.0), 1e-12)
-        tail = self._tail[sel]
-        # Above the quantile: the exponential tail. Between the median and the quantile, the
-        # tail probability runs from 0.5 to 1 - level on a log scale; at or below the median
-        # a point is plain normal. (Its exact rank would cost a pass over the whole history;
-        # below the quantile the probability of anomaly stays under `level`, far from any
-        # alert threshold, so no alert depends on it.)
-        med = self._med[sel]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.clip((x - med) / (q - med), 0.0, 1.0)
-        between = 0.5 * (tail / 0.5) ** np.nan_to_num(share, nan=1.0)
-        flat = np.isnan(self._mean_excess[sel])
-        first_ever = 1.0 / (self._count[sel] + 1.0)
-        above = np.where(flat, first_ever, tail * np.exp(np.minimum((q - x) / me, 0.0)))
-        p_exceed = np.where(x > q, above, np.where(x <= med, 1.0, between))
-        out[ready] = 1.0 - p_exceed
-        return out
+        """1 - P(X >= raw) under each series' fitted distribution; 0 while it has too little.
+
+        Above the quantile: the exponential tail. Between the median and the quantile, the
+        tail probability runs from 0.5 to 1 - level on a log scale; at or below the median a
+        point is plain normal. (Its exact rank would cost a pass over the whole history; below
+        the quantile the probability of anomaly stays under `level`, far from any alert
+        threshold, so no alert depends on it.) Series due a refit are refitted first."""
+        from opsgraph.detect import kernels
+
+        return np.asarray(
+            kernels.tail_probability(
+                self._buf,
+                self._count,
+                self._since_fit,
+                self._q,
+                self._med,
+                self._mean_excess,
+                self._tail,
+                self._floor,
+                np.ascontiguousarray(idx, dtype=np.int64),
+                np.ascontiguousarray(raw, dtype=np.float64),
+                self.level,
+                self.min_history,
+                self.min_exceedances,
+                self.refit_every,
+            ),
+            dtype=np.float64,
+        )
 
     def learn(self, idx: IndexArray, raw: FloatArray) -> None:
-        keep = np.isfinite(raw)
-        idx, raw = idx[keep], raw[keep]
-        if self.cap_surprise is not None:
-            raw = np.minimum(raw, self._cap(idx))
-        pos = self._pos[idx]
-        self._buf[idx, pos] = raw
-        self._pos[idx] = (pos + 1) % self.history
-        self._count[idx] = np.minimum(self._count[idx] + 1, self.history)
-        self._since_fit[idx] += 1
+        """Append each series' raw score (NaN skipped) to its history, capped at one in
+        10^cap_surprise under its current fit."""
+        from opsgraph.detect import kernels
 
-    def _cap(self, idx: IndexArray) -> FloatArray:
-        """The raw score one in 10^cap_surprise under each series' current fit (inf without
-        one: nothing is capped before the tail is known)."""
-        assert self.cap_surprise is not None
-        log_ratio = np.log(self._tail[idx]) + self.cap_surprise * np.log(10.0)
-        cap = self._q[idx] + self._mean_excess[idx] * log_ratio
-        ready = (self._count[idx] >= self.min_history) & np.isfinite(cap)
-        return np.where(ready, cap, np.inf)
-
-    def _refit(self, idx: IndexArray) -> None:
-        due = idx[
-            (self._since_fit[idx] >= self.refit_every) & (self._count[idx] >= self.min_history)
-        ]
-        if due.shape[0] == 0:
-            return
-        count = self._count[due]
-        level = np.minimum(self.level, 1.0 - self.min_exceedances / count)
-        med, q, me = np.empty((3, due.shape[0]))
-        counts, group = np.unique(count, return_inverse=True)
-        if counts.shape[0] <= _PARTITION_GROUPS:
-            # One partition per row, in groups of rows with as many points: the median, the
-            # quantile and, past it, the few exceedances.
-            for g, n in enumerate(counts.tolist()):
-                rows_of = group == g
-                # A ring that has not wrapped yet holds its points in its first n slots.
-                med[rows_of], q[rows_of], me[rows_of] = _partition_fit(
-                    self._buf[due[rows_of], :n], float(level[rows_of][0])
-                )
-        else:
-            rows = self._buf[due]
-            med, q = _gappy_quantile(rows, count, [np.full(rows.shape[0], 0.5), level])
-            me = _mean_excess(rows, q)
-        self._q[due] = q
-        self._med[due] = med
-        self._mean_excess[due] = me
-        self._tail[due] = 1.0 - level
-        self._since_fit[due] = 0
-
-
-def _mean_excess(rows: FloatArray, q: FloatArray) -> FloatArray:
-    """Per row, the mean of the values above q, less q. A flat tail (no exceedance at all: a
-    CUSUM that has never left 0) has no scale to extrapolate with: NaN, and a point above it
-    is as rare as a first ever (`probability`)."""
-    over = rows > q[:, None]  # NaN (empty slots) compares False
-    n_over = over.sum(axis=1)
-    total = np.where(over, rows, 0.0).sum(axis=1) - n_over * q
-    return np.where(n_over > 0, total / np.maximum(n_over, 1), np.nan)
-
-
-def _lerp(a: FloatArray, b: FloatArray, t: float | FloatArray) -> FloatArray:
-    """numpy's linear interpolation: from the nearer end, exact at t = 0 and t = 1."""
-    diff = b - a
-    return np.asarray(np.where(np.asarray(t) >= 0.5, b - diff * (1 - t), a + diff * t))
-
-
-#: Refits whose rows hold more distinct point counts than this sort them instead.
-_PARTITION_GROUPS = 8
-
-
-def _partition_fit(rows: FloatArray, level: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Median, `level` quantile (as np.quantile computes them) and mean excess of each row,
-    from one in-place partition of `rows` (a copy, no gaps): the values past the quantile's
-    lower neighbour are the only candidates for exceedances, a few dozen of thousands."""
-    n = rows.shape[1]
-    h_med, h_q = (n - 1) * 0.5, (n - 1) * level
-    lo_m, lo_q = int(np.floor(h_med)), int(np.floor(h_q))
-    hi_m, hi_q = min(lo_m + 1, n - 1), min(lo_q + 1, n - 1)
-    rows.partition(sorted({lo_m, hi_m, lo_q, hi_q}), axis=1)
-    med = _lerp(rows[:, lo_m], rows[:, hi_m], h_med - lo_m)
-    q = _lerp(rows[:, lo_q], rows[:, hi_q], h_q - lo_q)
-    return med, q, _mean_excess(rows[:, lo_q:], q)
-
-
-def _gappy_quantile(
-    rows: FloatArray, counts: IndexArray, levels: Sequence[float | FloatArray]
-) -> FloatArray:
-    """Per level (a number, or one per row) and row, the quantile of the row's first `counts`
-    finite values (NaN elsewhere), by linear interpolation as numpy's default method computes
-    it, without nanquantile's loop over rows."""
-    ordered = np.sort(rows, axis=1)  # NaN sorts last
-    r = np.arange(rows.shape[0])
-    out = np.empty((len(levels), rows.shape[0]))
-    for k, level in enumerate(levels):
-        h = (counts - 1) * np.asarray(level, dtype=np.float64)
-        lo = np.floor(h).astype(np.int64)
-        hi = np.minimum(lo + 1, counts - 1)
-        out[k] = _lerp(ordered[r, lo], ordered[r, hi], np.asarray(h - lo, dtype=np.float64))
-    return out
+        kernels.tail_learn(
+            self._buf,
+            self._pos,
+            self._count,
+            self._since_fit,
+            self._q,
+            self._mean_excess,
+            self._tail,
+            np.ascontiguousarray(idx, dtype=np.int64),
+            np.ascontiguousarray(raw, dtype=np.float64),
+            np.nan if self.cap_surprise is None else float(self.cap_surprise),
+            self.min_history,
+        )

@@ -1,0 +1,345 @@
+"""Compiled per-series loops for the hot paths of `robust_z` and the tail calibrator.
+
+Vectorised numpy touches every element of a series' state at each step: keeping a 120-point
+window sorted moved all 120 values through six masked passes, and refitting a 2,000-point tail
+copied and partitioned the whole history. A loop per series touches only what changes (the few
+slots between an old and a new value; the handful of values above the tail's quantile), which
+numpy cannot express. numba compiles these loops once per machine (`cache=True`); the module is
+imported on first use, so commands that never score do not pay numba's import.
+
+Contract of every kernel: `rows` lists distinct series (the detectors' batch contract), state
+arrays are updated in place, and results equal numpy's definitions (`tests/detect/test_kernels.py`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from opsgraph.detect.base import MAD_TO_SIGMA, MEANAD_TO_SIGMA
+
+#: A history of twice this many points or more takes its median from an even sample of them:
+#: the median only shapes probabilities below the tail's level, far from any alert.
+MEDIAN_SAMPLE = 128
+#: Values a refit keeps beyond the quantile's needs, so the next refit can skip the rest.
+_SPARE = 16
+
+
+@njit(cache=True, nogil=True)
+def _insert_sorted(row, n, x):  # type: ignore[no-untyped-def]
+    """Insert x into the ascending row[:n] (row has room for n + 1)."""
+    j = n
+    while j > 0 and row[j - 1] > x:
+        row[j] = row[j - 1]
+        j -= 1
+    row[j] = x
+
+
+@njit(cache=True, nogil=True)
+def window_learn(  # type: ignore[no-untyped-def]
+    buf, sorted_, pos, count, med, scale, rows, values, keep, min_points
+):
+    """Each series rows[r] takes values[r] (where keep[r]) into its ring `buf` and into the
+    same points sorted, then its median and scale are computed for the next score (while the
+    row is in cache; NaN below min_points).
+
+    Once the window is full, the oldest point leaves the sorted row and the values between its
+    slot and the new one's place move by one."""
+    w = buf.shape[1]
+    for r in range(rows.shape[0]):
+        if not keep[r]:
+            continue
+        s, x = rows[r], values[r]
+        row = sorted_[s]
+        p = pos[s]
+        if count[s] >= w:
+            old = buf[s, p]
+            # Where the old value sits and where the new one goes: one counting pass, which
+            # streams the row (a binary search waits on a cache miss at every probe).
+            a, b = 0, 0
+            for j in range(w):
+                a += row[j] < old
+                b += row[j] < x
+            if old < x:
+                b -= 1  # the old value, below the new one, leaves the row
+                for j in range(a, b):
+                    row[j] = row[j + 1]
+            else:
+                for j in range(a, b, -1):
+                    row[j] = row[j - 1]
+            row[b] = x
+        else:
+            _insert_sorted(row, count[s], x)  # the sorted prefix grows with the ring
+            count[s] += 1
+        buf[s, p] = x
+        pos[s] = (p + 1) % w
+        if count[s] >= min_points:
+            med[s], scale[s] = _median_scale(row, count[s])
+
+
+@njit(cache=True, nogil=True)
+def _below(row, m, h, i):  # type: ignore[no-untyped-def]
+    """The i-th smallest deviation below the median: m - row[h-1-i] (+-inf off the run)."""
+    if i < 0:
+        return -np.inf
+    return m - row[h - 1 - i] if i < h else np.inf
+
+
+@njit(cache=True, nogil=True)
+def _above(row, m, h, n, i):  # type: ignore[no-untyped-def]
+    """The i-th smallest deviation from the median up: row[h+i] - m (+-inf off the run)."""
+    if i < 0:
+        return -np.inf
+    return row[h + i] - m if i < n - h else np.inf
+
+
+@njit(cache=True, nogil=True)
+def _median_scale(row, n):  # type: ignore[no-untyped-def]
+    """Median and robust scale (1.4826 MAD, or 1.2533 times the mean absolute deviation when
+    over half the points equal the median) of the ascending row[:n]."""
+    h = n // 2
+    k = h - 1 + n % 2  # the MAD is the k-th smallest deviation (with the next, for even n)
+    m = row[h] if n % 2 else 0.5 * (row[h - 1] + row[h])
+    # The deviations are two ascending runs, below the median and from it up. The k+1
+    # smallest are the first i of one and k+1-i of the other, for the smallest i with
+    # below(i) >= above(k - i): a binary search reads a few elements, not the window.
+    lo, hi = max(0, k + 1 - (n - h)), min(h, k + 1)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if _below(row, m, h, mid) >= _above(row, m, h, n, k - mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    kth = max(_below(row, m, h, lo - 1), _above(row, m, h, n, k - lo))
+    if n % 2:
+        mad = kth
+    else:
+        mad = 0.5 * (kth + min(_below(row, m, h, lo), _above(row, m, h, n, k + 1 - lo)))
+    s = MAD_TO_SIGMA * mad
+    if s == 0.0:
+        total = 0.0
+        for t in range(n):
+            total += abs(row[t] - m)
+        s = MEANAD_TO_SIGMA * total / n
+    return m, s
+
+
+@njit(cache=True, nogil=True)
+def sorted_median_scale(sorted_, rows):  # type: ignore[no-untyped-def]
+    """`_median_scale` of each full sorted row sorted_[rows[r]]."""
+    med = np.empty(rows.shape[0])
+    scale = np.empty(rows.shape[0])
+    for r in range(rows.shape[0]):
+        med[r], scale[r] = _median_scale(sorted_[rows[r]], sorted_.shape[1])
+    return med, scale
+
+
+@njit(cache=True, nogil=True)
+def _lerp(a, b, t):  # type: ignore[no-untyped-def]
+    """numpy's linear interpolation (exact at t = 0 and t = 1)."""
+    d = b - a
+    return b - d * (1.0 - t) if t >= 0.5 else a + d * t
+
+
+@njit(cache=True, nogil=True)
+def _select(a, n, k):  # type: ignore[no-untyped-def]
+    """The k-th smallest (0-based) of a[:n], partially reordering a (Wirth's selection)."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = a[k]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while pivot < a[j]:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if j < k:
+            lo = i
+        if k < i:
+            hi = j
+    return a[k]
+
+
+@njit(cache=True, nogil=True)
+def _median(a, m):  # type: ignore[no-untyped-def]
+    """The median of a[:m] as np.median computes it (a is reordered)."""
+    upper = _select(a, m, m // 2)
+    if m % 2:
+        return upper
+    # The largest of the lower half: after selection it lies left of the middle.
+    lower = a[0]
+    for t in range(1, m // 2):
+        lower = max(lower, a[t])
+    return 0.5 * (lower + upper)
+
+
+@njit(cache=True, nogil=True)
+def _top_values(values, n, k, floor, top):  # type: ignore[no-untyped-def]
+    """The largest min(n, k + _SPARE) of the values >= floor in values[:n], ascending in `top`;
+    returns how many there are."""
+    cap = min(n, k + _SPARE)
+    kept = 0
+    for t in range(n):
+        x = float(values[t])
+        if x < floor:
+            continue
+        if kept < cap:
+            j = kept  # filling: insertion sort
+            kept += 1
+            while j > 0 and top[j - 1] > x:
+                top[j] = top[j - 1]
+                j -= 1
+        elif x > top[0]:
+            j = 0  # the smallest leaves; the new value finds its place above it
+            while j + 1 < cap and top[j + 1] < x:
+                top[j] = top[j + 1]
+                j += 1
+        else:
+            continue
+        top[j] = x
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def _fit_row(values, n, level, floor, top, sample):  # type: ignore[no-untyped-def]
+    """(median, `level` quantile as numpy computes it, mean excess above it, a floor for the
+    next fit) of values[:n].
+
+    The quantile needs only its k = n - floor((n - 1) level) largest values. A refit first
+    keeps those at or above `floor`, the last fit's smallest kept value: between two fits only
+    `refit_every` points come and go, so there are nearly always k of them, and the pass skips
+    almost every value instead of sorting it in. When there are fewer, it keeps from -inf
+    (exact either way). The median is that of every (n // MEDIAN_SAMPLE)-th value."""
+    h = (n - 1) * level
+    lo = math.floor(h)
+    hi = min(lo + 1, n - 1)
+    k = n - lo  # the values of rank lo .. n-1
+    kept = _top_values(values, n, k, floor, top)
+    if kept < k:
+        kept = _top_values(values, n, k, -np.inf, top)
+    base = kept - k  # top[base] has rank lo
+    q = _lerp(top[base], top[base + hi - lo], h - lo)
+    over = 0
+    total = 0.0
+    for u in range(base, kept):
+        if top[u] > q:
+            over += 1
+            total += top[u]
+    me = (total - over * q) / over if over > 0 else np.nan
+    stride = max(1, n // MEDIAN_SAMPLE)
+    m = 0
+    for t in range(0, n, stride):
+        sample[m] = values[t]
+        m += 1
+    return _median(sample, m), q, me, top[0]
+
+
+@njit(cache=True, nogil=True)
+def tail_probability(  # type: ignore[no-untyped-def]
+    buf, count, since_fit, q, med, mean_excess, tail, floor,
+    rows, raw, level, min_history, min_exceedances, refit_every,
+):  # fmt: skip
+    """1 - P(X >= raw[r]) under series rows[r]'s tail (0 while it has too little history),
+    refitting first each series due (see TailCalibrator)."""
+    n_rows = rows.shape[0]
+    out = np.zeros(n_rows)
+    top = np.empty(buf.shape[1])
+    sample = np.empty(buf.shape[1])
+    for r in range(n_rows):
+        s = rows[r]
+        c = count[s]
+        if c < min_history:
+            continue
+        if since_fit[s] >= refit_every:
+            lvl = min(level, 1.0 - min_exceedances / c)
+            med[s], q[s], mean_excess[s], floor[s] = _fit_row(buf[s], c, lvl, floor[s], top, sample)
+            tail[s] = 1.0 - lvl
+            since_fit[s] = 0
+        x = raw[r]
+        if not np.isfinite(x):
+            continue
+        qs, ms = q[s], med[s]
+        if x > qs:
+            me = mean_excess[s]
+            if np.isnan(me):
+                p_exceed = 1.0 / (c + 1.0)  # above a flat tail: as rare as a first ever
+            else:
+                p_exceed = tail[s] * math.exp(min((qs - x) / max(me, 1e-12), 0.0))
+        elif x <= ms:
+            p_exceed = 1.0
+        else:
+            # Between the median and the quantile: 0.5 to the tail's share, on a log scale.
+            share = (x - ms) / (qs - ms) if qs > ms else 1.0
+            share = min(max(share, 0.0), 1.0)
+            p_exceed = 0.5 * (tail[s] / 0.5) ** share
+        out[r] = 1.0 - p_exceed
+    return out
+
+
+@njit(cache=True, nogil=True)
+def tail_learn(  # type: ignore[no-untyped-def]
+    buf, pos, count, since_fit, q, mean_excess, tail,
+    rows, raw, cap_log10, min_history,
+):  # fmt: skip
+    """Append each finite raw[r] to series rows[r]'s ring, capped at one in 10^cap_log10 under
+    the series' current fit (no cap when cap_log10 is NaN or before the first fit)."""
+    history = buf.shape[1]
+    for r in range(rows.shape[0]):
+        x = raw[r]
+        if not np.isfinite(x):
+            continue
+        s = rows[r]
+        if not np.isnan(cap_log10) and count[s] >= min_history:
+            cap = q[s] + mean_excess[s] * (math.log(tail[s]) + cap_log10 * math.log(10.0))
+            if np.isfinite(cap) and x > cap:
+                x = cap
+        p = pos[s]
+        buf[s, p] = x
+        pos[s] = (p + 1) % history
+        count[s] = min(count[s] + 1, history)
+        since_fit[s] += 1
+
+
+@njit(cache=True, nogil=True)
+def seasonal_score(mean, dev, seen, spread, rows, slots, values, min_seen, rel_floor):  # type: ignore[no-untyped-def]
+    """Distance of values[r] from its slot's mean in units of the slot's spread, and the mean
+    (NaN until the slot has been seen min_seen times); see SeasonalDetector."""
+    n = rows.shape[0]
+    raw = np.full(n, np.nan)
+    expected = np.full(n, np.nan)
+    k = np.float32(MEANAD_TO_SIGMA)
+    for r in range(n):
+        s, j = rows[r], slots[r]
+        if seen[s, j] < min_seen:
+            continue
+        m = float(mean[s, j])
+        scale = max(float(k * dev[s, j]), 0.5 * spread[s])
+        scale = max(scale, max(rel_floor * abs(m), 1e-9))
+        raw[r] = abs(values[r] - m) / scale
+        expected[r] = m
+    return raw, expected
+
+
+@njit(cache=True, nogil=True)
+def seasonal_learn(mean, dev, seen, spread, rows, slots, values, keep, alpha):  # type: ignore[no-untyped-def]
+    """Exponentially weighted mean and mean absolute deviation of each slot, and the
+    series-wide spread, take values[r] where keep[r]."""
+    decay = np.float32(1.0 - alpha)
+    for r in range(rows.shape[0]):
+        if not keep[r]:
+            continue
+        s, j, x = rows[r], slots[r], values[r]
+        m = float(mean[s, j])
+        first = seen[s, j] == 0
+        deviation = 0.0 if first else abs(x - m)
+        mean[s, j] = x if first else m + alpha * (x - m)
+        dev[s, j] = 0.0 if first else float(decay * dev[s, j]) + alpha * deviation
+        seen[s, j] = min(seen[s, j] + 1, 10_000)
+        if not (first and spread[s] == 0.0):
+            spread[s] = 0.99 * spread[s] + 0.01 * MEANAD_TO_SIGMA * deviation
