@@ -40,22 +40,23 @@ class CusumDetector:
             setattr(self, name, np.concatenate([getattr(self, name), np.zeros(grow)]))
         self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
 
-    def _sums(self, idx: IndexArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
-        mean = self._mean[idx]
-        sd = np.sqrt(self._var[idx])
-        sd = np.maximum(sd, np.maximum(1e-3 * np.abs(mean), 1e-9))
-        z = (values - mean) / sd
-        pos = np.maximum(0.0, self._pos[idx] + z - self.k)
-        neg = np.maximum(0.0, self._neg[idx] - z - self.k)
-        return pos, neg
-
     def score(
         self, idx: IndexArray, values: FloatArray, ts: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        pos, neg = self._sums(idx, values)
-        ready = self._count[idx] >= self.min_points
-        raw = np.where(ready & np.isfinite(values), np.maximum(pos, neg), np.nan)
-        return raw, np.where(ready, self._mean[idx], np.nan)
+        from opsgraph.detect import kernels
+
+        raw, expected = kernels.cusum_score(
+            self._mean,
+            self._var,
+            self._pos,
+            self._neg,
+            self._count,
+            np.ascontiguousarray(idx, dtype=np.int64),
+            np.ascontiguousarray(values, dtype=np.float64),
+            self.k,
+            self.min_points,
+        )
+        return np.asarray(raw, dtype=np.float64), np.asarray(expected, dtype=np.float64)
 
     def learn(
         self,
@@ -64,18 +65,20 @@ class CusumDetector:
         accept: BoolArray | None = None,
         ts: FloatArray | None = None,
     ) -> None:
-        keep = learnable(values, accept)
-        idx, values = idx[keep], values[keep]
-        count = self._count[idx]
-        pos, neg = self._sums(idx, values)
-        warm = count >= self.min_points
-        alarmed = warm & (np.maximum(pos, neg) >= self.reset_at)
-        self._pos[idx] = np.where(warm & ~alarmed, pos, 0.0)
-        self._neg[idx] = np.where(warm & ~alarmed, neg, 0.0)
-        # The reference: a running mean while warming up, then exponentially weighted.
-        a = np.where(count < self.window, 1.0 / (count + 1), self._alpha)
-        mean = self._mean[idx]
-        delta = values - mean
-        self._mean[idx] = mean + a * delta
-        self._var[idx] = (1 - a) * (self._var[idx] + a * delta * delta)
-        self._count[idx] = count + 1
+        from opsgraph.detect import kernels
+
+        kernels.cusum_learn(
+            self._mean,
+            self._var,
+            self._pos,
+            self._neg,
+            self._count,
+            np.ascontiguousarray(idx, dtype=np.int64),
+            np.ascontiguousarray(values, dtype=np.float64),
+            learnable(values, accept),
+            self.k,
+            self.reset_at,
+            self.min_points,
+            self.window,
+            self._alpha,
+        )

@@ -343,3 +343,52 @@ def seasonal_learn(mean, dev, seen, spread, rows, slots, values, keep, alpha):  
         seen[s, j] = min(seen[s, j] + 1, 10_000)
         if not (first and spread[s] == 0.0):
             spread[s] = 0.99 * spread[s] + 0.01 * MEANAD_TO_SIGMA * deviation
+
+
+@njit(cache=True, nogil=True)
+def _cusum_sums(mean, var, pos, neg, s, x, k):  # type: ignore[no-untyped-def]
+    m = mean[s]
+    sd = max(math.sqrt(var[s]), max(1e-3 * abs(m), 1e-9))
+    z = (x - m) / sd
+    return max(0.0, pos[s] + z - k), max(0.0, neg[s] - z - k)
+
+
+@njit(cache=True, nogil=True)
+def cusum_score(mean, var, pos, neg, count, rows, values, k, min_points):  # type: ignore[no-untyped-def]
+    """The larger of the two sums each point would bring, and the reference (NaN while
+    warming up, or for a missing value); see CusumDetector."""
+    n = rows.shape[0]
+    raw = np.full(n, np.nan)
+    expected = np.full(n, np.nan)
+    for r in range(n):
+        s = rows[r]
+        if count[s] < min_points:
+            continue
+        expected[r] = mean[s]
+        if np.isfinite(values[r]):
+            up, down = _cusum_sums(mean, var, pos, neg, s, values[r], k)
+            raw[r] = max(up, down)
+    return raw, expected
+
+
+@njit(cache=True, nogil=True)
+def cusum_learn(  # type: ignore[no-untyped-def]
+    mean, var, pos, neg, count, rows, values, keep, k, reset_at, min_points, window, alpha
+):
+    """The sums take each kept point (from 0 while warming up, and again once they alarm),
+    then the reference: a running mean while warming up, exponentially weighted after."""
+    for r in range(rows.shape[0]):
+        if not keep[r]:
+            continue
+        s, x = rows[r], values[r]
+        c = count[s]
+        up, down = _cusum_sums(mean, var, pos, neg, s, x, k)
+        if c >= min_points and max(up, down) < reset_at:
+            pos[s], neg[s] = up, down
+        else:
+            pos[s], neg[s] = 0.0, 0.0
+        a = 1.0 / (c + 1) if c < window else alpha
+        delta = x - mean[s]
+        mean[s] = mean[s] + a * delta
+        var[s] = (1 - a) * (var[s] + a * delta * delta)
+        count[s] = c + 1
