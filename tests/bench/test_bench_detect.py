@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsgraph.bench.detect import _warmup, run_detect_bench
+from opsgraph.bench.detect import run_detect_bench, warmup_steps
 from opsgraph.detect.registry import available
 
 
@@ -14,6 +14,6 @@ def test_every_detector_is_measured() -> None:
 
 def test_each_detector_is_timed_after_its_own_window() -> None:
     # new_level judges nothing for 600 points, on its own and inside the ensemble.
-    assert _warmup("new_level", 70) == 600
-    assert _warmup("ensemble", 70) == 600
-    assert _warmup("robust_z", 70) == 70
+    assert warmup_steps("new_level", 70) == 600
+    assert warmup_steps("ensemble", 70) == 600
+    assert warmup_steps("robust_z", 70) == 70

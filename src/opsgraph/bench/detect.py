@@ -27,7 +27,7 @@ def run_detect_bench(
     base = rng.uniform(1, 1000, size=series)
     idx = np.arange(series, dtype=np.int64)
     # A detector that judges nothing until it has seen `window` points is warmed that long.
-    longest = max([warmup] + [_warmup(name, warmup) for name in names or sorted(available())])
+    longest = max([warmup] + [warmup_steps(name, warmup) for name in names or sorted(available())])
     total = longest + steps
     t = np.arange(total)[:, None]
     data = (
@@ -38,7 +38,7 @@ def run_detect_bench(
     for name in names or sorted(available()):
         det = create_detector(name)
         det.reserve(series)
-        warm = _warmup(name, warmup)
+        warm = warmup_steps(name, warmup)
         for k in range(warm):
             ts = np.full(series, T0 + k * STEP_S)
             det.score(idx, data[k], ts)
@@ -70,7 +70,7 @@ def run_detect_bench(
     }
 
 
-def _warmup(name: str, warmup: int) -> int:
+def warmup_steps(name: str, warmup: int) -> int:
     """At least `warmup` steps, and at least the window of the detector (or of any member of an
     ensemble), so each is timed in its steady state: new_level judges nothing before 600."""
     det = create_detector(name)

@@ -1,7 +1,8 @@
 """`opsgraph bench ingest`: samples per second through ingest + detect, in memory and persisted.
 
-Frames are simulated before timing, and detectors warmed to a full window, so the figures are
-the steady-state cost of ingest, scoring, episode decisions and the store's write.
+Frames are simulated before timing, and detectors warmed until every member's window is full
+(as `bench detect` does), so the figures are the steady-state cost of ingest, scoring, episode
+decisions and the store's write.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opsgraph import __version__
+from opsgraph.bench.detect import warmup_steps
 from opsgraph.core.models import SampleFrame
 from opsgraph.detect.settings import DetectSettings
 from opsgraph.ingest.stream import Ingestor, build_ingestor
@@ -110,8 +112,11 @@ def run_ingest_bench(
         sim = SimulatedCloud.generate(n, seed=11, start_ts=1_750_000_000.0)
         per_frame = n * len(sim.metrics)
         n_timed = max(3, math.ceil(target_samples / per_frame))
-        say(f"simulating {n} resources: {DetectSettings().window} warm-up + {n_timed} timed steps")
-        warm = [sim.step() for _ in range(DetectSettings().window)]
+        settings = DetectSettings()
+        # Every member's window full, as `bench detect` warms them: the steady state.
+        n_warm = warmup_steps(settings.detector, settings.window)
+        say(f"simulating {n} resources: {n_warm} warm-up + {n_timed} timed steps")
+        warm = [sim.step() for _ in range(n_warm)]
         timed = [sim.step() for _ in range(n_timed)]
         stages: list[tuple[str, Callable[[], Any] | None]] = [
             ("memory", None),

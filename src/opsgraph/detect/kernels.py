@@ -1,4 +1,5 @@
-"""Compiled per-series loops for the hot paths of `robust_z` and the tail calibrator.
+"""Compiled per-series loops for the hot paths of the streaming detectors (the tail
+calibrator's are in `tail_kernels.py`).
 
 Vectorised numpy touches every element of a series' state at each step: keeping a 120-point
 window sorted moved all 120 values through six masked passes, and refitting a 2,000-point tail
@@ -19,12 +20,6 @@ import numpy as np
 from numba import njit
 
 from opsgraph.detect.base import MAD_TO_SIGMA, MEANAD_TO_SIGMA
-
-#: A history of twice this many points or more takes its median from an even sample of them:
-#: the median only shapes probabilities below the tail's level, far from any alert.
-MEDIAN_SAMPLE = 128
-#: Values a refit keeps beyond the quantile's needs, so the next refit can skip the rest.
-_SPARE = 16
 
 
 @njit(cache=True, nogil=True)
@@ -177,133 +172,6 @@ def _median(a, m):  # type: ignore[no-untyped-def]
     for t in range(1, m // 2):
         lower = max(lower, a[t])
     return 0.5 * (lower + upper)
-
-
-@njit(cache=True, nogil=True)
-def _top_values(values, n, k, floor, top):  # type: ignore[no-untyped-def]
-    """The largest min(n, k + _SPARE) of the values >= floor in values[:n], ascending in `top`;
-    returns how many there are."""
-    cap = min(n, k + _SPARE)
-    kept = 0
-    for t in range(n):
-        x = float(values[t])
-        if x < floor:
-            continue
-        if kept < cap:
-            j = kept  # filling: insertion sort
-            kept += 1
-            while j > 0 and top[j - 1] > x:
-                top[j] = top[j - 1]
-                j -= 1
-        elif x > top[0]:
-            j = 0  # the smallest leaves; the new value finds its place above it
-            while j + 1 < cap and top[j + 1] < x:
-                top[j] = top[j + 1]
-                j += 1
-        else:
-            continue
-        top[j] = x
-    return kept
-
-
-@njit(cache=True, nogil=True)
-def _fit_row(values, n, level, floor, top, sample):  # type: ignore[no-untyped-def]
-    """(median, `level` quantile as numpy computes it, mean excess above it, a floor for the
-    next fit) of values[:n].
-
-    The quantile needs only its k = n - floor((n - 1) level) largest values. A refit first
-    keeps those at or above `floor`, the last fit's smallest kept value: between two fits only
-    `refit_every` points come and go, so there are nearly always k of them, and the pass skips
-    almost every value instead of sorting it in. When there are fewer, it keeps from -inf
-    (exact either way). The median is that of every (n // MEDIAN_SAMPLE)-th value."""
-    h = (n - 1) * level
-    lo = math.floor(h)
-    hi = min(lo + 1, n - 1)
-    k = n - lo  # the values of rank lo .. n-1
-    kept = _top_values(values, n, k, floor, top)
-    if kept < k:
-        kept = _top_values(values, n, k, -np.inf, top)
-    base = kept - k  # top[base] has rank lo
-    q = _lerp(top[base], top[base + hi - lo], h - lo)
-    over = 0
-    total = 0.0
-    for u in range(base, kept):
-        if top[u] > q:
-            over += 1
-            total += top[u]
-    me = (total - over * q) / over if over > 0 else np.nan
-    stride = max(1, n // MEDIAN_SAMPLE)
-    m = 0
-    for t in range(0, n, stride):
-        sample[m] = values[t]
-        m += 1
-    return _median(sample, m), q, me, top[0]
-
-
-@njit(cache=True, nogil=True)
-def tail_probability(  # type: ignore[no-untyped-def]
-    buf, count, since_fit, q, med, mean_excess, tail, floor,
-    rows, raw, level, min_history, min_exceedances, refit_every,
-):  # fmt: skip
-    """1 - P(X >= raw[r]) under series rows[r]'s tail (0 while it has too little history),
-    refitting first each series due (see TailCalibrator)."""
-    n_rows = rows.shape[0]
-    out = np.zeros(n_rows)
-    top = np.empty(buf.shape[1])
-    sample = np.empty(buf.shape[1])
-    for r in range(n_rows):
-        s = rows[r]
-        c = count[s]
-        if c < min_history:
-            continue
-        if since_fit[s] >= refit_every:
-            lvl = min(level, 1.0 - min_exceedances / c)
-            med[s], q[s], mean_excess[s], floor[s] = _fit_row(buf[s], c, lvl, floor[s], top, sample)
-            tail[s] = 1.0 - lvl
-            since_fit[s] = 0
-        x = raw[r]
-        if not np.isfinite(x):
-            continue
-        qs, ms = q[s], med[s]
-        if x > qs:
-            me = mean_excess[s]
-            if np.isnan(me):
-                p_exceed = 1.0 / (c + 1.0)  # above a flat tail: as rare as a first ever
-            else:
-                p_exceed = tail[s] * math.exp(min((qs - x) / max(me, 1e-12), 0.0))
-        elif x <= ms:
-            p_exceed = 1.0
-        else:
-            # Between the median and the quantile: 0.5 to the tail's share, on a log scale.
-            share = (x - ms) / (qs - ms) if qs > ms else 1.0
-            share = min(max(share, 0.0), 1.0)
-            p_exceed = 0.5 * (tail[s] / 0.5) ** share
-        out[r] = 1.0 - p_exceed
-    return out
-
-
-@njit(cache=True, nogil=True)
-def tail_learn(  # type: ignore[no-untyped-def]
-    buf, pos, count, since_fit, q, mean_excess, tail,
-    rows, raw, cap_log10, min_history,
-):  # fmt: skip
-    """Append each finite raw[r] to series rows[r]'s ring, capped at one in 10^cap_log10 under
-    the series' current fit (no cap when cap_log10 is NaN or before the first fit)."""
-    history = buf.shape[1]
-    for r in range(rows.shape[0]):
-        x = raw[r]
-        if not np.isfinite(x):
-            continue
-        s = rows[r]
-        if not np.isnan(cap_log10) and count[s] >= min_history:
-            cap = q[s] + mean_excess[s] * (math.log(tail[s]) + cap_log10 * math.log(10.0))
-            if np.isfinite(cap) and x > cap:
-                x = cap
-        p = pos[s]
-        buf[s, p] = x
-        pos[s] = (p + 1) % history
-        count[s] = min(count[s] + 1, history)
-        since_fit[s] += 1
 
 
 @njit(cache=True, nogil=True)

@@ -16,9 +16,25 @@ the simulator, docs/benchmarks.md).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from opsgraph.detect.base import FloatArray, IndexArray
+
+#: Below twice this many points the median is the history's own; from there, that of the
+#: sample ring.
+MEDIAN_SAMPLE = 128
+#: `learn` copies every SAMPLE_EVERY-th point into the sample ring.
+SAMPLE_EVERY = 16
+#: Points kept beyond the k a quantile needs, so that a few can leave between refits.
+SPARE = 16
+
+
+def tail_size(n: int, level: float, min_exceedances: int) -> int:
+    """k: how many of n points the tail's quantile reads (`TailCalibrator`'s level rule)."""
+    lvl = min(level, 1.0 - min_exceedances / n)
+    return n - math.floor((n - 1) * lvl)
 
 
 class TailCalibrator:
@@ -27,8 +43,9 @@ class TailCalibrator:
     Each series' fit (median, `level` quantile, mean excess) is refreshed every `refit_every`
     points: a 2,000-point history moves little in 50 points, and refitting every 10 cost
     three quarters of the ensemble's time (NAB standard 66.66 at 10, 66.50 at 50). A refit
-    reads the history once and keeps only the values from the quantile up; the median comes
-    from an even sample of at most about 500 points (`detect/kernels.py`).
+    updates the series' largest points with those learned since the last one, and reads the
+    whole history only when too few are left; the median comes from every 16th point
+    (`detect/tail_kernels.py`).
     """
 
     def __init__(
@@ -53,30 +70,51 @@ class TailCalibrator:
         self.level = level
         self.min_history = min_history
         self.refit_every = refit_every
+        # Per series: the history ring, its median sample ring, the largest points with
+        # their sequence numbers, and the fit (tail_kernels.py).
+        self._width = (
+            max(tail_size(n, level, min_exceedances) for n in range(min_history, history + 1))
+            + SPARE
+        )
+        self._sample_size = max(1, history // SAMPLE_EVERY)
         self._buf = np.full((0, history), np.nan)
+        self._sample = np.full((0, self._sample_size), np.nan)
+        self._kept = np.full((0, self._width), np.nan)
+        self._kept_seq = np.zeros((0, self._width), dtype=np.int64)
+        self._kept_n = np.zeros(0, dtype=np.int64)
         self._pos = np.zeros(0, dtype=np.int64)
         self._count = np.zeros(0, dtype=np.int64)
+        self._seq = np.zeros(0, dtype=np.int64)  # points learned, ever
+        self._fit_seq = np.zeros(0, dtype=np.int64)  # _seq at the last fit (-1: none yet)
         # The tail fit per series: the level's quantile and the mean excess above it.
         self._q = np.full(0, np.nan)
         self._med = np.full(0, np.nan)
         self._mean_excess = np.full(0, np.nan)
         self._tail = np.full(0, 1.0 - level)  # the tail's share of each series' points
         self._since_fit = np.zeros(0, dtype=np.int64)
-        self._floor = np.full(0, -np.inf)  # where the next refit starts looking (kernels.py)
 
     def reserve(self, n_series: int) -> None:
         grow = n_series - self._buf.shape[0]
         if grow <= 0:
             return
-        self._buf = np.vstack([self._buf, np.full((grow, self.history), np.nan)])
-        self._pos = np.concatenate([self._pos, np.zeros(grow, dtype=np.int64)])
-        self._count = np.concatenate([self._count, np.zeros(grow, dtype=np.int64)])
-        self._q = np.concatenate([self._q, np.full(grow, np.nan)])
-        self._med = np.concatenate([self._med, np.full(grow, np.nan)])
-        self._mean_excess = np.concatenate([self._mean_excess, np.full(grow, np.nan)])
-        self._tail = np.concatenate([self._tail, np.full(grow, 1.0 - self.level)])
-        self._since_fit = np.concatenate([self._since_fit, np.full(grow, 1 << 30)])
-        self._floor = np.concatenate([self._floor, np.full(grow, -np.inf)])
+
+        def rows(a: np.ndarray, fill: float | int) -> np.ndarray:
+            return np.concatenate([a, np.full((grow, *a.shape[1:]), fill, dtype=a.dtype)])
+
+        self._buf = rows(self._buf, np.nan)
+        self._sample = rows(self._sample, np.nan)
+        self._kept = rows(self._kept, np.nan)
+        self._kept_seq = rows(self._kept_seq, 0)
+        self._kept_n = rows(self._kept_n, 0)
+        self._pos = rows(self._pos, 0)
+        self._count = rows(self._count, 0)
+        self._seq = rows(self._seq, 0)
+        self._fit_seq = rows(self._fit_seq, -1)
+        self._q = rows(self._q, np.nan)
+        self._med = rows(self._med, np.nan)
+        self._mean_excess = rows(self._mean_excess, np.nan)
+        self._tail = rows(self._tail, 1.0 - self.level)
+        self._since_fit = rows(self._since_fit, 1 << 30)
 
     def probability(self, idx: IndexArray, raw: FloatArray) -> FloatArray:
         """1 - P(X >= raw) under each series' fitted distribution; 0 while it has too little.
@@ -86,24 +124,31 @@ class TailCalibrator:
         point is plain normal. (Its exact rank would cost a pass over the whole history; below
         the quantile the probability of anomaly stays under `level`, far from any alert
         threshold, so no alert depends on it.) Series due a refit are refitted first."""
-        from opsgraph.detect import kernels
+        from opsgraph.detect import tail_kernels
 
         return np.asarray(
-            kernels.tail_probability(
+            tail_kernels.tail_probability(
                 self._buf,
+                self._pos,
                 self._count,
+                self._seq,
                 self._since_fit,
+                self._fit_seq,
                 self._q,
                 self._med,
                 self._mean_excess,
                 self._tail,
-                self._floor,
+                self._kept,
+                self._kept_seq,
+                self._kept_n,
+                self._sample,
                 np.ascontiguousarray(idx, dtype=np.int64),
                 np.ascontiguousarray(raw, dtype=np.float64),
                 self.level,
                 self.min_history,
                 self.min_exceedances,
                 self.refit_every,
+                SAMPLE_EVERY,
             ),
             dtype=np.float64,
         )
@@ -111,18 +156,21 @@ class TailCalibrator:
     def learn(self, idx: IndexArray, raw: FloatArray) -> None:
         """Append each series' raw score (NaN skipped) to its history, capped at one in
         10^cap_surprise under its current fit."""
-        from opsgraph.detect import kernels
+        from opsgraph.detect import tail_kernels
 
-        kernels.tail_learn(
+        tail_kernels.tail_learn(
             self._buf,
             self._pos,
             self._count,
+            self._seq,
             self._since_fit,
             self._q,
             self._mean_excess,
             self._tail,
+            self._sample,
             np.ascontiguousarray(idx, dtype=np.int64),
             np.ascontiguousarray(raw, dtype=np.float64),
             np.nan if self.cap_surprise is None else float(self.cap_surprise),
             self.min_history,
+            SAMPLE_EVERY,
         )
