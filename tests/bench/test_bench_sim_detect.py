@@ -24,6 +24,8 @@ def _sane(row: dict[str, Any]) -> None:
     assert row["false_alarms_per_node_day"] >= 0
     assert row["pages_per_fault"] >= 0 and 0 <= row["faults_paged_within_3_steps"] <= 1
     assert row["false_pages_per_100_node_days"] >= 0
+    paged = [int(v.split("/")[0]) for v in row["paged_within_3_steps_by_kind"].values()]
+    assert sum(paged) == round(row["faults_paged_within_3_steps"] * row["incidents"])
 
 
 @pytest.mark.slow

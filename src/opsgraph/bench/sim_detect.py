@@ -107,6 +107,7 @@ def _one_run(
     paged_in_time = 0
     detected = 0
     by_kind: dict[str, list[int]] = {k.value: [0, 0] for k in kinds}
+    paged_by_kind: dict[str, int] = {k.value: 0 for k in kinds}
     for n in range(incidents):
         kind = kinds[n % len(kinds)]
         record = None
@@ -128,7 +129,9 @@ def _one_run(
             if pages and first_page is None:
                 first_page = k
         fault_pages.append(len(pages))
-        paged_in_time += first_page is not None and first_page <= PAGE_WITHIN_STEPS
+        in_time = first_page is not None and first_page <= PAGE_WITHIN_STEPS
+        paged_in_time += in_time
+        paged_by_kind[kind.value] += in_time
         hits = affected & set(alerted)
         tp += len(hits)
         fp += len(set(alerted) - affected)
@@ -155,6 +158,7 @@ def _one_run(
         "f1": f1,
         "delays": delays,
         "by_kind": by_kind,
+        "paged_by_kind": paged_by_kind,
         "quiet_alarms": quiet_alarms,
         "quiet_pages": quiet_pages,
         "fault_pages": fault_pages,
@@ -230,6 +234,10 @@ def run_sim_detect_bench(
                     sum(r["quiet_alarms"] for r in runs) / sum(r["node_days"] for r in runs), 4
                 ),
                 "detected_by_kind": {k: f"{h}/{t}" for k, (h, t) in sorted(by_kind.items())},
+                "paged_within_3_steps_by_kind": {
+                    k: f"{sum(r['paged_by_kind'].get(k, 0) for r in runs)}/{t}"
+                    for k, (_, t) in sorted(by_kind.items())
+                },
                 "pages_per_fault": round(
                     float(np.mean([p for r in runs for p in r["fault_pages"]])), 3
                 ),

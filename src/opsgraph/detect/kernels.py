@@ -51,6 +51,9 @@ def window_learn(  # type: ignore[no-untyped-def]
         p = pos[s]
         if count[s] >= w:
             old = buf[s, p]
+            if old == x:  # the same multiset: the sorted row, median and scale stand
+                pos[s] = (p + 1) % w
+                continue
             # Where the old value sits and where the new one goes: one counting pass, which
             # streams the row (a binary search waits on a cache miss at every probe).
             a, b = 0, 0

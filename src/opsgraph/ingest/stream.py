@@ -129,6 +129,7 @@ class Ingestor:
         self._frame_keys: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[str, str]]] = {}
         self._column_cache: dict[tuple[tuple[str, str], ...], IndexArray] = {}
         self._node_states: dict[str, NodeState] = {}
+        self._anomalous_nodes: set[str] = set()  # the nodes whose state is anomalous
         self._next_local_id = 1
         self.samples_total = 0  # samples scored since start, every source (for /metrics)
         self.batches_total = 0
@@ -434,7 +435,7 @@ class Ingestor:
             if prev is None or anomaly.severity.rank > prev.rank:
                 worst[anomaly.resource_id] = anomaly.severity
         changed: dict[str, NodeState] = {}
-        for node in set(worst) | {n for n, s in self._node_states.items() if s.anomalous}:
+        for node in set(worst) | self._anomalous_nodes:
             severity = worst.get(node)
             state = NodeState(
                 score=self.node_score(node), severity=severity, anomalous=bool(severity)
@@ -443,6 +444,10 @@ class Ingestor:
             if old is None or old.severity != state.severity:
                 changed[node] = state
             self._node_states[node] = state
+            if state.anomalous:
+                self._anomalous_nodes.add(node)
+            else:
+                self._anomalous_nodes.discard(node)
         return changed
 
     def node_score(self, node: str) -> float:
