@@ -87,7 +87,7 @@ def test_the_cap_must_lie_beyond_the_level() -> None:
 
 def test_a_young_series_fits_its_tail_to_enough_points() -> None:
     """With 200 points the 99th percentile is their second largest: the tail starts lower so
-    that it holds ten, and a second-largest point is not called one in 10^4."""
+    that it holds a few, and a second-largest point is not called one in 10^4."""
     rng = np.random.default_rng(2)
     cal = TailCalibrator(history=2000, level=0.99, refit_every=1)
     cal.reserve(1)
