@@ -29,6 +29,7 @@ def _sane(row: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # 216 faults: 206 s on one machine, 524 s on a slower one
 def test_the_live_default_holds_its_figures() -> None:
     """The headline run of docs/benchmarks.md (`opsgraph bench sim-detect`): the live default
     (the calibrated ensemble) through the Ingestor and the alert lifecycle, three topologies,
@@ -38,7 +39,7 @@ def test_the_live_default_holds_its_figures() -> None:
     )
     (row,) = report["results"]
     assert row["incidents_detected"] >= 213 - 2
-    assert row["node_f1"] >= 0.3348 - 0.02
+    assert row["node_f1"] >= 0.3352 - 0.02
     assert row["pages_per_fault"] <= 0.931 + 0.1
     assert row["faults_paged_within_3_steps"] >= 0.9167 - 0.05
     # No false page in 235 node-days; the issue's target is 0.5 (one page is 0.43).
