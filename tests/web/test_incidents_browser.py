@@ -79,7 +79,8 @@ def test_timeline_and_acknowledge_with_a_note(
     row.wait_for(timeout=10_000)
     assert row.get_attribute("data-status") == "open"
     assert row.locator("td.resource").inner_text() == incident["root_resource_id"]
-    assert row.locator("td.num").first.inner_text() == str(len(incident["resource_ids"]))
+    # The demo keeps running: a member may join the reopened incident after it was fetched.
+    assert int(row.locator("td.num").first.inner_text()) >= len(incident["resource_ids"])
 
     row.get_by_test_id("incident-link").click()
     detail = page.get_by_test_id("incident-detail")
