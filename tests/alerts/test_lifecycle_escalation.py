@@ -175,3 +175,24 @@ def test_an_incident_reopened_by_hand_is_resolved_only_by_hand(tmp_path: Path) -
     assert _incidents(store)[0].status is IncidentStatus.OPEN
     life.set_incident_status(incident.id or 0, IncidentStatus.RESOLVED, actor="ann")
     assert _incidents(store)[0].status is IncidentStatus.RESOLVED
+
+
+def test_a_member_joining_from_an_older_copy_keeps_the_acknowledgement(tmp_path: Path) -> None:
+    """The detection loop read the open incidents just before an operator acknowledged it
+    (a race the demo's browser test met): the join writes its own fields, not the status."""
+    from opsgraph.core.models import IncidentStatus
+
+    store, life, _ = _setup(tmp_path)
+    db = _open(store, "db", 0.0, 0.7, Severity.HIGH)
+    api = _open(store, "api", 60.0, 0.7, Severity.HIGH)
+    life.process([db, api], [])
+    stale = store.open_incidents()
+    (incident,) = stale
+    life.set_incident_status(incident.id or 0, IncidentStatus.ACKNOWLEDGED, actor="ann")
+    store.open_incidents = lambda: stale  # type: ignore[method-assign]
+    web = _open(store, "web", 90.0, 0.9, Severity.CRITICAL)
+    life.process([web], [])
+    (after,) = _incidents(store)
+    assert store.get_anomaly(web.id or 0).incident_id == incident.id
+    assert after.status is IncidentStatus.ACKNOWLEDGED and after.acknowledged_by == "ann"
+    assert after.severity is Severity.CRITICAL and "web" in after.resource_ids

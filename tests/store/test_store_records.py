@@ -246,6 +246,12 @@ def test_incidents(store: Store) -> None:
         store.update_incident(acked.model_copy(update={"id": None}))
     with pytest.raises(InvalidInputError):
         store.add_incident(acked)
+    # Named fields only: an older copy's other fields are not written back.
+    older = first.model_copy(update={"severity": Severity.CRITICAL, "summary": "stale"})
+    store.update_incident(older, ("severity",))
+    assert store.get_incident(1) == acked.model_copy(update={"severity": Severity.CRITICAL})
+    with pytest.raises(InvalidInputError, match="not incident fields: colour"):
+        store.update_incident(older, ("colour",))
 
 
 def test_audit_is_append_only(store: Store) -> None:

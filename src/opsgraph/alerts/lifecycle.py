@@ -147,12 +147,12 @@ class AlertLifecycle:
                 continue
             if rank <= incident.severity.rank:
                 if rank >= self.settings.open_at.rank and self._touch(incident, anomaly):
-                    self.store.update_incident(incident)
+                    self.store.update_incident(incident, ("updated_ts",))
                 continue
             before = incident.severity
             incident.severity = anomaly.severity
             self._touch(incident, anomaly)
-            self.store.update_incident(incident)
+            self.store.update_incident(incident, ("severity", "updated_ts"))
             self._timeline(
                 incident,
                 "escalated",
@@ -245,7 +245,7 @@ class AlertLifecycle:
                 incident.severity = anomaly.severity
             if anomaly.severity.rank >= cfg.open_at.rank:
                 self._touch(incident, anomaly)
-            self.store.update_incident(incident)
+            self.store.update_incident(incident, ("resource_ids", "severity", "updated_ts"))
             self._timeline(incident, "grouped", decision.reason, anomaly=anomaly)
             return
         members = decision.members
@@ -317,7 +317,7 @@ class AlertLifecycle:
         incident.status = IncidentStatus.RESOLVED
         incident.resolved_ts = max((a.end_ts or a.last_ts) for a in anomalies)
         incident.updated_ts = incident.resolved_ts
-        self.store.update_incident(incident)
+        self.store.update_incident(incident, ("status", "resolved_ts", "updated_ts"))
         self._timeline(incident, "resolved", f"all {len(anomalies)} anomalies cleared")
 
     def _reopened_by_hand(self, incident_id: int) -> bool:
@@ -438,7 +438,9 @@ class AlertLifecycle:
             incident.resolved_ts = None
             incident.acknowledged_ts = incident.acknowledged_by = None
         incident.status = status
-        self.store.update_incident(incident)
+        self.store.update_incident(
+            incident, ("status", "resolved_ts", "acknowledged_ts", "acknowledged_by")
+        )
         message = f"{verb} by {actor}" + (f": {note}" if note else "")
         self._timeline(incident, verb, message, actor=actor)
         self.store.audit(actor, f"incident.{verb}", f"incident:{incident_id}", reason=note)

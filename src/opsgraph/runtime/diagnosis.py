@@ -119,7 +119,7 @@ class IncidentRoots:
             self._pending.setdefault(incident.id, event)
             if incident.root_confidence is not None:
                 incident.root_confidence = None
-                self.store.update_incident(incident)
+                self.store.update_incident(incident, ("root_confidence",))
             return False
         self._pending.pop(incident.id, None)
         self.apply(incident, result)
@@ -149,7 +149,9 @@ class IncidentRoots:
         incident.root_resource_id = result.root
         incident.root_confidence = round(result.confidence, 4)
         incident.hypotheses = result.hypotheses
-        self.store.update_incident(incident)
+        self.store.update_incident(
+            incident, ("title", "root_resource_id", "root_confidence", "hypotheses")
+        )
         if before != result.root or not ranked:
             moved = f" (was {before})" if before and before != result.root else ""
             self._note(

@@ -6,7 +6,7 @@ Lists are newest first with a total count, so the API can page through them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -333,15 +333,26 @@ class RecordsStore(StoreBase):
             s.flush()
             return incident.model_copy(update={"id": row.id})
 
-    def update_incident(self, incident: Incident) -> Incident:
-        """Overwrite every field of the stored incident with the same id."""
+    def update_incident(self, incident: Incident, fields: Iterable[str] | None = None) -> Incident:
+        """Write `fields` (every field when None) of the stored incident with the same id.
+
+        A path that changes some fields names them: the detection loop and an operator both
+        change an incident, each from its own copy, and writing every field would put back
+        the other's older values (a member joining would undo an acknowledgement)."""
         if incident.id is None:
             raise InvalidInputError("incident.id", "is required for an update")
+        values = cv.incident_values(incident)
+        if fields is not None:
+            names = list(fields)
+            unknown = sorted(set(names) - values.keys())
+            if unknown:
+                raise InvalidInputError("fields", f"not incident fields: {', '.join(unknown)}")
+            values = {name: values[name] for name in names}
         with self._tx(write=True) as s:
             row = s.get(IncidentRow, incident.id)
             if row is None:
                 raise NotFoundError("incident", incident.id)
-            for key, value in cv.incident_values(incident).items():
+            for key, value in values.items():
                 setattr(row, key, value)
         return incident
 
