@@ -39,7 +39,7 @@ def test_the_live_default_holds_its_figures() -> None:
     )
     (row,) = report["results"]
     assert row["incidents_detected"] >= 213 - 2
-    assert row["node_f1"] >= 0.3352 - 0.02
+    assert row["node_f1"] >= 0.3348 - 0.02
     assert row["pages_per_fault"] <= 0.931 + 0.1
     assert row["faults_paged_within_3_steps"] >= 0.9167 - 0.05
     # No false page in 235 node-days; the target is 0.5 (one page is 0.43).

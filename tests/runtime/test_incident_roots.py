@@ -117,3 +117,79 @@ def test_an_unsettled_ranking_is_tried_again_after_each_batch_and_then_resumed(
         assert resumed == [f"{incident.id}:opened"]
     finally:
         store.close()
+
+
+def test_a_vouched_root_that_still_leads_stays_vouched_for_while_members_join(
+    tmp_path: Path,
+) -> None:
+    """New members make each ranking a row old; while it still puts the same root first, the
+    root keeps its confidence (approvals need not wait), and the ranking is refreshed once it
+    settles. When another root leads, the confidence is withdrawn until that one settles."""
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    try:
+        store.upsert_topology([Resource(id="web-1"), Resource(id="db-1")], [])
+        incident = store.add_incident(
+            Incident(
+                title="db-1: latency_ms",
+                severity=Severity.HIGH,
+                opened_ts=1.0,
+                root_resource_id="db-1",
+                resource_ids=["web-1", "db-1"],
+            )
+        )
+        assert incident.id is not None
+        empty = np.zeros(0)
+        (member,) = store.write_batch(
+            series_ids=np.zeros(0, np.int64),
+            ts=empty,
+            values=empty,
+            new_anomalies=[
+                Anomaly(
+                    resource_id="db-1",
+                    metric="latency_ms",
+                    detector="t",
+                    start_ts=1.0,
+                    last_ts=9.0,
+                    score=0.9,
+                    max_score=0.9,
+                    severity=Severity.HIGH,
+                    value=2.0,
+                    expected=1.0,
+                )
+            ],
+        )
+        store.link_anomalies([member.id or 0], incident.id)
+
+        def ranking(root: str, confidence: float, settled: bool) -> Diagnosis:
+            h = [{"node": root, "confidence": confidence, "score": 1.0, "evidence": []}]
+            return Diagnosis(root, confidence, h, 0.0, f"{root} rose", 2, 4, settled=settled)
+
+        resumed: list[str] = []
+        script = [
+            ranking("db-1", 0.8, True),  # opened: vouched for
+            ranking("db-1", 0.6, False),  # a member joined: db-1 still leads
+            ranking("db-1", 0.7, True),  # the next batch: settled, refreshed
+            ranking("web-1", 0.6, False),  # another member: web-1 leads, a row old
+            ranking("web-1", 0.9, True),  # settled on web-1: the deferred event goes on
+        ]
+        roots = _Scripted(store, script, resumed)
+        roots.on_incident(incident, "opened")
+        assert store.get_incident(incident.id).root_confidence == 0.8
+
+        roots._seen.clear()  # (a new member: the evidence changed)
+        roots.on_incident(store.get_incident(incident.id), "grouped")
+        kept = store.get_incident(incident.id)
+        assert (kept.root_resource_id, kept.root_confidence) == ("db-1", 0.8)
+        roots.retry()
+        assert store.get_incident(incident.id).root_confidence == 0.7 and resumed == []
+
+        roots._seen.clear()  # (a new member: the evidence changed)
+        roots.on_incident(store.get_incident(incident.id), "grouped")
+        assert store.get_incident(incident.id).root_confidence is None
+        roots.retry()
+        moved = store.get_incident(incident.id)
+        assert (moved.root_resource_id, moved.root_confidence) == ("web-1", 0.9)
+        assert resumed == [f"{incident.id}:grouped"]
+    finally:
+        store.close()

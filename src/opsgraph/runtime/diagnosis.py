@@ -10,7 +10,9 @@ timeline.
 
 A ranking that has not settled yet (the newest change is one row old) is tried again after each
 detection batch (`retry`) until it settles; the lifecycle event it was deferred from is then
-told to the later hooks (`resume`), so automation decides on a root that is vouched for.
+told to the later hooks (`resume`), so automation decides on a root that is vouched for. When
+the unsettled ranking still puts the root already vouched for first, that root stays vouched
+for meanwhile: members that keep joining an incident do not hold its approvals back.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class IncidentRoots:
         self._seen: dict[int, tuple[tuple[str, ...], int]] = {}
         # incident id -> the first lifecycle event whose ranking has not settled yet.
         self._pending: dict[int, str] = {}
+        # incident id -> event: its vouched-for root still leads an unsettled ranking; the
+        # ranking is refreshed once it settles, and nothing is deferred meanwhile.
+        self._refresh: dict[int, str] = {}
 
     def on_incident(self, incident: Incident, event: str) -> None:
         """The lifecycle hook (changes `incident` in place, so later hooks see the root)."""
@@ -67,6 +72,7 @@ class IncidentRoots:
         if event == "resolved" or incident.status is IncidentStatus.RESOLVED:
             self._seen.pop(incident.id, None)
             self._pending.pop(incident.id, None)
+            self._refresh.pop(incident.id, None)
             return
         if event not in EVENTS:
             return
@@ -81,7 +87,8 @@ class IncidentRoots:
 
     def retry(self) -> None:
         """After a detection batch: rank again each open incident whose ranking had not
-        settled; once one settles, the event it was deferred from goes on to the other hooks."""
+        settled; once one settles, the event it was deferred from goes on to the other hooks.
+        Then refresh the rankings that were kept while their root still led (`_refresh`)."""
         for incident_id, event in list(self._pending.items()):
             try:
                 incident = self.store.get_incident(incident_id)
@@ -94,6 +101,22 @@ class IncidentRoots:
             members = self.store.incident_anomalies(incident_id)
             if members and self._rank_members(incident, members, event):
                 self._seen[incident_id] = (tuple(sorted(incident.resource_ids)), len(members))
+                self.resume(incident, event)
+        for incident_id, event in list(self._refresh.items()):
+            self._refresh.pop(incident_id)
+            try:
+                incident = self.store.get_incident(incident_id)
+            except NotFoundError:
+                continue
+            members = self.store.incident_anomalies(incident_id)
+            if incident.status is IncidentStatus.RESOLVED or not members:
+                continue
+            # Settled: the numbers are refreshed (and the other hooks told if the root moved).
+            # Unsettled: it stays here while the root still leads, or is deferred (`_pending`)
+            # once another leads.
+            before = incident.root_resource_id
+            ranked = self._rank_members(incident, members, event)
+            if ranked and incident.id not in self._refresh and incident.root_resource_id != before:
                 self.resume(incident, event)
 
     def _rank_members(self, incident: Incident, members: Sequence[Anomaly], event: str) -> bool:
@@ -113,8 +136,16 @@ class IncidentRoots:
                 self._note(incident, f"root not ranked ({exc.reason}); the first to start is kept")
             return False
         if not result.settled:
-            # The newest change is one row old: no root is vouched for until it settles (the
-            # next batch, anomaly, escalation or member), so no policy acts on a stale one.
+            if incident.root_confidence is not None and result.root == incident.root_resource_id:
+                # The newest change is one row old but the root already vouched for still
+                # leads: it stays vouched for, so an approval or a policy on it need not wait
+                # while members keep joining; the ranking is refreshed once it settles.
+                self._refresh[incident.id] = event
+                return True
+            # The newest change is one row old and another root may lead: none is vouched for
+            # until it settles (the next batch, anomaly, escalation or member), so no policy
+            # acts on a stale one.
+            self._refresh.pop(incident.id, None)
             self._seen.pop(incident.id, None)
             self._pending.setdefault(incident.id, event)
             if incident.root_confidence is not None:
@@ -122,6 +153,7 @@ class IncidentRoots:
                 self.store.update_incident(incident, ("root_confidence",))
             return False
         self._pending.pop(incident.id, None)
+        self._refresh.pop(incident.id, None)
         self.apply(incident, result)
         return True
 
