@@ -15,3 +15,4 @@ def test_small_run_reports_every_stage() -> None:
         assert "error" not in row, row
         assert row["samples"] >= 2000 and row["samples_per_s"] > 0
     assert report["machine"]["cpus"]
+    assert report["detector"] == "ensemble"  # the live default, not a label of its own

@@ -140,7 +140,7 @@ def run_ingest_bench(
             "numpy": np.__version__,
             "platform": platform.platform(),
         },
-        "detector": "robust_z (window 60, vectorised)",
+        "detector": DetectSettings().detector,  # the live default, as `_ingestor` builds it
         "results": results,
     }
 
