@@ -48,6 +48,44 @@ def test_a_moved_root_renames_the_incident_and_says_so(tmp_path: Path) -> None:
         store.close()
 
 
+def _incident(store: Store, root: str, members: list[tuple[str, float]]) -> Incident:
+    """An open incident on web-1 and db-1 rooted at `root`, with a high latency anomaly for
+    each (resource, start) in `members`."""
+    store.upsert_topology([Resource(id="web-1"), Resource(id="db-1")], [])
+    incident = store.add_incident(
+        Incident(
+            title=f"{root}: latency_ms",
+            severity=Severity.HIGH,
+            opened_ts=1.0,
+            root_resource_id=root,
+            resource_ids=["web-1", "db-1"],
+        )
+    )
+    empty = np.zeros(0)
+    stored = store.write_batch(
+        series_ids=np.zeros(0, np.int64),
+        ts=empty,
+        values=empty,
+        new_anomalies=[
+            Anomaly(
+                resource_id=r,
+                metric="latency_ms",
+                detector="t",
+                start_ts=t,
+                last_ts=9.0,
+                score=0.9,
+                max_score=0.9,
+                severity=Severity.HIGH,
+                value=2.0,
+                expected=1.0,
+            )
+            for r, t in members
+        ],
+    )
+    store.link_anomalies([a.id for a in stored if a.id is not None], incident.id or 0)
+    return incident
+
+
 class _Scripted(IncidentRoots):
     """Rankings from a script instead of the samples: unsettled ones first."""
 
@@ -65,39 +103,8 @@ def test_an_unsettled_ranking_is_tried_again_after_each_batch_and_then_resumed(
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     store.migrate()
     try:
-        store.upsert_topology([Resource(id="web-1"), Resource(id="db-1")], [])
-        incident = store.add_incident(
-            Incident(
-                title="web-1: latency_ms",
-                severity=Severity.HIGH,
-                opened_ts=1.0,
-                root_resource_id="web-1",
-                resource_ids=["web-1", "db-1"],
-            )
-        )
+        incident = _incident(store, "web-1", [("web-1", 1.0), ("db-1", 2.0)])
         assert incident.id is not None
-        empty = np.zeros(0)
-        members = store.write_batch(
-            series_ids=np.zeros(0, np.int64),
-            ts=empty,
-            values=empty,
-            new_anomalies=[
-                Anomaly(
-                    resource_id=r,
-                    metric="latency_ms",
-                    detector="t",
-                    start_ts=t,
-                    last_ts=9.0,
-                    score=0.9,
-                    max_score=0.9,
-                    severity=Severity.HIGH,
-                    value=2.0,
-                    expected=1.0,
-                )
-                for r, t in (("web-1", 1.0), ("db-1", 2.0))
-            ],
-        )
-        store.link_anomalies([a.id for a in members if a.id is not None], incident.id)
         hypotheses = [{"node": "db-1", "confidence": 0.8, "score": 1.0, "evidence": []}]
         unsettled = Diagnosis("db-1", 0.8, hypotheses, 0.0, "db-1 rose", 2, 4, settled=False)
         settled = Diagnosis("db-1", 0.8, hypotheses, 0.0, "db-1 rose", 2, 4)
@@ -128,38 +135,8 @@ def test_a_vouched_root_that_still_leads_stays_vouched_for_while_members_join(
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     store.migrate()
     try:
-        store.upsert_topology([Resource(id="web-1"), Resource(id="db-1")], [])
-        incident = store.add_incident(
-            Incident(
-                title="db-1: latency_ms",
-                severity=Severity.HIGH,
-                opened_ts=1.0,
-                root_resource_id="db-1",
-                resource_ids=["web-1", "db-1"],
-            )
-        )
+        incident = _incident(store, "db-1", [("db-1", 1.0)])
         assert incident.id is not None
-        empty = np.zeros(0)
-        (member,) = store.write_batch(
-            series_ids=np.zeros(0, np.int64),
-            ts=empty,
-            values=empty,
-            new_anomalies=[
-                Anomaly(
-                    resource_id="db-1",
-                    metric="latency_ms",
-                    detector="t",
-                    start_ts=1.0,
-                    last_ts=9.0,
-                    score=0.9,
-                    max_score=0.9,
-                    severity=Severity.HIGH,
-                    value=2.0,
-                    expected=1.0,
-                )
-            ],
-        )
-        store.link_anomalies([member.id or 0], incident.id)
 
         def ranking(root: str, confidence: float, settled: bool) -> Diagnosis:
             h = [{"node": root, "confidence": confidence, "score": 1.0, "evidence": []}]
