@@ -157,7 +157,10 @@ def test_alert_click_selects_node_and_form_reports_api_errors(
         kind, node = _pick_target(graph)
         api.post("/sim/faults", json={"kind": kind, "node": node})
         page.get_by_test_id("alert-item").first.wait_for(timeout=20_000)
-    alert = page.get_by_test_id("alert-item").first
+    # Pinned by its id: `.first` would resolve again at the click, and a newer alert may have
+    # arrived on top in between.
+    anomaly_id = page.get_by_test_id("alert-item").first.get_attribute("data-anomaly-id")
+    alert = page.locator(f'[data-testid="alert-item"][data-anomaly-id="{anomaly_id}"]')
     resource = alert.get_attribute("data-resource-id")
     alert.get_by_role("button").click()
     panel = page.get_by_test_id("node-panel")
