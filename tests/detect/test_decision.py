@@ -168,3 +168,39 @@ def test_one_far_point_is_not_enough_for_a_page() -> None:
     assert anomaly.severity is Severity.MEDIUM
     step(3.0, 0.95)
     assert anomaly.severity is Severity.CRITICAL
+
+
+def test_an_open_episode_takes_the_distance_of_points_no_longer_rare() -> None:
+    # A series whose tail has seen an earlier outage: the outage's first point is rare, the
+    # second is not (score under the threshold), yet it holds the same distance from normal.
+    tracker = EpisodeTracker(threshold=0.4, close_after=3, detector="ensemble")
+    tracker.reserve(2)
+
+    def step(t: float, scores: list[float], distance: list[float]):  # type: ignore[no-untyped-def]
+        return tracker.decide(
+            ts=np.full(2, t),
+            idx=np.arange(2),
+            values=np.array([300.0, 5.0]),
+            expected=np.array([80.0, 4.0]),
+            scores=np.asarray(scores),
+            keys=[("far", "latency_ms"), ("near", "latency_ms")],
+            severity=np.asarray(distance),
+        )
+
+    step(0.0, [0.1, 0.1], [0.9, 0.1])  # the point before: already far, not rare
+    opened = step(1.0, [1.0, 1.0], [0.9, 0.1]).opened
+    assert {a.resource_id: a.severity for a in opened} == {
+        "far": Severity.CRITICAL,
+        "near": Severity.MEDIUM,
+    }
+    tracker = EpisodeTracker(threshold=0.4, close_after=3, detector="ensemble")
+    tracker.reserve(2)
+    far, near = step(0.0, [1.0, 1.0], [0.9, 0.1]).opened
+    assert far.severity is near.severity is Severity.MEDIUM
+    out = step(1.0, [0.1, 0.1], [0.9, 0.1])
+    assert out.updated == [far] and far.severity is Severity.CRITICAL
+    assert near.severity is Severity.MEDIUM
+    assert far.last_ts == 0.0  # a point below the threshold does not extend the episode
+    assert step(2.0, [0.1, 0.1], [0.9, 0.1]).updated == []  # no change, no update
+    closed = step(3.0, [0.1, 0.1], [0.9, 0.1]).closed
+    assert {a.resource_id for a in closed} == {"far", "near"}

@@ -181,15 +181,26 @@ class EpisodeTracker:
                     current.severity = now
                 out.updated.append(current)
         if self.open:
-            quiet_idx = idx[~alert]
-            open_mask = np.isin(quiet_idx, np.fromiter(self.open, dtype=np.int64))
-            for series in quiet_idx[open_mask].tolist():
+            quiet = np.flatnonzero(~alert)
+            quiet = quiet[np.isin(idx[quiet], np.fromiter(self.open, dtype=np.int64))]
+            for j in quiet.tolist():
+                series = int(idx[j])
+                anomaly = self.open[series]
                 self._quiet[series] += 1
                 if self._quiet[series] >= self.close_after:
-                    anomaly = self.open.pop(series)
+                    del self.open[series]
                     anomaly.status = AnomalyStatus.RESOLVED
                     anomaly.end_ts = anomaly.last_ts
                     out.closed.append(anomaly)
+                    continue
+                # No longer rare, still far: a series whose tail has seen such points before
+                # (an earlier outage) may score its second point below the threshold while
+                # it holds the same distance from normal. The open episode takes the distance's
+                # severity, so the deviation pages although rarity alone opened it.
+                now = SEVERITY_BY_CODE[int(codes[j])]
+                if now.rank > anomaly.severity.rank:
+                    anomaly.severity = now
+                    out.updated.append(anomaly)
         return out
 
 
