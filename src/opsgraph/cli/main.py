@@ -15,6 +15,7 @@ import typer
 from opsgraph import __version__
 from opsgraph.cli.auth import keys_app, users_app
 from opsgraph.cli.bench import bench_app
+from opsgraph.cli.bench_autoscale import bench_autoscale
 from opsgraph.cli.bench_forecast import bench_forecast
 from opsgraph.cli.bench_multivariate import bench_multivariate
 from opsgraph.cli.bench_remediation import bench_remediation
@@ -48,6 +49,7 @@ app.add_typer(sim_app, name="sim")
 bench_app.command("remediation")(bench_remediation)
 bench_app.command("multivariate")(bench_multivariate)
 bench_app.command("forecast")(bench_forecast)
+bench_app.command("autoscale")(bench_autoscale)
 app.add_typer(bench_app, name="bench")
 app.add_typer(detect_app, name="detect")
 app.command("backtest")(backtest)
