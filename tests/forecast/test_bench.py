@@ -35,6 +35,7 @@ def test_the_bench_scores_every_forecaster(tmp_path: Path) -> None:
         "seasonal_naive",
         "seasonal_naive_weekly",
         "holt_winters",
+        "seasonal_profile",
     ]
     for r in results:
         assert r["test_points"] == 2 * 288

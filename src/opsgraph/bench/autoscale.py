@@ -12,8 +12,8 @@ are history only):
 
 - **predictive + reactive**: opsgraph's policy (`forecast/scaling.py`) with its defaults
   (plan for the forecast's q0.9 at 70 % utilisation, launch ahead by the boot time, scale in
-  only on observed demand below 35 %), the forecaster refitted every hour on all the demand
-  seen so far and wrapped in `Conformal`;
+  only on observed demand below 35 %), the forecaster (default `seasonal_profile`) refitted
+  every hour on all the demand seen so far and wrapped in `Conformal`;
 - **reactive, 70 %**: the same policy without a forecast (what the forecast adds);
 - **reactive (HPA)**: Kubernetes' Horizontal Pod Autoscaler's rule: ceil(demand / (50 % of
   an instance)), scale-in to the largest recommendation of the last 300 s;
@@ -52,7 +52,7 @@ REFIT_S = 3_600.0
 #: HPA's defaults: target utilisation and scale-in stabilisation window.
 HPA_TARGET = 0.5
 HPA_STABILISATION_S = 300.0
-DEFAULT_FORECASTER = "seasonal_naive_weekly"
+DEFAULT_FORECASTER = "seasonal_profile"
 
 
 @dataclass

@@ -33,7 +33,13 @@ from opsgraph.forecast import Conformal, create
 STEP_S = 300.0
 DAY_S = 86_400.0
 WEEK_STEPS = 2016
-FORECASTERS: tuple[str, ...] = ("naive", "seasonal_naive", "seasonal_naive_weekly", "holt_winters")
+FORECASTERS: tuple[str, ...] = (
+    "naive",
+    "seasonal_naive",
+    "seasonal_naive_weekly",
+    "holt_winters",
+    "seasonal_profile",
+)
 TRACES: tuple[str, ...] = ("azure_vm_cpu_2019", "bitbrains_rnd", "nasa_http_1995")
 
 

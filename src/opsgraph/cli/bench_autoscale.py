@@ -26,7 +26,7 @@ def bench_autoscale(
     ] = 600.0,
     forecaster: Annotated[
         str, typer.Option(help="The predictive policy's forecaster (wrapped in conformal).")
-    ] = "seasonal_naive_weekly",
+    ] = "seasonal_profile",
     out: OutOpt = None,
 ) -> None:
     """SLO-violation minutes, instance-hours and actions of predictive + reactive scaling
