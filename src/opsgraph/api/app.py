@@ -27,6 +27,7 @@ from opsgraph.api.routes import (
     control,
     events,
     explain_progress,
+    forecast,
     graph,
     health,
     incidents,
@@ -129,6 +130,7 @@ def create_app(runtime: Runtime, *, run_pipeline: bool = True) -> FastAPI:
     for module in (health, graph, anomalies, control, events, resources, ingest, predict, sim, ws):
         app.include_router(module.router)
     app.include_router(series.router)  # series catalogues and search (the metrics page)
+    app.include_router(forecast.router)  # a stored series' forecast with its interval
     app.include_router(explain_progress.router)  # an explanation streamed with its stages
     app.include_router(model.router)  # /predict, /batch_predict: the multivariate model
     # Prometheus: remote write in, /metrics out.

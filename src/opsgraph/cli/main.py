@@ -21,6 +21,7 @@ from opsgraph.cli.bench_multivariate import bench_multivariate
 from opsgraph.cli.bench_remediation import bench_remediation
 from opsgraph.cli.common import UrlOpt, call_api, console, fail, report
 from opsgraph.cli.detect import backtest, detect_app, feedback, maintenance_app
+from opsgraph.cli.forecast import forecast_app
 from opsgraph.cli.ingest import ingest_app
 from opsgraph.cli.logs import logs_app
 from opsgraph.cli.policy import policy_app
@@ -63,6 +64,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(logs_app, name="logs")
 app.add_typer(policy_app, name="policy")
+app.add_typer(forecast_app, name="forecast")
 
 
 ConfigOpt = Annotated[
