@@ -105,6 +105,8 @@ def _root(
     )
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # A line per request to the API would bury the answer that the command prints.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @app.command()
