@@ -33,12 +33,16 @@ def _wait(check: Any, what: str, timeout: float = 180.0) -> Any:
 
 
 def _ended_incident(api: httpx.Client) -> dict[str, Any]:
-    """An incident the demo opened and then resolved itself, after an outage of a database
-    (injected unless one already ran in this demo)."""
+    """An incident the demo opened and then resolved itself, after an outage of a database:
+    one already resolved, else that of an outage running, else of one injected now (one fault
+    pages once, so a test that reopened the last one leaves none for the next)."""
     faults = api.get("/sim/faults").json()
-    if not any(f["kind"] == "dependency_outage" for f in faults):
+    resolved = api.get("/incidents", params={"status": "resolved"}).json()["items"]
+    if not resolved and all(f["cleared_ts"] is not None for f in faults):
         graph = api.get("/graph").json()
-        db = next(n["id"] for n in graph["nodes"] if n["kind"] == "rds")
+        dbs = [n["id"] for n in graph["nodes"] if n["kind"] == "rds"]
+        hit = {f["root"] for f in faults}
+        db = next((d for d in dbs if d not in hit), dbs[0])
         body = {"kind": "dependency_outage", "node": db, "duration_s": 3_600}
         response = api.post("/sim/faults", json=body)
         assert response.status_code == 201, response.text
