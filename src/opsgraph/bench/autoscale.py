@@ -93,10 +93,15 @@ Policy = Callable[[int, float, int, float], int]
 
 
 def _replay(
-    ts: np.ndarray, demand: np.ndarray, start: int, capacity: float, boot_s: float, policy: Policy
+    ts: np.ndarray,
+    demand: np.ndarray,
+    start: int,
+    capacity: float,
+    boot_s: float,
+    initial: int,
+    policy: Policy,
 ) -> dict[str, Any]:
-    first = demand[start - 1] if math.isfinite(demand[start - 1]) else np.nanmax(demand[:start])
-    group = SimulatedGroup(boot_s, running=max(1, math.ceil(first / (0.7 * capacity))))
+    group = SimulatedGroup(boot_s, running=initial)
     violation_steps = judged = actions = outs = ins = 0
     instance_steps = 0.0
     for t in range(start, ts.size):
@@ -192,6 +197,9 @@ def evaluate_trace(
     peak = float(np.nanmax(window))
     static = max(1, math.ceil(peak / (VIOLATION_AT * capacity) - 1e-9))
     policy = ScalingPolicy(capacity_per_instance=capacity, warmup_s=boot_s)
+    # Every policy starts from the size that holds the last demand of the history.
+    last = demand[start - 1] if math.isfinite(demand[start - 1]) else np.nanmax(demand[:start])
+    initial = max(1, policy.instances_for(float(last)))
     log: list[dict[str, Any]] = []
     policies: list[tuple[str, Policy]] = [
         ("predictive + reactive", _predictive(ts, demand, policy, forecaster, True, log)),
@@ -202,7 +210,7 @@ def evaluate_trace(
     results = []
     for name, run in policies:
         started = time.perf_counter()
-        figures = _replay(ts, demand, start, capacity, boot_s, run)
+        figures = _replay(ts, demand, start, capacity, boot_s, initial, run)
         results.append({"policy": name, **figures, "seconds": time.perf_counter() - started})
     return {
         "capacity_per_instance": capacity,

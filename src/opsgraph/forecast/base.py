@@ -205,3 +205,15 @@ def steps_in(period_s: float, step: float, field_name: str = "period_s") -> int:
             field_name, f"{period_s} s is not a multiple (>= 2) of the history step {step} s"
         )
     return int(p)
+
+
+def period_steps(name: str, period_s: float, n: int, step: float) -> int:
+    """A seasonal forecaster's period in grid steps; a history shorter than one period is an
+    InvalidInputError on `ts`."""
+    p = steps_in(period_s, step)
+    if n < p:
+        raise InvalidInputError(
+            "ts",
+            f"{name} needs a history of one period ({period_s:g} s), got {(n - 1) * step:g} s",
+        )
+    return p

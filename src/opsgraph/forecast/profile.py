@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.forecast.base import Forecaster, steps_in
+from opsgraph.forecast.base import Forecaster, period_steps
 from opsgraph.forecast.seasonal import DAY_S, WEEK_S
 
 
@@ -112,14 +112,8 @@ class SeasonalProfile(Forecaster):
         }
 
     def _fit(self, grid: np.ndarray, step: float) -> None:
-        p = steps_in(self.period_s, step)
         n = grid.size
-        if n < p:
-            raise InvalidInputError(
-                "ts",
-                f"{self.name} needs a history of one period ({self.period_s:g} s), got "
-                f"{(n - 1) * step:g} s",
-            )
+        p = period_steps(self.name, self.period_s, n, step)
         levels = sorted({round(s / step) for s in self.level_s})
         candidates = [(k, level) for k in self.periods for level in levels]
         horizon = max(1, round(self.select_horizon_s / step))

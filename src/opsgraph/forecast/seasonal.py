@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from opsgraph.core.errors import InvalidInputError
-from opsgraph.forecast.base import Forecaster, steps_in
+from opsgraph.forecast.base import Forecaster, period_steps
 
 DAY_S = 86_400.0
 WEEK_S = 604_800.0
@@ -57,14 +57,8 @@ class SeasonalNaive(Forecaster):
         return {"period_s": self.period_s}
 
     def _fit(self, grid: np.ndarray, step: float) -> None:
-        p = steps_in(self.period_s, step)
         n = grid.size
-        if n < p:
-            raise InvalidInputError(
-                "ts",
-                f"{self.name} needs a history of one period ({self.period_s:g} s), got "
-                f"{(n - 1) * step:g} s",
-            )
+        p = period_steps(self.name, self.period_s, n, step)
         # Rows are periods aligned on the grid's origin; the last row is padded with NaN.
         rows = -(-n // p)
         flat = np.full(rows * p, np.nan)
